@@ -1,0 +1,170 @@
+// The one typed contract of VAE Lab: every adapter (CLI, IPC, HTTP) speaks these shapes,
+// and every input is validated here, at the boundary, before it reaches the core.
+import { z } from 'zod'
+
+export const ERROR_CODES = [
+  'INVALID_INPUT',
+  'NOT_FOUND',
+  'DATA_CORRUPT',
+  'BACKEND_UNAVAILABLE',
+  'DATABASE_INCOMPATIBLE',
+  'CANCELLED',
+  'INTERNAL'
+] as const
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const
+export type BackendName = (typeof BACKEND_NAMES)[number]
+export const BackendChoiceSchema = z.enum(['auto', ...BACKEND_NAMES], {
+  error: () => `backend must be one of: auto, ${BACKEND_NAMES.join(', ')}`
+})
+export type BackendChoice = z.infer<typeof BackendChoiceSchema>
+
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'completed',
+  'interrupted',
+  'cancelled',
+  'diverged',
+  'failed'
+] as const
+export type RunStatus = (typeof RUN_STATUSES)[number]
+
+const positiveInt = (what: string, max: number) =>
+  z
+    .number({ error: `${what} must be a number` })
+    .int({ error: `${what} must be a whole number` })
+    .min(1, { error: `${what} must be at least 1` })
+    .max(max, { error: `${what} must be at most ${max}` })
+
+const positiveFinite = (what: string) =>
+  z
+    .number({ error: `${what} must be a number` })
+    .refine((v) => Number.isFinite(v) && v > 0, { error: `${what} must be a positive, finite number` })
+
+export const TrainConfigSchema = z
+  .object({
+    dataset: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'dataset name: letters, digits, _ . - (1-64 chars)' })
+      .default('mnist'),
+    latentDim: positiveInt('latent dim', 1024),
+    hidden: positiveInt('hidden units', 8192).default(500),
+    batchSize: positiveInt('batch size', 10000).default(100),
+    epochs: positiveInt('epochs', 100000).default(10),
+    optimizer: z.enum(['adam', 'adagrad'], { error: 'optimizer must be adam or adagrad' }).default('adam'),
+    /** Learning rate; undefined means the optimiser's default (adam 1e-3, adagrad 0.01). */
+    lr: positiveFinite('learning rate').optional(),
+    /** Coefficient of 1/2 * ||theta||^2 added to the per-image loss; 1/N_train is the paper's N(0, I) prior. */
+    weightDecay: z
+      .number()
+      .refine((v) => Number.isFinite(v) && v >= 0, { error: 'weight decay must be a finite number >= 0' })
+      .default(0),
+    beta: z
+      .number()
+      .refine((v) => Number.isFinite(v) && v >= 0, { error: 'beta must be a finite number >= 0' })
+      .default(1),
+    samples: positiveInt('samples per datapoint (L)', 1000).default(1),
+    pixels: z
+      .enum(['grey', 'dynamic', 'static'], { error: 'pixels must be grey, dynamic or static' })
+      .default('grey'),
+    init: z.enum(['paper', 'glorot'], { error: 'init must be paper or glorot' }).default('paper'),
+    seed: z.number().int({ error: 'seed must be a whole number' }).min(0).max(2 ** 31 - 1).default(1),
+    /** Use only the first N training images (quick experiments and tests). */
+    limitTrain: positiveInt('limit-train', 10_000_000).optional(),
+    /** Use only the first N test images for evaluation. */
+    limitTest: positiveInt('limit-test', 10_000_000).optional(),
+    backend: BackendChoiceSchema.default('auto')
+  })
+  .strict()
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>
+export type TrainConfig = z.output<typeof TrainConfigSchema>
+
+export interface LossParts {
+  nelbo: number
+  rec: number
+  kl: number
+}
+
+export interface EpochMetrics {
+  epoch: number
+  train: LossParts
+  test: LossParts
+  /** Test -ELBO per digit class 0..9 (NaN-free; a class absent from the test set is null). */
+  testPerDigit: (LossParts | null)[]
+  imgPerSec: number
+  seconds: number
+}
+
+export type ProgressEvent =
+  | {
+      type: 'batch'
+      runId: number
+      epoch: number
+      epochs: number
+      batch: number
+      batches: number
+      loss: number
+      imgPerSec: number
+      etaSeconds: number
+    }
+  | { type: 'epoch'; runId: number; metrics: EpochMetrics }
+  | { type: 'status'; runId: number; status: RunStatus; message?: string }
+
+export interface BackendReport {
+  name: BackendName
+  available: boolean
+  /** Why it is (un)available, and for unavailable ones how to get it. */
+  detail: string
+}
+
+export interface RunSummary {
+  id: number
+  name: string | null
+  sweep: string | null
+  status: RunStatus
+  dataset: string
+  latent: number
+  backend: string | null
+  epochs: number
+  epochsDone: number
+  trainNelbo: number | null
+  testNelbo: number | null
+  testRec: number | null
+  testKl: number | null
+  imgPerSec: number | null
+  createdAt: string
+}
+
+export const IwaeRequestSchema = z
+  .object({
+    runId: positiveInt('run id', Number.MAX_SAFE_INTEGER),
+    k: positiveInt('k (importance samples)', 100000).default(50),
+    limitTest: positiveInt('limit-test', 10_000_000).optional(),
+    backend: BackendChoiceSchema.default('auto')
+  })
+  .strict()
+export type IwaeRequest = z.output<typeof IwaeRequestSchema>
+
+export const DatasetImportSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'dataset name: letters, digits, _ . - (1-64 chars)' })
+      .refine((n) => n !== 'mnist', { error: '"mnist" is the built-in dataset; choose another name' }),
+    trainImages: z.string().min(1),
+    trainLabels: z.string().min(1),
+    testImages: z.string().min(1),
+    testLabels: z.string().min(1)
+  })
+  .strict()
+export type DatasetImport = z.output<typeof DatasetImportSchema>
+
+export interface DatasetInfo {
+  name: string
+  source: 'builtin' | 'imported'
+  nTrain: number
+  nTest: number
+  files: Record<'trainImages' | 'trainLabels' | 'testImages' | 'testLabels', string>
+}

@@ -1,0 +1,221 @@
+// Native BLAS matMul for the tfjs wasm backend (issue 7). The wasm backend's own GEMM is 128-bit
+// SIMD at best, and falls to a scalar loop whenever transposeA/transposeB is set, which the stock
+// matMul gradient always does (pitfalls.md §2). The add-on in native/blas runs cblas_sgemm directly
+// on the tensors' memory inside the wasm heap, so nothing is copied and transposes cost nothing.
+import path from 'node:path'
+import fs from 'node:fs'
+import * as tf from '@tensorflow/tfjs-core'
+
+/** The add-on's functions. Offsets are bytes into the wasm heap; batch strides are in floats. */
+export interface BlasAddon {
+  sgemm(
+    heap: Uint8Array,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    batch: number,
+    aOffset: number,
+    aBatchStride: number,
+    bOffset: number,
+    bBatchStride: number,
+    cOffset: number
+  ): void
+  adam(
+    heap: Uint8Array,
+    size: number,
+    wOffset: number,
+    gOffset: number,
+    mOffset: number,
+    vOffset: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    beta1Power: number,
+    beta2Power: number
+  ): void
+  adagrad(heap: Uint8Array, size: number, wOffset: number, gOffset: number, accOffset: number, lr: number, epsilon: number): void
+  /** Returns the thread count the library now uses (process-wide for OpenBLAS). */
+  setThreads(n: number): number
+  /** The BLAS build, e.g. 'OpenBLAS 0.3.21 ... Cooperlake'. */
+  info(): string
+}
+
+export type BlasLoad = { ok: true; addon: BlasAddon; file: string } | { ok: false; reason: string }
+
+export const ADDON_RELATIVE = path.join('native', 'blas', 'build', 'Release', 'vae_lab_blas.node')
+const BUILD_HINT = 'build it with `npm run build:native` (needs a C compiler and libopenblas-dev on Linux)'
+
+/**
+ * Where the add-on may be: the repo root is found by walking up, because this file runs both as
+ * out/node/core/backend/*.js and, under vitest, as src-main/core/backend/*.ts. Inside a packaged
+ * Electron app a .node file can only be loaded from app.asar.unpacked.
+ */
+function candidateFiles(): string[] {
+  const env = process.env.VAE_LAB_BLAS_ADDON
+  if (env) return [env]
+  const starts = [typeof __dirname === 'string' ? __dirname : '', process.cwd()].filter(Boolean)
+  const files: string[] = []
+  for (const start of starts) {
+    let dir = start
+    for (let i = 0; i < 8; i++) {
+      const file = path.join(dir, ADDON_RELATIVE)
+      files.push(file.replace(`app.asar${path.sep}`, `app.asar.unpacked${path.sep}`))
+      const parent = path.dirname(dir)
+      if (parent === dir) break
+      dir = parent
+    }
+  }
+  return [...new Set(files)]
+}
+
+const ADDON_FUNCTIONS = ['sgemm', 'adam', 'adagrad', 'setThreads', 'info'] as const
+
+let cached: BlasLoad | undefined
+
+/** Finds and loads the add-on once; never throws. Set VAE_LAB_BLAS=0 to turn it off. */
+export function loadBlasAddon(): BlasLoad {
+  if (cached) return cached
+  if (process.env.VAE_LAB_BLAS === '0') return (cached = { ok: false, reason: 'turned off with VAE_LAB_BLAS=0' })
+  const file = candidateFiles().find((f) => fs.existsSync(f))
+  if (!file) return (cached = { ok: false, reason: `the native BLAS add-on is not built; ${BUILD_HINT}` })
+  try {
+    // dlopen rather than require: it works the same from CommonJS output and from vitest's ESM.
+    const mod = { exports: {} as Record<string, unknown> }
+    process.dlopen(mod, file)
+    const missing = ADDON_FUNCTIONS.filter((f) => typeof mod.exports[f] !== 'function')
+    if (missing.length) return (cached = { ok: false, reason: `${file} lacks ${missing.join(', ')}; rebuild it (${BUILD_HINT})` })
+    return (cached = { ok: true, addon: mod.exports as unknown as BlasAddon, file })
+  } catch (e) {
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]
+    return (cached = { ok: false, reason: `${file} failed to load (${why}); ${BUILD_HINT}` })
+  }
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm this module relies on (not in its public types). */
+export interface WasmBackendInternals {
+  dataIdMap: { get(dataId: object): { memoryOffset: number; refCount: number } | undefined }
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo
+  refCount(dataId: object): number
+  wasm: { HEAPU8: Uint8Array }
+}
+
+/** The active backend, if it is wasm with the internals above (they are checked, not assumed). */
+export function wasmInternals(): WasmBackendInternals {
+  if (tf.getBackend() !== 'wasm') throw new Error(`the BLAS kernels need the wasm backend, not ${tf.getBackend()}`)
+  const b = tf.backend() as unknown as Partial<WasmBackendInternals>
+  if (typeof b.makeOutput !== 'function' || typeof b.dataIdMap?.get !== 'function' || !(b.wasm?.HEAPU8 instanceof Uint8Array)) {
+    throw new Error('this version of @tensorflow/tfjs-backend-wasm has no dataIdMap/makeOutput/HEAPU8; the BLAS kernels cannot run on it')
+  }
+  return b as WasmBackendInternals
+}
+
+/** Byte offset of a float32 tensor's data in the wasm heap. */
+export function heapOffset(backend: WasmBackendInternals, t: tf.TensorInfo): number {
+  const data = backend.dataIdMap.get(t.dataId)
+  if (!data || data.memoryOffset == null) throw new Error('tensor data is not in the wasm heap (disposed?)')
+  return data.memoryOffset
+}
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1)
+
+function batchMatMulKernel(addon: BlasAddon, stock: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo }
+    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean }
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock(args)
+    const backend = args.backend as unknown as WasmBackendInternals
+    const ra = a.shape.length
+    const rb = b.shape.length
+    const innerA = transposeA ? a.shape[ra - 2] : a.shape[ra - 1]
+    const innerB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2]
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2]
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1]
+    if (innerA !== innerB) {
+      throw new Error(
+        `Error in matMul: inner shapes (${innerA}) and (${innerB}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`
+      )
+    }
+    const outerA = a.shape.slice(0, -2)
+    const outerB = b.shape.slice(0, -2)
+    const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB)
+    const batchA = size(outerA)
+    const batchB = size(outerB)
+    const batch = size(outer)
+    const out = backend.makeOutput([...outer, m, n], 'float32')
+    // Read offsets and the heap only after makeOutput: its malloc may grow (and replace) the heap.
+    const aOff = heapOffset(backend, a)
+    const bOff = heapOffset(backend, b)
+    const cOff = heapOffset(backend, out)
+    const heap = backend.wasm.HEAPU8
+    const aSize = m * innerA
+    const bSize = innerA * n
+    if ((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1)) {
+      const aStride = batchA === 1 ? 0 : aSize
+      const bStride = batchB === 1 ? 0 : bSize
+      addon.sgemm(heap, transposeA, transposeB, m, n, innerA, batch, aOff, aStride, bOff, bStride, cOff)
+      return out
+    }
+    // General broadcasting (e.g. [2,1] with [1,3] batch dims): one GEMM per output matrix.
+    const index = (i: number, dims: number[]) => {
+      let flat = 0
+      let rest = i
+      const pad = outer.length - dims.length
+      for (let d = outer.length - 1, stride = 1; d >= pad; d--) {
+        const coord = rest % outer[d]
+        rest = Math.floor(rest / outer[d])
+        const dim = dims[d - pad]
+        flat += (dim === 1 ? 0 : coord) * stride
+        stride *= dim
+      }
+      return flat
+    }
+    for (let i = 0; i < batch; i++) {
+      const ai = aOff + index(i, outerA) * aSize * 4
+      const bi = bOff + index(i, outerB) * bSize * 4
+      addon.sgemm(heap, transposeA, transposeB, m, n, innerA, 1, ai, 0, bi, 0, cOff + i * m * n * 4)
+    }
+    return out
+  }
+}
+
+interface Installed {
+  stock: tf.KernelConfig
+}
+let installed: Installed | undefined
+
+export interface BlasKernelOptions {
+  /** BLAS threads. Default 1: training runs one worker per core, and the rest of a step is single-threaded. */
+  threads?: number
+}
+
+/**
+ * Replaces the wasm backend's BatchMatMul with the BLAS one. Call after `tf.setBackend('wasm')`
+ * resolved true. With it, use the stock `tf.matMul` (its gradient's transposes are free), not
+ * transposeFreeMatMul. Idempotent; returns the BLAS thread count in use.
+ */
+export function installBlasKernels(addon: BlasAddon, options: BlasKernelOptions = {}): number {
+  wasmInternals()
+  const threads = addon.setThreads(Math.max(1, Math.floor(options.threads ?? 1)))
+  if (installed) return threads
+  const stock = tf.getKernel('BatchMatMul', 'wasm')
+  if (!stock) throw new Error('the wasm backend has no BatchMatMul kernel to replace')
+  tf.unregisterKernel('BatchMatMul', 'wasm')
+  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMulKernel(addon, stock.kernelFunc) })
+  installed = { stock }
+  return threads
+}
+
+/** Puts the stock kernel back (tests and benchmarks compare the two in one process). */
+export function uninstallBlasKernels(): void {
+  if (!installed) return
+  tf.unregisterKernel('BatchMatMul', 'wasm')
+  tf.registerKernel(installed.stock)
+  installed = undefined
+}
+
+export function blasKernelsInstalled(): boolean {
+  return installed !== undefined
+}

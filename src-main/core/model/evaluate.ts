@@ -1,0 +1,146 @@
+// Honest evaluation of a trained VAE: the ELBO split into rec and KL (overall and per digit),
+// the importance-weighted bound of Burda et al. (2015), and active units.
+import * as tf from '@tensorflow/tfjs-core'
+import type { LossParts } from '../../api/contract'
+import { IMAGE_SIZE, type ImageSet } from '../data/dataset'
+import { fillBatch } from '../data/pixels'
+import { deriveSeed, range } from '../train/random'
+import type { MatMul } from './dense'
+import { bernoulliRec, gaussianKl, standardNormalLogPdf } from './loss'
+import { decode, encode, reparameterize, type VaeParams } from './vae'
+
+export interface Model {
+  params: VaeParams
+  latentDim: number
+  matMul: MatMul
+}
+
+const EVAL_ROWS = 500 // fixed chunk shape: the wasm heap never shrinks (pitfalls.md §1)
+const STREAM_EVAL_EPS = 11
+const STREAM_IWAE_EPS = 12
+
+/** Calls `body` for each fixed-size chunk of `set` (zero-padded), with the number of real rows. */
+function forEachChunk(set: ImageSet, rows: number, body: (x: tf.Tensor2D, start: number, real: number) => void) {
+  const order = range(set.count)
+  const buf = new Float32Array(rows * IMAGE_SIZE)
+  for (let start = 0; start < set.count; start += rows) {
+    const real = fillBatch(set, order, start, buf)
+    const x = tf.tensor2d(buf, [rows, IMAGE_SIZE])
+    try {
+      body(x, start, real)
+    } finally {
+      x.dispose()
+    }
+  }
+}
+
+export interface NelboReport {
+  overall: LossParts
+  perDigit: (LossParts | null)[]
+}
+
+/** -ELBO with one posterior sample per image, in nats per image; eps is seeded for comparability. */
+export function evaluateNelbo(m: Model, set: ImageSet, seed: number): NelboReport {
+  const sums = Array.from({ length: 10 }, () => ({ rec: 0, kl: 0, n: 0 }))
+  let chunk = 0
+  forEachChunk(set, EVAL_ROWS, (x, start, real) => {
+    const recKl = tf.tidy(() => {
+      const { mu, logVar } = encode(m.params, x, m.matMul)
+      const eps = tf.randomNormal([EVAL_ROWS, m.latentDim], 0, 1, 'float32', deriveSeed(seed, STREAM_EVAL_EPS, chunk))
+      const logits = decode(m.params, reparameterize(mu, logVar, eps as tf.Tensor2D), m.matMul)
+      return tf.stack([bernoulliRec(logits, x), gaussianKl(mu, logVar)])
+    })
+    const values = recKl.dataSync()
+    recKl.dispose()
+    for (let r = 0; r < real; r++) {
+      const s = sums[set.labels[start + r]]
+      s.rec += values[r]
+      s.kl += values[EVAL_ROWS + r]
+      s.n += 1
+    }
+    chunk++
+  })
+  const parts = (rec: number, kl: number, n: number): LossParts => ({
+    nelbo: (rec + kl) / n,
+    rec: rec / n,
+    kl: kl / n
+  })
+  const total = sums.reduce((a, s) => ({ rec: a.rec + s.rec, kl: a.kl + s.kl, n: a.n + s.n }), { rec: 0, kl: 0, n: 0 })
+  return {
+    overall: parts(total.rec, total.kl, total.n),
+    perDigit: sums.map((s) => (s.n > 0 ? parts(s.rec, s.kl, s.n) : null))
+  }
+}
+
+export interface IwaeReport {
+  k: number
+  images: number
+  /** -log p(x) estimate: minus the mean over images of the k-sample importance-weighted bound. */
+  nll: number
+}
+
+/**
+ * Burda et al. (2015): log p(x) >= log (1/k) sum_s p(x, z_s) / q(z_s|x), z_s ~ q(z|x),
+ * computed with log-sum-exp. k = 1 is the ELBO; the bound tightens as k grows.
+ */
+export function iwaeBound(m: Model, set: ImageSet, k: number, seed: number): IwaeReport {
+  const imagesPerChunk = Math.max(1, Math.floor(4000 / k))
+  let total = 0
+  let chunk = 0
+  forEachChunk(set, imagesPerChunk, (x, _start, real) => {
+    const bound = tf.tidy(() => {
+      const { mu, logVar } = encode(m.params, x, m.matMul)
+      // Row i*k + s is sample s of image i.
+      const repeat = (t: tf.Tensor2D) => tf.reshape(tf.tile(t, [1, k]), [imagesPerChunk * k, t.shape[1]]) as tf.Tensor2D
+      const muK = repeat(mu)
+      const logVarK = repeat(logVar)
+      const eps = tf.randomNormal(muK.shape, 0, 1, 'float32', deriveSeed(seed, STREAM_IWAE_EPS, chunk)) as tf.Tensor2D
+      const z = reparameterize(muK, logVarK, eps)
+      const logPxGivenZ = tf.neg(bernoulliRec(decode(m.params, z, m.matMul), repeat(x)))
+      const logPz = standardNormalLogPdf(z)
+      // log q(z|x) = log N(eps; 0, I) - 1/2 sum_j log sigma_j^2
+      const logQz = tf.sub(standardNormalLogPdf(eps), tf.mul(tf.sum(logVarK, 1), 0.5))
+      const logW = tf.reshape(tf.sub(tf.add(logPxGivenZ, logPz), logQz), [imagesPerChunk, k])
+      return tf.sub(tf.logSumExp(logW, 1), Math.log(k))
+    })
+    const values = bound.dataSync()
+    bound.dispose()
+    for (let r = 0; r < real; r++) total += values[r]
+    chunk++
+  })
+  return { k, images: set.count, nll: -total / set.count }
+}
+
+/** Posterior means E_q[z|x] for every image of the set, [count, latent] row-major. */
+export function posteriorMeans(m: Model, set: ImageSet): Float32Array {
+  const out = new Float32Array(set.count * m.latentDim)
+  forEachChunk(set, EVAL_ROWS, (x, start, real) => {
+    const mu = tf.tidy(() => encode(m.params, x, m.matMul).mu)
+    const values = mu.dataSync()
+    mu.dispose()
+    out.set(values.subarray(0, real * m.latentDim), start * m.latentDim)
+  })
+  return out
+}
+
+export interface ActiveUnitsReport {
+  threshold: number
+  active: number
+  variances: number[]
+}
+
+/** Burda et al. (2015): latent j is active if Var_x(E_q[z_j|x]) exceeds 0.01. */
+export function activeUnits(m: Model, set: ImageSet, threshold = 0.01): ActiveUnitsReport {
+  const mu = posteriorMeans(m, set)
+  const d = m.latentDim
+  const variances: number[] = []
+  for (let j = 0; j < d; j++) {
+    let mean = 0
+    for (let i = 0; i < set.count; i++) mean += mu[i * d + j]
+    mean /= set.count
+    let v = 0
+    for (let i = 0; i < set.count; i++) v += (mu[i * d + j] - mean) ** 2
+    variances.push(v / set.count)
+  }
+  return { threshold, active: variances.filter((v) => v > threshold).length, variances }
+}

@@ -1,0 +1,105 @@
+// Data behind the seed project's figures (design.md section 1): Fig 6 reconstructions,
+// Fig 7 the 2-D manifold, Fig 8 the latent scatter. Images are stored as bytes (0..255).
+import * as tf from '@tensorflow/tfjs-core'
+import { IMAGE_SIZE, type ImageSet } from '../data/dataset'
+import { mulberry32, range, shuffleInPlace } from '../train/random'
+import { posteriorMeans, type Model } from './evaluate'
+import { decode, encode } from './vae'
+
+export const RECON_SELECTION_SEED = 6 // Fig 6: the same ten test images for every run
+export const SCATTER_SELECTION_SEED = 8 // Fig 8
+export const SCATTER_PER_DIGIT = 24
+export const MANIFOLD_GRID = 20
+export const MANIFOLD_RANGE: [number, number] = [-3, 3]
+
+export interface ReconFigure {
+  indices: number[]
+  labels: number[]
+  originals: Uint8Array // [10, 784]
+  reconstructions: Uint8Array // [10, 784], decoder means at z = mu
+}
+
+export interface ManifoldFigure {
+  grid: number
+  range: [number, number]
+  images: Uint8Array // [grid * grid, 784]; row 0 is the top (largest z2), column 0 the smallest z1
+}
+
+export interface ScatterFigure {
+  indices: number[]
+  labels: number[]
+  latentDim: number
+  mu: Float32Array // [count, latentDim]
+}
+
+export interface FigureData {
+  recon: ReconFigure
+  manifold: ManifoldFigure | null
+  scatter: ScatterFigure
+}
+
+/** `perDigit` indices of each digit 0..9, chosen by a fixed seed; fewer where a digit is rare. */
+export function pickPerDigit(labels: Uint8Array, perDigit: number, seed: number): number[] {
+  const order = shuffleInPlace(range(labels.length), mulberry32(seed))
+  const picked: number[][] = Array.from({ length: 10 }, () => [])
+  for (const i of order) {
+    const bucket = picked[labels[i]]
+    if (bucket.length < perDigit) bucket.push(i)
+  }
+  return picked.flat()
+}
+
+function toBytes(t: tf.Tensor): Uint8Array {
+  const values = t.dataSync()
+  const out = new Uint8Array(values.length)
+  for (let i = 0; i < values.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, values[i])) * 255)
+  return out
+}
+
+function subset(set: ImageSet, indices: number[]): ImageSet {
+  const images = new Uint8Array(indices.length * IMAGE_SIZE)
+  indices.forEach((i, r) => images.set(set.images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), r * IMAGE_SIZE))
+  return { images, labels: Uint8Array.from(indices, (i) => set.labels[i]), count: indices.length }
+}
+
+export function reconFigure(m: Model, test: ImageSet): ReconFigure {
+  const indices = pickPerDigit(test.labels, 1, RECON_SELECTION_SEED)
+  const chosen = subset(test, indices)
+  const means = tf.tidy(() => {
+    const x = tf.div(tf.tensor2d(chosen.images, [chosen.count, IMAGE_SIZE], 'float32'), 255) as tf.Tensor2D
+    return tf.sigmoid(decode(m.params, encode(m.params, x, m.matMul).mu, m.matMul))
+  })
+  const reconstructions = toBytes(means)
+  means.dispose()
+  return { indices, labels: Array.from(chosen.labels), originals: chosen.images, reconstructions }
+}
+
+export function manifoldFigure(m: Model, grid = MANIFOLD_GRID, [lo, hi] = MANIFOLD_RANGE): ManifoldFigure {
+  if (m.latentDim !== 2) throw new Error('the manifold figure needs a 2-D latent space')
+  const z = new Float32Array(grid * grid * 2)
+  const step = grid > 1 ? (hi - lo) / (grid - 1) : 0
+  for (let r = 0; r < grid; r++) {
+    for (let c = 0; c < grid; c++) {
+      z[(r * grid + c) * 2] = lo + c * step
+      z[(r * grid + c) * 2 + 1] = hi - r * step
+    }
+  }
+  const means = tf.tidy(() => tf.sigmoid(decode(m.params, tf.tensor2d(z, [grid * grid, 2]), m.matMul)))
+  const images = toBytes(means)
+  means.dispose()
+  return { grid, range: [lo, hi], images }
+}
+
+export function scatterFigure(m: Model, test: ImageSet): ScatterFigure {
+  const indices = pickPerDigit(test.labels, SCATTER_PER_DIGIT, SCATTER_SELECTION_SEED)
+  const chosen = subset(test, indices)
+  return { indices, labels: Array.from(chosen.labels), latentDim: m.latentDim, mu: posteriorMeans(m, chosen) }
+}
+
+export function figureData(m: Model, test: ImageSet): FigureData {
+  return {
+    recon: reconFigure(m, test),
+    manifold: m.latentDim === 2 ? manifoldFigure(m) : null,
+    scatter: scatterFigure(m, test)
+  }
+}

@@ -1,0 +1,102 @@
+// Schema migrations, applied in order at open inside one transaction; PRAGMA user_version holds
+// the number of the last one applied. Never edit a shipped migration: append the next.
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'init',
+    sql: `
+      CREATE TABLE datasets (
+        name         TEXT PRIMARY KEY,
+        source       TEXT NOT NULL CHECK (source IN ('builtin', 'imported')),
+        train_images TEXT NOT NULL,
+        train_labels TEXT NOT NULL,
+        test_images  TEXT NOT NULL,
+        test_labels  TEXT NOT NULL,
+        n_train      INTEGER NOT NULL,
+        n_test       INTEGER NOT NULL,
+        created_at   TEXT NOT NULL
+      );
+      CREATE TABLE sweeps (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        base_config TEXT NOT NULL,          -- JSON TrainConfig shared by the sweep's runs
+        grid        TEXT NOT NULL,          -- JSON {field: values[]} the runs vary over
+        created_at  TEXT NOT NULL
+      );
+      CREATE TABLE runs (
+        id             INTEGER PRIMARY KEY,
+        sweep_id       INTEGER REFERENCES sweeps(id) ON DELETE SET NULL,
+        name           TEXT,
+        status         TEXT NOT NULL CHECK (status IN
+                         ('queued','running','completed','interrupted','cancelled','diverged','failed')),
+        priority       INTEGER NOT NULL DEFAULT 0,
+        config         TEXT NOT NULL,       -- JSON TrainConfig, validated
+        dataset        TEXT NOT NULL,
+        latent_dim     INTEGER NOT NULL,
+        seed           INTEGER NOT NULL,
+        epochs         INTEGER NOT NULL,
+        epochs_done    INTEGER NOT NULL DEFAULT 0,
+        backend        TEXT,                -- the backend that actually trained it
+        backend_detail TEXT,
+        code_version   TEXT NOT NULL,
+        message        TEXT,                -- why it diverged, failed or was cancelled
+        img_per_s      REAL,
+        note           TEXT,
+        created_at     TEXT NOT NULL,
+        started_at     TEXT,
+        finished_at    TEXT
+      );
+      CREATE INDEX runs_status ON runs(status, priority, id);
+      CREATE INDEX runs_sweep ON runs(sweep_id);
+      CREATE TABLE run_tags (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        tag    TEXT NOT NULL,
+        PRIMARY KEY (run_id, tag)
+      );
+      CREATE TABLE epoch_metrics (
+        run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        epoch       INTEGER NOT NULL,
+        train_nelbo REAL NOT NULL,
+        train_rec   REAL NOT NULL,
+        train_kl    REAL NOT NULL,
+        test_nelbo  REAL NOT NULL,
+        test_rec    REAL NOT NULL,
+        test_kl     REAL NOT NULL,
+        test_per_digit TEXT NOT NULL,       -- JSON array of 10 {nelbo, rec, kl} or null
+        img_per_s   REAL NOT NULL,
+        seconds     REAL NOT NULL,
+        PRIMARY KEY (run_id, epoch)
+      ) WITHOUT ROWID;
+      CREATE TABLE evaluations (
+        run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL,           -- 'final', 'iwae/k=5000', ...
+        result     TEXT NOT NULL,           -- JSON
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, kind)
+      );
+      CREATE TABLE figure_data (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        kind   TEXT NOT NULL CHECK (kind IN ('recon', 'manifold', 'scatter')),
+        meta   TEXT NOT NULL,               -- JSON: indices, labels, shapes
+        data   BLOB NOT NULL,               -- bytes (images) or float32 (latent means)
+        PRIMARY KEY (run_id, kind)
+      );
+      CREATE TABLE checkpoints (
+        run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL CHECK (kind IN ('latest', 'final')),
+        epoch      INTEGER NOT NULL,
+        tensors    BLOB NOT NULL,           -- packTensors(): weights, and optimiser state for 'latest'
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, kind)
+      );
+    `
+  }
+]
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version

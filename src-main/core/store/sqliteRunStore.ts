@@ -1,0 +1,382 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import {
+  TrainConfigSchema,
+  type DatasetInfo,
+  type EpochMetrics,
+  type RunStatus,
+  type RunSummary,
+  type TrainConfig
+} from '../../api/contract'
+import { VaeLabError } from '../errors'
+import { codeVersion } from '../version'
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations'
+import type { NewRun, RunFilter, RunRecord, RunStore, StoredCheckpoint, StoredFigure } from './runStore'
+
+interface RunRow {
+  id: number
+  name: string | null
+  sweep: string | null
+  status: RunStatus
+  dataset: string
+  latent_dim: number
+  backend: string | null
+  epochs: number
+  epochs_done: number
+  train_nelbo: number | null
+  test_nelbo: number | null
+  test_rec: number | null
+  test_kl: number | null
+  img_per_s: number | null
+  created_at: string
+}
+
+interface RunDetailRow extends RunRow {
+  config: string
+  backend_detail: string | null
+  code_version: string
+  message: string | null
+  note: string | null
+  started_at: string | null
+  finished_at: string | null
+}
+
+interface DatasetRow {
+  name: string
+  source: 'builtin' | 'imported'
+  train_images: string
+  train_labels: string
+  test_images: string
+  test_labels: string
+  n_train: number
+  n_test: number
+}
+
+interface MetricRow {
+  epoch: number
+  train_nelbo: number
+  train_rec: number
+  train_kl: number
+  test_nelbo: number
+  test_rec: number
+  test_kl: number
+  test_per_digit: string
+  img_per_s: number
+  seconds: number
+}
+
+const SUMMARY_SELECT = `
+  SELECT r.id, r.name, s.name AS sweep, r.status, r.dataset, r.latent_dim, r.backend, r.epochs,
+         r.epochs_done, m.train_nelbo, m.test_nelbo, m.test_rec, m.test_kl, r.img_per_s, r.created_at
+  FROM runs r
+  LEFT JOIN sweeps s ON s.id = r.sweep_id
+  LEFT JOIN epoch_metrics m ON m.run_id = r.id AND m.epoch = r.epochs_done`
+
+const now = () => new Date().toISOString()
+
+function isSqliteError(e: unknown, ...codes: string[]): boolean {
+  const code = (e as { code?: unknown }).code
+  return typeof code === 'string' && codes.includes(code)
+}
+
+/** Opens (creating if needed) a VAE Lab database: WAL, busy timeout, migrations, refusal of newer schemas. */
+export function openDatabase(file: string): Database.Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const db = new Database(file, { timeout: 5000 })
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number
+    if (version > SCHEMA_VERSION) {
+      throw new VaeLabError(
+        'DATABASE_INCOMPATIBLE',
+        `${file} was written by a newer VAE Lab (schema ${version}, this version knows up to ${SCHEMA_VERSION}); ` +
+          'upgrade VAE Lab, or choose another database with --db. The file was not changed.'
+      )
+    }
+    db.pragma('journal_mode = WAL')
+    db.pragma('foreign_keys = ON')
+    const pending = MIGRATIONS.filter((m) => m.version > version)
+    if (pending.length > 0) {
+      db.transaction(() => {
+        for (const m of pending) db.exec(m.sql)
+        db.pragma(`user_version = ${SCHEMA_VERSION}`)
+      }).immediate()
+    }
+    return db
+  } catch (e) {
+    db.close()
+    if (e instanceof VaeLabError) throw e
+    if (isSqliteError(e, 'SQLITE_NOTADB', 'SQLITE_CORRUPT')) {
+      throw new VaeLabError(
+        'DATA_CORRUPT',
+        `${file} is not a readable VAE Lab database (${(e as Error).message}); it was left untouched. ` +
+          'Restore a backup or choose another file with --db.',
+        { cause: e }
+      )
+    }
+    throw e
+  }
+}
+
+function toSummary(r: RunRow): RunSummary {
+  return {
+    id: r.id,
+    name: r.name,
+    sweep: r.sweep,
+    status: r.status,
+    dataset: r.dataset,
+    latent: r.latent_dim,
+    backend: r.backend,
+    epochs: r.epochs,
+    epochsDone: r.epochs_done,
+    trainNelbo: r.train_nelbo,
+    testNelbo: r.test_nelbo,
+    testRec: r.test_rec,
+    testKl: r.test_kl,
+    imgPerSec: r.img_per_s,
+    createdAt: r.created_at
+  }
+}
+
+function toDataset(r: DatasetRow): DatasetInfo {
+  return {
+    name: r.name,
+    source: r.source,
+    nTrain: r.n_train,
+    nTest: r.n_test,
+    files: { trainImages: r.train_images, trainLabels: r.train_labels, testImages: r.test_images, testLabels: r.test_labels }
+  }
+}
+
+/** Parses a JSON column; a damaged row is reported as DATA_CORRUPT naming the run, never a crash. */
+function parseColumn<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T
+  } catch (e) {
+    throw new VaeLabError('DATA_CORRUPT', `${what} is corrupt in the database (not JSON)`, { cause: e })
+  }
+}
+
+export class SqliteRunStore implements RunStore {
+  private readonly db: Database.Database
+  private readonly stmt
+
+  constructor(readonly file: string) {
+    this.db = openDatabase(file)
+    const db = this.db
+    this.stmt = {
+      upsertDataset: db.prepare(`INSERT INTO datasets VALUES
+        (@name, @source, @trainImages, @trainLabels, @testImages, @testLabels, @nTrain, @nTest, @createdAt)
+        ON CONFLICT(name) DO UPDATE SET source = excluded.source, train_images = excluded.train_images,
+          train_labels = excluded.train_labels, test_images = excluded.test_images,
+          test_labels = excluded.test_labels, n_train = excluded.n_train, n_test = excluded.n_test`),
+      getDataset: db.prepare<[string], DatasetRow>('SELECT * FROM datasets WHERE name = ?'),
+      listDatasets: db.prepare<[], DatasetRow>('SELECT * FROM datasets ORDER BY name'),
+      insertSweep: db.prepare('INSERT INTO sweeps (name, base_config, grid, created_at) VALUES (?, ?, ?, ?)'),
+      insertRun: db.prepare(`INSERT INTO runs
+        (sweep_id, name, status, config, dataset, latent_dim, seed, epochs, code_version, created_at)
+        VALUES (@sweepId, @name, 'queued', @config, @dataset, @latentDim, @seed, @epochs, @codeVersion, @createdAt)`),
+      markRunning: db.prepare(`UPDATE runs SET status = 'running', backend = ?, backend_detail = ?,
+        started_at = coalesce(started_at, ?) WHERE id = ?`),
+      insertEpoch: db.prepare(`INSERT OR REPLACE INTO epoch_metrics VALUES
+        (@runId, @epoch, @trainNelbo, @trainRec, @trainKl, @testNelbo, @testRec, @testKl, @perDigit, @imgPerSec, @seconds)`),
+      setEpochsDone: db.prepare('UPDATE runs SET epochs_done = ?, img_per_s = ? WHERE id = ?'),
+      upsertCheckpoint: db.prepare(`INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)`),
+      finishRun: db.prepare('UPDATE runs SET status = ?, message = ?, img_per_s = coalesce(?, img_per_s), finished_at = ? WHERE id = ?'),
+      upsertEvaluation: db.prepare('INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?)'),
+      upsertFigure: db.prepare('INSERT OR REPLACE INTO figure_data VALUES (?, ?, ?, ?)'),
+      markStale: db.prepare(`UPDATE runs SET status = 'interrupted',
+        message = 'the process training it stopped unexpectedly' WHERE status = 'running'`),
+      getRun: db.prepare<[number], RunDetailRow>(`SELECT r.id, r.name, s.name AS sweep, r.status, r.dataset, r.latent_dim,
+          r.backend, r.epochs, r.epochs_done, m.train_nelbo, m.test_nelbo, m.test_rec, m.test_kl, r.img_per_s,
+          r.created_at, r.config, r.backend_detail, r.code_version, r.message, r.note, r.started_at, r.finished_at
+        FROM runs r LEFT JOIN sweeps s ON s.id = r.sweep_id
+        LEFT JOIN epoch_metrics m ON m.run_id = r.id AND m.epoch = r.epochs_done WHERE r.id = ?`),
+      tags: db.prepare<[number], { tag: string }>('SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag'),
+      epochs: db.prepare<[number], MetricRow>('SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch'),
+      evaluations: db.prepare<[number], { kind: string; result: string }>('SELECT kind, result FROM evaluations WHERE run_id = ?'),
+      figures: db.prepare<[number], { kind: StoredFigure['kind']; meta: string; data: Buffer }>(
+        'SELECT kind, meta, data FROM figure_data WHERE run_id = ? ORDER BY kind'
+      ),
+      checkpoint: db.prepare<[number, string], { kind: StoredCheckpoint['kind']; epoch: number; tensors: Buffer }>(
+        'SELECT kind, epoch, tensors FROM checkpoints WHERE run_id = ? AND kind = ?'
+      ),
+      countRuns: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM runs')
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+
+  upsertDataset(info: DatasetInfo): void {
+    this.stmt.upsertDataset.run({ name: info.name, source: info.source, ...info.files, nTrain: info.nTrain, nTest: info.nTest, createdAt: now() })
+  }
+
+  getDataset(name: string): DatasetInfo | null {
+    const row = this.stmt.getDataset.get(name)
+    return row ? toDataset(row) : null
+  }
+
+  listDatasets(): DatasetInfo[] {
+    return this.stmt.listDatasets.all().map(toDataset)
+  }
+
+  createSweep(name: string, grid: Record<string, unknown[]>, runs: NewRun[]): { sweepId: number; runIds: number[] } {
+    const version = codeVersion()
+    return this.db
+      .transaction(() => {
+        let sweepId: number
+        try {
+          sweepId = Number(this.stmt.insertSweep.run(name, JSON.stringify(runs[0]?.config ?? {}), JSON.stringify(grid), now()).lastInsertRowid)
+        } catch (e) {
+          if (isSqliteError(e, 'SQLITE_CONSTRAINT_UNIQUE')) {
+            throw new VaeLabError('INVALID_INPUT', `a sweep named "${name}" already exists; choose another --sweep name`)
+          }
+          throw e
+        }
+        const runIds = runs.map(({ config, name: runName }) =>
+          Number(
+            this.stmt.insertRun.run({
+              sweepId,
+              name: runName ?? null,
+              config: JSON.stringify(config),
+              dataset: config.dataset,
+              latentDim: config.latentDim,
+              seed: config.seed,
+              epochs: config.epochs,
+              codeVersion: version,
+              createdAt: now()
+            }).lastInsertRowid
+          )
+        )
+        return { sweepId, runIds }
+      })
+      .immediate()
+  }
+
+  markRunning(runId: number, backend: string, backendDetail: string): void {
+    this.stmt.markRunning.run(backend, backendDetail, now(), runId)
+  }
+
+  appendEpoch(runId: number, m: EpochMetrics, checkpoint?: StoredCheckpoint): void {
+    // The epoch's metrics and its checkpoint land together or not at all.
+    this.db
+      .transaction(() => {
+        this.stmt.insertEpoch.run({
+          runId,
+          epoch: m.epoch,
+          trainNelbo: m.train.nelbo,
+          trainRec: m.train.rec,
+          trainKl: m.train.kl,
+          testNelbo: m.test.nelbo,
+          testRec: m.test.rec,
+          testKl: m.test.kl,
+          perDigit: JSON.stringify(m.testPerDigit),
+          imgPerSec: m.imgPerSec,
+          seconds: m.seconds
+        })
+        this.stmt.setEpochsDone.run(m.epoch, m.imgPerSec, runId)
+        if (checkpoint) this.saveCheckpoint(runId, checkpoint)
+      })
+      .immediate()
+  }
+
+  saveCheckpoint(runId: number, c: StoredCheckpoint): void {
+    this.stmt.upsertCheckpoint.run(runId, c.kind, c.epoch, Buffer.from(c.tensors.buffer, c.tensors.byteOffset, c.tensors.byteLength), now())
+  }
+
+  finishRun(runId: number, status: RunStatus, message: string | null, imgPerSec: number | null): void {
+    this.stmt.finishRun.run(status, message, imgPerSec, now(), runId)
+  }
+
+  saveEvaluation(runId: number, kind: string, result: unknown): void {
+    this.stmt.upsertEvaluation.run(runId, kind, JSON.stringify(result), now())
+  }
+
+  saveFigures(runId: number, figures: StoredFigure[]): void {
+    this.db
+      .transaction(() => {
+        for (const f of figures) {
+          this.stmt.upsertFigure.run(runId, f.kind, JSON.stringify(f.meta), Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength))
+        }
+      })
+      .immediate()
+  }
+
+  markStaleRunsInterrupted(): number {
+    return this.stmt.markStale.run().changes
+  }
+
+  getRun(runId: number): RunRecord | null {
+    const row = this.stmt.getRun.get(runId)
+    if (!row) return null
+    const parsed = TrainConfigSchema.safeParse(parseColumn<unknown>(row.config, `run ${runId}'s config`))
+    if (!parsed.success) {
+      throw new VaeLabError('DATA_CORRUPT', `run ${runId}'s config in the database is invalid: ${parsed.error.issues[0]?.message}`)
+    }
+    const config: TrainConfig = parsed.data
+    return {
+      ...toSummary(row),
+      config,
+      backendDetail: row.backend_detail,
+      codeVersion: row.code_version,
+      message: row.message,
+      note: row.note,
+      tags: this.stmt.tags.all(runId).map((t) => t.tag),
+      startedAt: row.started_at,
+      finishedAt: row.finished_at
+    }
+  }
+
+  listRuns(filter: RunFilter = {}): RunSummary[] {
+    const where: string[] = []
+    const params: Record<string, string> = {}
+    if (filter.status) {
+      where.push('r.status = @status')
+      params.status = filter.status
+    }
+    if (filter.sweep) {
+      where.push('s.name = @sweep')
+      params.sweep = filter.sweep
+    }
+    if (filter.tag) {
+      where.push('EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = r.id AND t.tag = @tag)')
+      params.tag = filter.tag
+    }
+    const sql = `${SUMMARY_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.id`
+    return this.db.prepare<Record<string, string>, RunRow>(sql).all(params).map(toSummary)
+  }
+
+  epochMetrics(runId: number): EpochMetrics[] {
+    return this.stmt.epochs.all(runId).map((r) => ({
+      epoch: r.epoch,
+      train: { nelbo: r.train_nelbo, rec: r.train_rec, kl: r.train_kl },
+      test: { nelbo: r.test_nelbo, rec: r.test_rec, kl: r.test_kl },
+      testPerDigit: parseColumn(r.test_per_digit, `run ${runId} epoch ${r.epoch} per-digit metrics`),
+      imgPerSec: r.img_per_s,
+      seconds: r.seconds
+    }))
+  }
+
+  evaluations(runId: number): Record<string, unknown> {
+    return Object.fromEntries(this.stmt.evaluations.all(runId).map((r) => [r.kind, parseColumn(r.result, `run ${runId}'s ${r.kind} evaluation`)]))
+  }
+
+  figures(runId: number): StoredFigure[] {
+    return this.stmt.figures.all(runId).map((r) => ({
+      kind: r.kind,
+      meta: parseColumn<Record<string, unknown>>(r.meta, `run ${runId}'s ${r.kind} figure`),
+      data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength)
+    }))
+  }
+
+  checkpoint(runId: number, kind: 'latest' | 'final'): StoredCheckpoint | null {
+    const r = this.stmt.checkpoint.get(runId, kind)
+    return r ? { kind: r.kind, epoch: r.epoch, tensors: new Uint8Array(r.tensors.buffer, r.tensors.byteOffset, r.tensors.byteLength) } : null
+  }
+
+  countRuns(): number {
+    return this.stmt.countRuns.get()?.n ?? 0
+  }
+}

@@ -1,0 +1,37 @@
+// A small seeded PRNG for data order, binarisation and fixed figure samples: mulberry32
+// is enough for shuffling and is identical on every backend, unlike Math.random.
+export type Rng = () => number
+
+export function mulberry32(seed: number): Rng {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Fisher-Yates in place. */
+export function shuffleInPlace(a: Uint32Array, rng: Rng): Uint32Array {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1))
+    const t = a[i]
+    a[i] = a[j]
+    a[j] = t
+  }
+  return a
+}
+
+export function range(n: number): Uint32Array {
+  const a = new Uint32Array(n)
+  for (let i = 0; i < n; i++) a[i] = i
+  return a
+}
+
+/** A seed for step `step` of stream `stream`, so every random draw of a run is reproducible. */
+export function deriveSeed(seed: number, stream: number, step: number): number {
+  const rng = mulberry32((seed * 0x9e3779b1) ^ (stream * 0x85ebca6b) ^ step)
+  return Math.floor(rng() * 2 ** 31)
+}

@@ -1,0 +1,157 @@
+// The training loop: seeded data order, fixed-shape minibatches, per-epoch test evaluation and
+// checkpoints; a NaN/Inf loss ends the run as 'diverged' with its history kept.
+import * as tf from '@tensorflow/tfjs-core'
+import type { EpochMetrics, LossParts, TrainConfig } from '../../api/contract'
+import { headOf, IMAGE_SIZE, type Dataset } from '../data/dataset'
+import { evaluationImages, fillBatch, trainingImages } from '../data/pixels'
+import { VaeLabError } from '../errors'
+import type { MatMul } from '../model/dense'
+import { activeUnits, evaluateNelbo, type ActiveUnitsReport, type Model } from '../model/evaluate'
+import { figureData, type FigureData } from '../model/figureData'
+import { createVaeParams, disposeParams, INPUT_DIM, PARAM_NAMES, type VaeParams } from '../model/vae'
+import { packTensors, type TensorRecord } from './checkpoint'
+import { createOptimizer } from './optimizers'
+import { deriveSeed, mulberry32, range, shuffleInPlace } from './random'
+import { createTrainStep } from './trainStep'
+
+const STREAM_ORDER = 1
+const STREAM_EPS = 2
+const STREAM_BINARISE = 3
+const STREAM_TEST = 4
+
+export interface BatchProgress {
+  epoch: number
+  batch: number
+  batches: number
+  loss: number
+  imgPerSec: number
+  etaSeconds: number
+}
+
+export interface TrainHooks {
+  onBatch?(p: BatchProgress): void
+  /** After each epoch: its metrics and a checkpoint (weights and optimiser state) to store together. */
+  onEpoch?(m: EpochMetrics, checkpoint: Uint8Array): void
+  isCancelled?(): boolean
+}
+
+export interface FinalEvaluation {
+  test: LossParts
+  testPerDigit: (LossParts | null)[]
+  activeUnits: ActiveUnitsReport
+}
+
+export interface TrainOutcome {
+  status: 'completed' | 'diverged' | 'cancelled'
+  message?: string
+  epochsDone: number
+  imgPerSec: number | null
+  evaluation?: FinalEvaluation
+  figures?: FigureData
+  /** Final weights, named as in the paper (W1..b5). */
+  weights?: Uint8Array
+}
+
+export interface TrainEnv {
+  matMul: MatMul
+}
+
+function weightsOf(params: VaeParams): TensorRecord[] {
+  return PARAM_NAMES.map((name) => ({
+    name,
+    shape: params[name].shape,
+    values: params[name].dataSync() as Float32Array
+  }))
+}
+
+/** Sum of batch-mean losses, for the epoch's train metrics. */
+class Accumulator {
+  private sums = [0, 0, 0]
+  private n = 0
+  add(values: ArrayLike<number>) {
+    for (let i = 0; i < 3; i++) this.sums[i] += values[i]
+    this.n++
+  }
+  mean(): LossParts {
+    return { nelbo: this.sums[0] / this.n, rec: this.sums[1] / this.n, kl: this.sums[2] / this.n }
+  }
+}
+
+export async function trainVae(cfg: TrainConfig, data: Dataset, env: TrainEnv, hooks: TrainHooks = {}): Promise<TrainOutcome> {
+  const train = trainingImages(headOf(data.train, cfg.limitTrain), cfg.pixels)
+  const test = evaluationImages(headOf(data.test, cfg.limitTest), cfg.pixels)
+  const B = cfg.batchSize
+  const batches = Math.floor(train.count / B) // the last partial batch is dropped: fixed shapes
+  if (batches === 0) {
+    throw new VaeLabError('INVALID_INPUT', `the training set has ${train.count} images, fewer than one batch of ${B}`)
+  }
+  const params = createVaeParams({ inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim }, cfg.init, cfg.seed)
+  const optimizer = createOptimizer(cfg)
+  const trainStep = createTrainStep(cfg, params, optimizer, env.matMul)
+  const model: Model = { params, latentDim: cfg.latentDim, matMul: env.matMul }
+  const xBuf = new Float32Array(B * IMAGE_SIZE)
+  let step = 0
+  let imgPerSec: number | null = null
+  let epochsDone = 0
+
+  try {
+    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+      const order = shuffleInPlace(range(train.count), mulberry32(deriveSeed(cfg.seed, STREAM_ORDER, epoch)))
+      const dynamicRng = cfg.pixels === 'dynamic' ? mulberry32(deriveSeed(cfg.seed, STREAM_BINARISE, epoch)) : undefined
+      const acc = new Accumulator()
+      const started = performance.now()
+      for (let b = 0; b < batches; b++) {
+        if (hooks.isCancelled?.()) {
+          return { status: 'cancelled', message: `cancelled during epoch ${epoch}`, epochsDone, imgPerSec }
+        }
+        fillBatch(train, order, b * B, xBuf, dynamicRng)
+        const values = trainStep(xBuf, deriveSeed(cfg.seed, STREAM_EPS, step++))
+        if (!Number.isFinite(values[0])) {
+          const message = `loss became ${values[0]} at epoch ${epoch}, batch ${b + 1}; try a lower learning rate`
+          return { status: 'diverged', message, epochsDone, imgPerSec }
+        }
+        acc.add(values)
+        if (hooks.onBatch) {
+          const elapsed = (performance.now() - started) / 1000
+          const rate = ((b + 1) * B) / elapsed
+          const remaining = (batches - b - 1 + (cfg.epochs - epoch) * batches) * B
+          hooks.onBatch({ epoch, batch: b + 1, batches, loss: values[0], imgPerSec: rate, etaSeconds: remaining / rate })
+        }
+      }
+      const seconds = (performance.now() - started) / 1000
+      imgPerSec = (batches * B) / seconds
+      const testReport = evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
+      epochsDone = epoch
+      const metrics: EpochMetrics = {
+        epoch,
+        train: acc.mean(),
+        test: testReport.overall,
+        testPerDigit: testReport.perDigit,
+        imgPerSec,
+        seconds
+      }
+      hooks.onEpoch?.(metrics, await checkpointBlob(params, optimizer))
+    }
+    const finalTest = evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
+    return {
+      status: 'completed',
+      epochsDone,
+      imgPerSec,
+      evaluation: { test: finalTest.overall, testPerDigit: finalTest.perDigit, activeUnits: activeUnits(model, test) },
+      figures: figureData(model, test),
+      weights: packTensors(weightsOf(params))
+    }
+  } finally {
+    disposeParams(params)
+    optimizer.dispose()
+  }
+}
+
+/** Weights and optimiser state (positional, as tfjs optimisers restore them). */
+async function checkpointBlob(params: VaeParams, optimizer: tf.Optimizer): Promise<Uint8Array> {
+  const state = await optimizer.getWeights()
+  const records = weightsOf(params).concat(
+    state.map((w, i) => ({ name: `opt/${i}/${w.name}`, shape: w.tensor.shape, values: w.tensor.dataSync() as Float32Array }))
+  )
+  return packTensors(records)
+}

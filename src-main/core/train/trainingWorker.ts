@@ -1,0 +1,65 @@
+// Main-thread side of a training worker: starts it, relays its events, cancels it, and turns
+// a crash of the worker into a failed outcome instead of a hung promise.
+import fs from 'node:fs'
+import path from 'node:path'
+import { Worker } from 'node:worker_threads'
+import type { BackendName, EpochMetrics } from '../../api/contract'
+import { VaeLabError } from '../errors'
+import type { BatchProgress, TrainOutcome } from './trainer'
+import type { TrainJob, WorkerMessage } from './workerProtocol'
+
+export interface WorkerHandlers {
+  onReady?(backend: BackendName, detail: string): void
+  onBatch?(p: BatchProgress): void
+  onEpoch?(metrics: EpochMetrics, checkpoint: Uint8Array): void
+}
+
+export interface TrainingHandle {
+  done: Promise<TrainOutcome>
+  cancel(): void
+}
+
+/** The compiled worker; under vitest the sources are .ts, so use the build in out/node. */
+export function workerScript(): string {
+  const here = path.join(__dirname, 'worker.js')
+  if (fs.existsSync(here)) return here
+  const built = path.resolve(__dirname, '../../../out/node/core/train/worker.js')
+  if (fs.existsSync(built)) return built
+  throw new VaeLabError('INTERNAL', `training worker not found at ${here}; run \`npm run build:node\``)
+}
+
+export function startTraining(job: Omit<TrainJob, 'cancelFlag'>, handlers: WorkerHandlers = {}): TrainingHandle {
+  const cancelFlag = new SharedArrayBuffer(4)
+  const worker = new Worker(workerScript(), { workerData: { ...job, cancelFlag } satisfies TrainJob })
+  let settled = false
+  const done = new Promise<TrainOutcome>((resolve, reject) => {
+    const settle = (f: () => void) => {
+      if (settled) return
+      settled = true
+      f()
+      void worker.terminate()
+    }
+    worker.on('message', (m: WorkerMessage) => {
+      switch (m.type) {
+        case 'ready':
+          return handlers.onReady?.(m.backend, m.detail)
+        case 'batch':
+          return handlers.onBatch?.(m)
+        case 'epoch':
+          return handlers.onEpoch?.(m.metrics, m.checkpoint)
+        case 'done':
+          return settle(() => resolve(m.outcome))
+        case 'error':
+          return settle(() => reject(new VaeLabError(m.code, m.message)))
+      }
+    })
+    worker.on('error', (e) => settle(() => reject(new VaeLabError('INTERNAL', `training worker crashed: ${e.message}`, { cause: e }))))
+    worker.on('exit', (code) =>
+      settle(() => reject(new VaeLabError('INTERNAL', `training worker exited with code ${code} before finishing`)))
+    )
+  })
+  return {
+    done,
+    cancel: () => Atomics.store(new Int32Array(cancelFlag), 0, 1)
+  }
+}
