@@ -69,7 +69,7 @@ export const TrainConfigSchema = z
     pixels: z
       .enum(['grey', 'dynamic', 'static'], { error: 'pixels must be grey, dynamic or static' })
       .default('grey'),
-    init: z.enum(['paper', 'glorot'], { error: 'init must be paper or glorot' }).default('paper'),
+    init: z.enum(['glorot', 'paper'], { error: 'init must be glorot or paper' }).default('glorot'),
     seed: z.number().int({ error: 'seed must be a whole number' }).min(0).max(2 ** 31 - 1).default(1),
     /** Use only the first N training images (quick experiments and tests). */
     limitTrain: positiveInt('limit-train', 10_000_000).optional(),

@@ -95,7 +95,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--beta <x>', 'weight of the KL term (beta-VAE; default 1)')
     .option('--samples <L>', 'posterior samples per datapoint (default 1)')
     .option('--pixels <mode>', 'grey (default: grey levels as Bernoulli targets), dynamic or static binarisation')
-    .option('--init <scheme>', 'paper (default: N(0, 0.01^2) weights) or glorot')
+    .option('--init <scheme>', 'glorot (default; trains faster in the first epochs) or paper (weights ~ N(0, 0.01^2))')
     .option('--seed <n>', 'random seed: same seed and backend give the same numbers (default 1)')
     .option('--backend <name>', `auto (default: fastest available), ${BACKEND_NAMES.join(', ')}`)
     .option('--dataset <name>', 'mnist (default, built in) or a dataset added with `data import`')

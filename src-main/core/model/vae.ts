@@ -64,7 +64,9 @@ export function createVaeParams(
       const limit = Math.sqrt(6 / (shape[0] + shape[1]))
       return tf.randomUniform(shape, -limit, limit, 'float32', seed + i)
     })
-    return [name, tf.variable(value, true, `${runTag}${name}_${++variableCount}`)] as const
+    const variable = tf.variable(value, true, `${runTag}${name}_${++variableCount}`)
+    value.dispose() // the variable holds its own reference to the data
+    return [name, variable] as const
   })
   return Object.fromEntries(entries) as unknown as VaeParams
 }

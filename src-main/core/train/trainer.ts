@@ -153,5 +153,7 @@ async function checkpointBlob(params: VaeParams, optimizer: tf.Optimizer): Promi
   const records = weightsOf(params).concat(
     state.map((w, i) => ({ name: `opt/${i}/${w.name}`, shape: w.tensor.shape, values: w.tensor.dataSync() as Float32Array }))
   )
+  // getWeights makes a fresh 'iter' scalar on every call; the rest are the optimiser's own variables.
+  for (const w of state) if (w.name === 'iter') w.tensor.dispose()
   return packTensors(records)
 }

@@ -1,0 +1,10 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { initBackend, type ActiveBackend } from '../../src-main/core/backend/backends'
+import type { BackendName } from '../../src-main/api/contract'
+
+/** Switches this test process to `name` (each test file runs in its own process). */
+export async function useBackend(name: BackendName): Promise<ActiveBackend> {
+  const backend = await initBackend(name)
+  if (tf.getBackend() !== name) throw new Error(`backend is ${tf.getBackend()}, expected ${name}`)
+  return backend
+}

@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { describe, expect, it } from 'vitest'
+import { TrainConfigSchema, type TrainConfigInput } from '../../../../src-main/api/contract'
+import type { Dataset } from '../../../../src-main/core/data/dataset'
+import { trainVae, type TrainOutcome } from '../../../../src-main/core/train/trainer'
+import { unpackTensors } from '../../../../src-main/core/train/checkpoint'
+import type { EpochMetrics } from '../../../../src-main/api/contract'
+import { syntheticSet } from '../../../helpers/fixtures'
+import { useBackend } from '../../../helpers/tf'
+
+const data: Dataset = { name: 'synthetic', train: syntheticSet(400, 1), test: syntheticSet(120, 2) }
+const small = (over: Partial<TrainConfigInput> = {}) =>
+  TrainConfigSchema.parse({ latentDim: 2, hidden: 24, batchSize: 50, epochs: 2, ...over })
+
+async function train(backend: 'cpu' | 'wasm', over: Partial<TrainConfigInput> = {}) {
+  const env = await useBackend(backend)
+  const epochs: EpochMetrics[] = []
+  const outcome = await trainVae(small(over), data, env, { onEpoch: (m) => epochs.push(m) })
+  return { outcome, epochs }
+}
+
+describe('trainVae', () => {
+  it('learns: the test -ELBO falls and rec + KL add up to it', async () => {
+    const { outcome, epochs } = await train('wasm', { epochs: 3, lr: 3e-3 })
+    expect(outcome.status).toBe('completed')
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3])
+    expect(epochs[2].test.nelbo).toBeLessThan(epochs[0].test.nelbo)
+    for (const e of epochs) expect(e.test.rec + e.test.kl).toBeCloseTo(e.test.nelbo, 6)
+    expect(outcome.evaluation?.testPerDigit.filter((d) => d !== null)).toHaveLength(10)
+  })
+
+  it('gives identical numbers for the same seed and backend, and different ones for another seed (wasm)', async () => {
+    const a = await train('wasm', { seed: 7 })
+    const b = await train('wasm', { seed: 7 })
+    const c = await train('wasm', { seed: 8 })
+    expect(b.epochs).toEqual(a.epochs.map((e) => ({ ...e, imgPerSec: b.epochs[e.epoch - 1].imgPerSec, seconds: b.epochs[e.epoch - 1].seconds })))
+    expect(c.epochs[1].test.nelbo).not.toBe(a.epochs[1].test.nelbo)
+  })
+
+  it('gives identical numbers for the same seed on cpu too', async () => {
+    const a = await train('cpu', { seed: 3, epochs: 1 })
+    const b = await train('cpu', { seed: 3, epochs: 1 })
+    expect(b.epochs[0].train).toEqual(a.epochs[0].train)
+    expect(b.epochs[0].test).toEqual(a.epochs[0].test)
+  })
+
+  it('stops as diverged, with a message and the finished epochs kept, when the loss becomes NaN', async () => {
+    const { outcome, epochs } = await train('wasm', { lr: 1e30, epochs: 3 })
+    expect(outcome.status).toBe('diverged')
+    expect(outcome.message).toMatch(/loss became (NaN|Infinity|-Infinity) at epoch \d+, batch \d+; try a lower learning rate/)
+    expect(epochs.length).toBe(outcome.epochsDone)
+  })
+
+  it('stops when cancelled and reports it', async () => {
+    const env = await useBackend('wasm')
+    let batches = 0
+    const outcome: TrainOutcome = await trainVae(small({ epochs: 5 }), data, env, {
+      onBatch: () => batches++,
+      isCancelled: () => batches >= 3
+    })
+    expect(outcome.status).toBe('cancelled')
+    expect(batches).toBe(3)
+  })
+
+  it('keeps tensor count flat over many steps and frees everything at the end', async () => {
+    await useBackend('wasm')
+    const before = tf.memory().numTensors
+    const counts: number[] = []
+    const env = await useBackend('wasm')
+    await trainVae(small({ epochs: 6 }), data, env, { onBatch: () => counts.push(tf.memory().numTensors) })
+    expect(counts.length).toBe(48)
+    expect(Math.max(...counts.slice(8))).toBe(Math.min(...counts.slice(8)))
+    expect(tf.memory().numTensors).toBe(before)
+  })
+
+  it('checkpoints weights and optimiser state every epoch', async () => {
+    const env = await useBackend('wasm')
+    const blobs: Uint8Array[] = []
+    await trainVae(small({ epochs: 2 }), data, env, { onEpoch: (_m, c) => blobs.push(c) })
+    expect(blobs).toHaveLength(2)
+    const names = unpackTensors(blobs[1]).map((t) => t.name)
+    expect(names.slice(0, 10)).toEqual(['W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'W4', 'b4', 'W5', 'b5'])
+    expect(names.some((n) => n.startsWith('opt/'))).toBe(true)
+  })
+
+  it('supports beta, L samples, weight decay and binarised pixels', async () => {
+    for (const over of [{ beta: 4 }, { samples: 3 }, { weightDecay: 1 / 400 }, { pixels: 'dynamic' as const }, { pixels: 'static' as const }, { optimizer: 'adagrad' as const }]) {
+      const { outcome, epochs } = await train('wasm', { ...over, epochs: 1 })
+      expect(outcome.status, JSON.stringify(over)).toBe('completed')
+      expect(Number.isFinite(epochs[0].test.nelbo)).toBe(true)
+    }
+  })
+
+  it('refuses a training set smaller than one batch', async () => {
+    const env = await useBackend('wasm')
+    await expect(trainVae(small({ limitTrain: 10 }), data, env)).rejects.toThrow('the training set has 10 images, fewer than one batch of 50')
+  })
+})

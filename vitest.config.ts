@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // tfjs keeps one global engine per process: isolate test files in forked processes.
+    pool: 'forks',
+    reporters: ['default']
+  }
+})
