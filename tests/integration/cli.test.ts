@@ -1,0 +1,143 @@
+import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { syntheticSet, tempDir, writeIdxDataset } from '../helpers/fixtures'
+
+const BIN = path.resolve(__dirname, '../../bin/vae-lab.js')
+
+function vaeLab(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+function rowCounts(db: string): { runs: number; sweeps: number; datasets: number } {
+  if (!fs.existsSync(db)) return { runs: 0, sweeps: 0, datasets: 0 }
+  const conn = new Database(db, { readonly: true })
+  const count = (t: string) => (conn.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n
+  const counts = { runs: count('runs'), sweeps: count('sweeps'), datasets: count('datasets') }
+  conn.close()
+  return counts
+}
+
+const quick = ['--epochs', '1', '--limit-train', '1000', '--limit-test', '500', '--hidden', '64']
+
+describe('vae-lab CLI', () => {
+  it('--help lists the commands and exits 0', () => {
+    const r = vaeLab(['--help'])
+    expect(r.code).toBe(0)
+    for (const c of ['train', 'eval', 'bench', 'data', 'runs', 'backends']) expect(r.stdout).toContain(c)
+    const train = vaeLab(['train', '--help'])
+    expect(train.code).toBe(0)
+    expect(train.stdout).toContain('--latent <dims>')
+    expect(train.stdout).toContain('--backend <name>')
+  })
+
+  it.each([
+    [['--latent', '0'], '--latent: latent dim must be at least 1'],
+    [['--latent', '2,x'], '--latent: latent dim must be a number'],
+    [['--latent', '2,,5'], 'is not a comma-separated list'],
+    [['--latent', '2', '--lr', '-1'], '--lr: learning rate must be a positive, finite number'],
+    [['--latent', '2', '--lr', 'NaN'], '--lr: learning rate must be a number'],
+    [['--latent', '2', '--epochs', '0'], '--epochs: epochs must be at least 1'],
+    [['--latent', '2', '--backend', 'tpu'], '--backend: backend must be one of: auto, tensorflow-gpu'],
+    [['--latent', '2', '--optimizer', 'sgd'], '--optimizer: optimizer must be adam or adagrad'],
+    [['--latent', '2', '--dataset', 'nope'], 'unknown dataset "nope"; known datasets: mnist'],
+    [['--latent', '2', '--workers', '0'], 'workers: must be a whole number from 1 to 64'],
+    [['--latent', '2', '--frobnicate'], "unknown option '--frobnicate'"],
+    [[], 'give --latent (e.g. --latent 2,5,10,50) or --preset paper']
+  ])('train %j exits 2 with a clear message and writes no run', (args, message) => {
+    const db = path.join(tempDir(), 'runs.sqlite')
+    const r = vaeLab(['train', ...args, '--db', db])
+    expect(r.stderr).toContain(message)
+    expect(r.code).toBe(2)
+    expect(rowCounts(db)).toMatchObject({ runs: 0, sweeps: 0 })
+  })
+
+  it('refuses a forced backend that is not installed, saying how to get it', () => {
+    const db = path.join(tempDir(), 'runs.sqlite')
+    const r = vaeLab(['train', '--latent', '2', '--backend', 'tensorflow-gpu', '--db', db])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/backend "tensorflow-gpu" is not available: .*npm install @tensorflow\/tfjs-node-gpu/)
+    expect(rowCounts(db).runs).toBe(0)
+  })
+
+  it('trains a small sweep, prints the runs as JSON and keeps everything in the database', () => {
+    const db = path.join(tempDir(), 'runs.sqlite')
+    const r = vaeLab(['train', '--latent', '2,3', ...quick, '--json', '--db', db, '--sweep', 'tiny'])
+    expect(r.stderr).not.toMatch(/unexpected/)
+    expect(r.code).toBe(0)
+    const runs = JSON.parse(r.stdout) as Record<string, unknown>[]
+    expect(runs.map((x) => x.latent)).toEqual([2, 3])
+    for (const run of runs) {
+      expect(run).toMatchObject({ status: 'completed', backend: 'wasm', epochs: 1, sweep: 'tiny' })
+      for (const k of ['id', 'train_nelbo', 'test_nelbo', 'test_rec', 'test_kl', 'img_per_s']) expect(run[k]).toBeTypeOf('number')
+      expect((run.test_rec as number) + (run.test_kl as number)).toBeCloseTo(run.test_nelbo as number, 6)
+    }
+    const conn = new Database(db, { readonly: true })
+    const figures = conn.prepare('SELECT run_id, kind FROM figure_data ORDER BY run_id, kind').all()
+    conn.close()
+    expect(figures).toEqual([
+      { run_id: 1, kind: 'manifold' },
+      { run_id: 1, kind: 'recon' },
+      { run_id: 1, kind: 'scatter' },
+      { run_id: 2, kind: 'recon' },
+      { run_id: 2, kind: 'scatter' }
+    ])
+
+    const show = vaeLab(['runs', 'show', '1', '--json', '--db', db])
+    expect(show.code).toBe(0)
+    const details = JSON.parse(show.stdout)
+    expect(details.metrics).toHaveLength(1)
+    expect(details.evaluations.final.activeUnits.variances).toHaveLength(2)
+    expect(details.backend_detail).toMatch(/WebAssembly/)
+
+    const iwae = vaeLab(['eval', '1', '--iwae', '5', '--limit-test', '200', '--json', '--db', db])
+    expect(iwae.code).toBe(0)
+    expect(JSON.parse(iwae.stdout)).toMatchObject({ run: 1, k: 5, images: 200 })
+
+    expect(vaeLab(['eval', '99', '--db', db])).toMatchObject({ code: 2, stderr: expect.stringContaining('no run with id 99') })
+    expect(vaeLab(['runs', 'show', 'abc', '--db', db]).code).toBe(2)
+  })
+
+  it('imports an IDX dataset (gzip) and trains on it; a truncated file is refused and nothing registered', () => {
+    const dir = tempDir()
+    const db = path.join(dir, 'runs.sqlite')
+    const files = writeIdxDataset(dir, syntheticSet(300, 1), syntheticSet(100, 2), true)
+    const flags = ['--train-images', files.trainImages, '--train-labels', files.trainLabels, '--test-images', files.testImages, '--test-labels', files.testLabels]
+
+    const broken = path.join(dir, 'broken-labels.gz')
+    fs.writeFileSync(broken, fs.readFileSync(files.trainLabels).subarray(0, 30))
+    const bad = vaeLab(['data', 'import', '--name', 'blocks', ...flags.slice(0, 2), '--train-labels', broken, ...flags.slice(4), '--db', db])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain(`${broken}: gzip data is corrupt or truncated`)
+    expect(rowCounts(db).datasets).toBe(0)
+
+    const ok = vaeLab(['data', 'import', '--name', 'blocks', ...flags, '--db', db])
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toContain('imported blocks: 300 training and 100 test images')
+    expect(vaeLab(['data', 'list', '--db', db]).stdout).toMatch(/mnist[\s\S]*blocks/)
+
+    const r = vaeLab(['train', '--latent', '2', '--dataset', 'blocks', '--epochs', '1', '--hidden', '32', '--batch', '50', '--json', '--db', db])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)[0]).toMatchObject({ dataset: 'blocks', status: 'completed' })
+  })
+
+  it('cancels on Ctrl-C: exits 130 and records the run as cancelled', async () => {
+    const db = path.join(tempDir(), 'runs.sqlite')
+    const child = spawn(process.execPath, [BIN, 'train', '--latent', '2', '--epochs', '50', '--limit-train', '2000', '--limit-test', '200', '--db', db])
+    let stderr = ''
+    let sent = false
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      if (!sent && stderr.includes('training on')) sent = child.kill('SIGINT')
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+    expect(stderr).toContain('cancelling (finished epochs are kept)')
+    expect(code).toBe(130)
+    const conn = new Database(db, { readonly: true })
+    expect(conn.prepare('SELECT status FROM runs').all()).toEqual([{ status: 'cancelled' }])
+    conn.close()
+  })
+})

@@ -1,0 +1,279 @@
+import { describe, it, expect, beforeAll } from 'vitest'
+import * as tf from '@tensorflow/tfjs-core'
+import { initBackend } from '../../../../src-main/core/backend/backends'
+import {
+  installBlasKernels,
+  loadBlasAddon,
+  uninstallBlasKernels,
+  wasmInternals,
+  type BlasAddon
+} from '../../../../src-main/core/backend/blasKernels'
+import { createFusedOptimizer } from '../../../../src-main/core/backend/fusedOptimizer'
+
+const load = loadBlasAddon()
+const loaded = load.ok
+const addon = (load.ok ? load.addon : undefined) as BlasAddon
+if (!load.ok) console.warn(`blasKernels tests skipped: ${load.reason}`)
+
+// Deterministic inputs: a tiny LCG, so a failure reproduces.
+function rng(seed: number) {
+  let s = seed >>> 0
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1
+}
+function randomTensor(shape: number[], next: () => number): tf.Tensor {
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next), shape)
+}
+
+/** Runs f with the stock wasm kernels, then with the BLAS ones; returns both results' data. */
+function stockVsBlas(f: () => tf.Tensor | tf.Tensor[]): { stock: Float32Array[]; blas: Float32Array[] } {
+  const run = () => {
+    const out = tf.tidy(f)
+    const list = Array.isArray(out) ? out : [out]
+    const data = list.map((t) => t.dataSync() as Float32Array)
+    tf.dispose(list)
+    return data
+  }
+  uninstallBlasKernels()
+  const stock = run()
+  installBlasKernels(addon)
+  return { stock, blas: run() }
+}
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length)
+  let worst = 0
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])))
+  return worst
+}
+
+describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
+  beforeAll(async () => {
+    await initBackend('wasm')
+    installBlasKernels(addon, { threads: 1 })
+  })
+
+  it('loads the add-on and reports its BLAS', () => {
+    expect(addon.info()).toMatch(/\w/)
+  })
+
+  it('matMul equals the stock kernel for all transpose combinations and random 2-D shapes', () => {
+    const next = rng(1)
+    for (let trial = 0; trial < 12; trial++) {
+      const [m, k, n] = [1 + Math.floor(Math.abs(next()) * 70), 1 + Math.floor(Math.abs(next()) * 90), 1 + Math.floor(Math.abs(next()) * 60)]
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const a = randomTensor(ta ? [k, m] : [m, k], next)
+          const b = randomTensor(tb ? [n, k] : [k, n], next)
+          const { stock, blas } = stockVsBlas(() => tf.matMul(a, b, ta, tb))
+          expect(maxRelDiff(blas[0], stock[0]), `${m}x${k}x${n} ${ta} ${tb}`).toBeLessThan(1e-5)
+          tf.dispose([a, b])
+        }
+      }
+    }
+  })
+
+  it('matMul handles batch dims: equal, broadcast batch 1, general broadcasting, rank 4', () => {
+    const next = rng(2)
+    const cases: [number[], number[]][] = [
+      [[3], [3]],
+      [[1], [4]],
+      [[4], [1]],
+      [[2, 3], [2, 3]],
+      [[2, 1], [1, 3]],
+      [[], [5]]
+    ]
+    for (const [ba, bb] of cases) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const [m, k, n] = [7, 11, 5]
+          const a = randomTensor([...ba, ...(ta ? [k, m] : [m, k])], next)
+          const b = randomTensor([...bb, ...(tb ? [n, k] : [k, n])], next)
+          const reference = tf.tidy(() => {
+            // The stock wasm kernel only broadcasts a batch of 1; the cpu-free reference is a
+            // per-matrix loop over explicitly broadcast operands.
+            const shape = tf.broadcast_util.assertAndGetBroadcastShape(ba, bb)
+            const aa = tf.broadcastTo(a, [...shape, ...a.shape.slice(-2)]).reshape([-1, ...a.shape.slice(-2)])
+            const bb2 = tf.broadcastTo(b, [...shape, ...b.shape.slice(-2)]).reshape([-1, ...b.shape.slice(-2)])
+            const outs = tf.unstack(aa).map((x, i) => tf.matMul(x as tf.Tensor2D, tf.unstack(bb2)[i] as tf.Tensor2D, ta, tb))
+            return tf.stack(outs).reshape([...shape, m, n])
+          })
+          const blas = tf.matMul(a, b, ta, tb)
+          expect(blas.shape).toEqual(reference.shape)
+          uninstallBlasKernels()
+          const stock = reference.dataSync() as Float32Array
+          installBlasKernels(addon)
+          expect(maxRelDiff(blas.dataSync() as Float32Array, stock), `${ba} ${bb} ${ta} ${tb}`).toBeLessThan(1e-5)
+          tf.dispose([a, b, reference, blas])
+        }
+      }
+    }
+  })
+
+  it('matMul gradients (which use transposeA/transposeB) equal the stock ones', () => {
+    const next = rng(3)
+    const a = randomTensor([33, 47], next)
+    const b = randomTensor([47, 29], next)
+    const { stock, blas } = stockVsBlas(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.tanh(tf.matMul(x, y))))([a, b]))
+    for (let i = 0; i < 2; i++) expect(maxRelDiff(blas[i], stock[i])).toBeLessThan(1e-5)
+    tf.dispose([a, b])
+  })
+
+  it('Tanh, Exp and Log1p agree with Math.* to float precision, specials included', () => {
+    const specials = [0, -0, 1e-30, -1e-30, 1e-8, 0.624, 0.625, -0.625, 9, -9, 20, -20, 88, 89, -87, -103, -110, Infinity, -Infinity, NaN]
+    const next = rng(4)
+    const random = Array.from({ length: 5000 }, () => next() * 2 ** (next() * 8))
+    const cases: [string, (x: tf.Tensor) => tf.Tensor, (v: number) => number, number[]][] = [
+      ['tanh', tf.tanh, Math.tanh, [...specials, ...random]],
+      ['exp', tf.exp, Math.exp, [...specials, ...random.map((v) => v * 0.3)]],
+      ['log1p', tf.log1p, Math.log1p, [...specials, -1, -2, -0.999999, ...random.map((v) => Math.abs(v) - 0.99)]]
+    ]
+    for (const [name, op, ref, inputs] of cases) {
+      const x = tf.tensor1d(inputs)
+      const y = op(x)
+      const got = y.dataSync()
+      const xs = x.dataSync()
+      for (let i = 0; i < xs.length; i++) {
+        const want = Math.fround(ref(xs[i]))
+        if (Number.isNaN(want)) expect(got[i], `${name}(${xs[i]})`).toBeNaN()
+        else if (!Number.isFinite(want) || want === 0) expect(got[i], `${name}(${xs[i]})`).toBeCloseTo(want, 40)
+        else expect(Math.abs(got[i] - want) / Math.abs(want), `${name}(${xs[i]})`).toBeLessThan(5e-7)
+      }
+      tf.dispose([x, y])
+    }
+  })
+
+  it('zero-copy Identity: clones share data and survive the original', () => {
+    const x = tf.tensor([1, 2, 3])
+    const y = tf.clone(x)
+    x.dispose()
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3])
+    y.dispose()
+  })
+})
+
+/** A small MLP regression: enough variables and ops to exercise every update path. */
+function tinyModel(seed: number) {
+  const next = rng(seed)
+  const vars = [
+    tf.variable(randomTensor([12, 9], next), true, `w1_${seed}_${Math.random()}`),
+    tf.variable(tf.zeros([9]), true, `b1_${seed}_${Math.random()}`),
+    tf.variable(randomTensor([9, 3], next), true, `w2_${seed}_${Math.random()}`)
+  ]
+  const x = randomTensor([16, 12], next)
+  const y = randomTensor([16, 3], next)
+  const loss = () =>
+    tf.tidy(() => tf.mean(tf.square(tf.sub(tf.matMul(tf.tanh(tf.add(tf.matMul(x, vars[0]), vars[1])), vars[2]), y))) as tf.Scalar)
+  return { vars, loss, dispose: () => tf.dispose([...vars, x, y]) }
+}
+
+describe.skipIf(!loaded)('fused optimisers', () => {
+  beforeAll(async () => {
+    await initBackend('wasm')
+    installBlasKernels(addon, { threads: 1 })
+  })
+
+  const kinds = [
+    { label: 'adam', stock: () => tf.train.adam(0.01), fused: () => createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 }) },
+    {
+      label: 'adagrad from 1e-8',
+      stock: () => tf.train.adagrad(0.05, 1e-8),
+      fused: () => createFusedOptimizer(addon, { kind: 'adagrad', learningRate: 0.05, initialAccumulatorValue: 1e-8 })
+    },
+    {
+      label: 'adagrad from 0.1',
+      stock: () => tf.train.adagrad(0.05),
+      fused: () => createFusedOptimizer(addon, { kind: 'adagrad', learningRate: 0.05 })
+    }
+  ]
+
+  for (const k of kinds) {
+    it(`${k.label} matches tf.train over 20 steps, with the same getWeights`, async () => {
+      const a = tinyModel(7)
+      const b = tinyModel(7)
+      const stock = k.stock()
+      const fused = k.fused()
+      for (let i = 0; i < 20; i++) {
+        tf.tidy(() => stock.minimize(a.loss, false, a.vars))
+        tf.tidy(() => fused.minimize(b.loss, false, b.vars))
+      }
+      for (let i = 0; i < a.vars.length; i++) {
+        expect(maxRelDiff(b.vars[i].dataSync() as Float32Array, a.vars[i].dataSync() as Float32Array)).toBeLessThan(2e-5)
+      }
+      const ws = await stock.getWeights()
+      const wf = await fused.getWeights()
+      expect(wf.map((w) => w.tensor.shape)).toEqual(ws.map((w) => w.tensor.shape))
+      expect(wf[0].tensor.dataSync()[0]).toBe(20)
+      expect(wf.slice(1).map((w) => w.name.split('/').pop())).toEqual(ws.slice(1).map((w) => w.name.split('/').pop()))
+      for (let i = 1; i < ws.length; i++) {
+        expect(maxRelDiff(wf[i].tensor.dataSync() as Float32Array, ws[i].tensor.dataSync() as Float32Array)).toBeLessThan(2e-5)
+      }
+      stock.dispose()
+      fused.dispose()
+      a.dispose()
+      b.dispose()
+    })
+  }
+
+  it('setWeights resumes exactly where getWeights left off', async () => {
+    const a = tinyModel(8)
+    const b = tinyModel(8)
+    const first = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 })
+    const whole = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 })
+    for (let i = 0; i < 5; i++) {
+      tf.tidy(() => first.minimize(a.loss, false, a.vars))
+      tf.tidy(() => whole.minimize(b.loss, false, b.vars))
+    }
+    const saved = await first.getWeights()
+    const copies = saved.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }))
+    const savedM = Array.from(saved[1].tensor.dataSync())
+    first.dispose()
+    const resumed = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 })
+    await resumed.setWeights(copies)
+    for (let i = 0; i < 5; i++) {
+      tf.tidy(() => resumed.minimize(a.loss, false, a.vars))
+      tf.tidy(() => whole.minimize(b.loss, false, b.vars))
+    }
+    for (let i = 0; i < a.vars.length; i++) {
+      // Not bit-equal: beta^t is recomputed with pow on restore, as tfjs does, not as a product.
+      expect(maxRelDiff(a.vars[i].dataSync() as Float32Array, b.vars[i].dataSync() as Float32Array)).toBeLessThan(1e-6)
+    }
+    // setWeights copied: the caller's tensors did not move with the updates.
+    expect(Array.from(copies[1].tensor.dataSync())).toEqual(savedM)
+    tf.dispose(copies.map((c) => c.tensor))
+    resumed.dispose()
+    whole.dispose()
+    a.dispose()
+    b.dispose()
+  })
+
+  it('never writes into memory another tensor shares with a variable', () => {
+    const init = tf.tensor2d([
+      [1, 2],
+      [3, 4]
+    ])
+    const v = tf.variable(init, true, `shared_${Math.random()}`) // shares init's dataId
+    const snapshot = tf.clone(v) // zero-copy Identity: shares it too
+    const opt = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.1 })
+    tf.tidy(() => opt.minimize(() => tf.sum(tf.square(v)) as tf.Scalar, false, [v]))
+    expect(Array.from(init.dataSync())).toEqual([1, 2, 3, 4])
+    expect(Array.from(snapshot.dataSync())).toEqual([1, 2, 3, 4])
+    expect(Array.from(v.dataSync()).every((x, i) => x < [1, 2, 3, 4][i])).toBe(true)
+    tf.dispose([init, v, snapshot])
+    opt.dispose()
+  })
+
+  it('thousands of steps keep the tensor count, the wasm heap and RSS flat', () => {
+    const m = tinyModel(9)
+    const opt = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.001 })
+    const step = () => tf.tidy(() => opt.minimize(m.loss, false, m.vars))
+    for (let i = 0; i < 200; i++) step()
+    const heap = () => wasmInternals().wasm.HEAPU8.byteLength
+    const before = { tensors: tf.memory().numTensors, heap: heap(), rss: process.memoryUsage().rss }
+    for (let i = 0; i < 3000; i++) step()
+    expect(tf.memory().numTensors).toBe(before.tensors)
+    expect(heap()).toBe(before.heap)
+    expect(process.memoryUsage().rss - before.rss).toBeLessThan(32 * 2 ** 20)
+    opt.dispose()
+    m.dispose()
+  })
+})
