@@ -1,0 +1,27 @@
+import { resolve } from 'node:path'
+import { defineConfig } from 'electron-vite'
+
+// Our roots are src-main and src-renderer, not electron-vite's src/{main,preload,renderer}:
+// every input is named explicitly (pitfalls.md section 4).
+export default defineConfig({
+  main: {
+    build: {
+      rollupOptions: { input: { index: resolve(__dirname, 'src-main/electron/main.ts') } }
+    }
+  },
+  preload: {
+    build: {
+      // Sandboxed preloads cannot be ESM or require chunks: one CommonJS file.
+      rollupOptions: {
+        input: { index: resolve(__dirname, 'src-main/electron/preload.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' }
+      }
+    }
+  },
+  renderer: {
+    root: resolve(__dirname, 'src-renderer'),
+    build: {
+      rollupOptions: { input: resolve(__dirname, 'src-renderer/index.html') }
+    }
+  }
+})
