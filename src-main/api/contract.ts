@@ -13,7 +13,7 @@ export const ERROR_CODES = [
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm-blas', 'wasm', 'cpu'] as const
 export type BackendName = (typeof BACKEND_NAMES)[number]
 export const BackendChoiceSchema = z.enum(['auto', ...BACKEND_NAMES], {
   error: () => `backend must be one of: auto, ${BACKEND_NAMES.join(', ')}`

@@ -26,7 +26,8 @@ import type { FigureData } from '../core/model/figureData'
 import type { RunRecord, RunStore, StoredFigure } from '../core/store/runStore'
 import { startTraining, type TrainingHandle } from '../core/train/trainingWorker'
 import { benchmarkTraining, PAPER_BENCHMARK, type BenchmarkOptions, type BenchmarkResult } from '../core/train/benchmark'
-import { stockMatMul, type MatMul } from '../core/model/dense'
+import { stockMatMul } from '../core/model/dense'
+import type { TrainEnv } from '../core/train/trainer'
 
 /** Validates `input` against `schema`; the first problem becomes an INVALID_INPUT error naming the field. */
 export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
@@ -116,10 +117,10 @@ export async function benchmarkBackends(options: Partial<BenchmarkOptions> = {})
       continue
     }
     const backend = await initBackend(report.name)
-    const variants: [string, MatMul][] = [['default', backend.matMul]]
-    if (report.name === 'wasm') variants.push(['stock matMul gradient (transposed GEMMs)', stockMatMul])
-    for (const [variant, matMul] of variants) {
-      entries.push({ backend: report.name, variant, available: true, detail: backend.detail, ...benchmarkTraining(matMul, o) })
+    const variants: [string, TrainEnv][] = [['default', backend]]
+    if (report.name === 'wasm') variants.push(['stock matMul gradient (transposed GEMMs)', { matMul: stockMatMul, blas: null }])
+    for (const [variant, env] of variants) {
+      entries.push({ backend: report.name, variant, available: true, detail: backend.detail, ...(await benchmarkTraining(env, o)) })
     }
   }
   return entries
@@ -254,7 +255,7 @@ export class VaeLabService {
     const params = createVaeParams({ inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim }, cfg.init, cfg.seed)
     try {
       assignParams(params, checkpoint.tensors, `run ${req.runId}'s checkpoint`)
-      const report = iwaeBound({ params, latentDim: cfg.latentDim, matMul: backend.matMul }, test, req.k, cfg.seed)
+      const report = await iwaeBound({ params, latentDim: cfg.latentDim, matMul: backend.matMul }, test, req.k, cfg.seed)
       this.store.saveEvaluation(req.runId, `iwae/k=${req.k}`, { ...report, backend: backend.name })
       return report
     } finally {

@@ -3,9 +3,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
+import { loadBlasAddon } from '../../src-main/core/backend/blasKernels'
 import { syntheticSet, tempDir, writeIdxDataset } from '../helpers/fixtures'
 
 const BIN = path.resolve(__dirname, '../../bin/vae-lab.js')
+// Without tfjs-node or a GPU (as here and in CI), auto picks the BLAS kernels when they are built.
+const AUTO_BACKEND_HERE = loadBlasAddon().ok ? 'wasm-blas' : 'wasm'
 
 function vaeLab(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 })
@@ -71,7 +74,7 @@ describe('vae-lab CLI', () => {
     const runs = JSON.parse(r.stdout) as Record<string, unknown>[]
     expect(runs.map((x) => x.latent)).toEqual([2, 3])
     for (const run of runs) {
-      expect(run).toMatchObject({ status: 'completed', backend: 'wasm', epochs: 1, sweep: 'tiny' })
+      expect(run).toMatchObject({ status: 'completed', backend: AUTO_BACKEND_HERE, epochs: 1, sweep: 'tiny' })
       for (const k of ['id', 'train_nelbo', 'test_nelbo', 'test_rec', 'test_kl', 'img_per_s']) expect(run[k]).toBeTypeOf('number')
       expect((run.test_rec as number) + (run.test_kl as number)).toBeCloseTo(run.test_nelbo as number, 6)
     }
@@ -92,6 +95,7 @@ describe('vae-lab CLI', () => {
     expect(details.metrics).toHaveLength(1)
     expect(details.evaluations.final.activeUnits.variances).toHaveLength(2)
     expect(details.backend_detail).toMatch(/WebAssembly/)
+    expect(details.config.backend).toBe('auto')
 
     const iwae = vaeLab(['eval', '1', '--iwae', '5', '--limit-test', '200', '--json', '--db', db])
     expect(iwae.code).toBe(0)

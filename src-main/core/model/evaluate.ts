@@ -19,17 +19,25 @@ const EVAL_ROWS = 500 // fixed chunk shape: the wasm heap never shrinks (pitfall
 const STREAM_EVAL_EPS = 11
 const STREAM_IWAE_EPS = 12
 
-/** Calls `body` for each fixed-size chunk of `set` (zero-padded), with the number of real rows. */
-function forEachChunk(set: ImageSet, rows: number, body: (x: tf.Tensor2D, start: number, real: number) => void) {
+/**
+ * Calls `compute` for each fixed-size chunk of `set` (zero-padded) and hands its result's values to
+ * `use` with the chunk's start and number of real rows. Values are read asynchronously (GPU backends).
+ */
+async function forEachChunk(
+  set: ImageSet,
+  rows: number,
+  compute: (x: tf.Tensor2D, chunk: number) => tf.Tensor,
+  use: (values: Float32Array, start: number, real: number) => void
+): Promise<void> {
   const order = range(set.count)
   const buf = new Float32Array(rows * IMAGE_SIZE)
-  for (let start = 0; start < set.count; start += rows) {
+  for (let start = 0, chunk = 0; start < set.count; start += rows, chunk++) {
     const real = fillBatch(set, order, start, buf)
-    const x = tf.tensor2d(buf, [rows, IMAGE_SIZE])
+    const result = tf.tidy(() => compute(tf.tensor2d(buf, [rows, IMAGE_SIZE]), chunk))
     try {
-      body(x, start, real)
+      use((await result.data()) as Float32Array, start, real)
     } finally {
-      x.dispose()
+      result.dispose()
     }
   }
 }
@@ -40,26 +48,26 @@ export interface NelboReport {
 }
 
 /** -ELBO with one posterior sample per image, in nats per image; eps is seeded for comparability. */
-export function evaluateNelbo(m: Model, set: ImageSet, seed: number): NelboReport {
+export async function evaluateNelbo(m: Model, set: ImageSet, seed: number): Promise<NelboReport> {
   const sums = Array.from({ length: 10 }, () => ({ rec: 0, kl: 0, n: 0 }))
-  let chunk = 0
-  forEachChunk(set, EVAL_ROWS, (x, start, real) => {
-    const recKl = tf.tidy(() => {
+  await forEachChunk(
+    set,
+    EVAL_ROWS,
+    (x, chunk) => {
       const { mu, logVar } = encode(m.params, x, m.matMul)
       const eps = tf.randomNormal([EVAL_ROWS, m.latentDim], 0, 1, 'float32', deriveSeed(seed, STREAM_EVAL_EPS, chunk))
       const logits = decode(m.params, reparameterize(mu, logVar, eps as tf.Tensor2D), m.matMul)
       return tf.stack([bernoulliRec(logits, x), gaussianKl(mu, logVar)])
-    })
-    const values = recKl.dataSync()
-    recKl.dispose()
-    for (let r = 0; r < real; r++) {
-      const s = sums[set.labels[start + r]]
-      s.rec += values[r]
-      s.kl += values[EVAL_ROWS + r]
-      s.n += 1
+    },
+    (values, start, real) => {
+      for (let r = 0; r < real; r++) {
+        const s = sums[set.labels[start + r]]
+        s.rec += values[r]
+        s.kl += values[EVAL_ROWS + r]
+        s.n += 1
+      }
     }
-    chunk++
-  })
+  )
   const parts = (rec: number, kl: number, n: number): LossParts => ({
     nelbo: (rec + kl) / n,
     rec: rec / n,
@@ -83,12 +91,13 @@ export interface IwaeReport {
  * Burda et al. (2015): log p(x) >= log (1/k) sum_s p(x, z_s) / q(z_s|x), z_s ~ q(z|x),
  * computed with log-sum-exp. k = 1 is the ELBO; the bound tightens as k grows.
  */
-export function iwaeBound(m: Model, set: ImageSet, k: number, seed: number): IwaeReport {
+export async function iwaeBound(m: Model, set: ImageSet, k: number, seed: number): Promise<IwaeReport> {
   const imagesPerChunk = Math.max(1, Math.floor(4000 / k))
   let total = 0
-  let chunk = 0
-  forEachChunk(set, imagesPerChunk, (x, _start, real) => {
-    const bound = tf.tidy(() => {
+  await forEachChunk(
+    set,
+    imagesPerChunk,
+    (x, chunk) => {
       const { mu, logVar } = encode(m.params, x, m.matMul)
       // Row i*k + s is sample s of image i.
       const repeat = (t: tf.Tensor2D) => tf.reshape(tf.tile(t, [1, k]), [imagesPerChunk * k, t.shape[1]]) as tf.Tensor2D
@@ -102,24 +111,23 @@ export function iwaeBound(m: Model, set: ImageSet, k: number, seed: number): Iwa
       const logQz = tf.sub(standardNormalLogPdf(eps), tf.mul(tf.sum(logVarK, 1), 0.5))
       const logW = tf.reshape(tf.sub(tf.add(logPxGivenZ, logPz), logQz), [imagesPerChunk, k])
       return tf.sub(tf.logSumExp(logW, 1), Math.log(k))
-    })
-    const values = bound.dataSync()
-    bound.dispose()
-    for (let r = 0; r < real; r++) total += values[r]
-    chunk++
-  })
+    },
+    (values, _start, real) => {
+      for (let r = 0; r < real; r++) total += values[r]
+    }
+  )
   return { k, images: set.count, nll: -total / set.count }
 }
 
 /** Posterior means E_q[z|x] for every image of the set, [count, latent] row-major. */
-export function posteriorMeans(m: Model, set: ImageSet): Float32Array {
+export async function posteriorMeans(m: Model, set: ImageSet): Promise<Float32Array> {
   const out = new Float32Array(set.count * m.latentDim)
-  forEachChunk(set, EVAL_ROWS, (x, start, real) => {
-    const mu = tf.tidy(() => encode(m.params, x, m.matMul).mu)
-    const values = mu.dataSync()
-    mu.dispose()
-    out.set(values.subarray(0, real * m.latentDim), start * m.latentDim)
-  })
+  await forEachChunk(
+    set,
+    EVAL_ROWS,
+    (x) => encode(m.params, x, m.matMul).mu,
+    (values, start, real) => out.set(values.subarray(0, real * m.latentDim), start * m.latentDim)
+  )
   return out
 }
 
@@ -130,8 +138,8 @@ export interface ActiveUnitsReport {
 }
 
 /** Burda et al. (2015): latent j is active if Var_x(E_q[z_j|x]) exceeds 0.01. */
-export function activeUnits(m: Model, set: ImageSet, threshold = 0.01): ActiveUnitsReport {
-  const mu = posteriorMeans(m, set)
+export async function activeUnits(m: Model, set: ImageSet, threshold = 0.01): Promise<ActiveUnitsReport> {
+  const mu = await posteriorMeans(m, set)
   const d = m.latentDim
   const variances: number[] = []
   for (let j = 0; j < d; j++) {

@@ -49,8 +49,10 @@ export function pickPerDigit(labels: Uint8Array, perDigit: number, seed: number)
   return picked.flat()
 }
 
-function toBytes(t: tf.Tensor): Uint8Array {
-  const values = t.dataSync()
+/** Decoder means (probabilities) to grey bytes; disposes `t`. */
+async function toBytes(t: tf.Tensor): Promise<Uint8Array> {
+  const values = await t.data()
+  t.dispose()
   const out = new Uint8Array(values.length)
   for (let i = 0; i < values.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, values[i])) * 255)
   return out
@@ -62,19 +64,18 @@ function subset(set: ImageSet, indices: number[]): ImageSet {
   return { images, labels: Uint8Array.from(indices, (i) => set.labels[i]), count: indices.length }
 }
 
-export function reconFigure(m: Model, test: ImageSet): ReconFigure {
+export async function reconFigure(m: Model, test: ImageSet): Promise<ReconFigure> {
   const indices = pickPerDigit(test.labels, 1, RECON_SELECTION_SEED)
   const chosen = subset(test, indices)
   const means = tf.tidy(() => {
     const x = tf.div(tf.tensor2d(chosen.images, [chosen.count, IMAGE_SIZE], 'float32'), 255) as tf.Tensor2D
     return tf.sigmoid(decode(m.params, encode(m.params, x, m.matMul).mu, m.matMul))
   })
-  const reconstructions = toBytes(means)
-  means.dispose()
+  const reconstructions = await toBytes(means)
   return { indices, labels: Array.from(chosen.labels), originals: chosen.images, reconstructions }
 }
 
-export function manifoldFigure(m: Model, grid = MANIFOLD_GRID, [lo, hi] = MANIFOLD_RANGE): ManifoldFigure {
+export async function manifoldFigure(m: Model, grid = MANIFOLD_GRID, [lo, hi] = MANIFOLD_RANGE): Promise<ManifoldFigure> {
   if (m.latentDim !== 2) throw new Error('the manifold figure needs a 2-D latent space')
   const z = new Float32Array(grid * grid * 2)
   const step = grid > 1 ? (hi - lo) / (grid - 1) : 0
@@ -85,21 +86,20 @@ export function manifoldFigure(m: Model, grid = MANIFOLD_GRID, [lo, hi] = MANIFO
     }
   }
   const means = tf.tidy(() => tf.sigmoid(decode(m.params, tf.tensor2d(z, [grid * grid, 2]), m.matMul)))
-  const images = toBytes(means)
-  means.dispose()
+  const images = await toBytes(means)
   return { grid, range: [lo, hi], images }
 }
 
-export function scatterFigure(m: Model, test: ImageSet): ScatterFigure {
+export async function scatterFigure(m: Model, test: ImageSet): Promise<ScatterFigure> {
   const indices = pickPerDigit(test.labels, SCATTER_PER_DIGIT, SCATTER_SELECTION_SEED)
   const chosen = subset(test, indices)
-  return { indices, labels: Array.from(chosen.labels), latentDim: m.latentDim, mu: posteriorMeans(m, chosen) }
+  return { indices, labels: Array.from(chosen.labels), latentDim: m.latentDim, mu: await posteriorMeans(m, chosen) }
 }
 
-export function figureData(m: Model, test: ImageSet): FigureData {
+export async function figureData(m: Model, test: ImageSet): Promise<FigureData> {
   return {
-    recon: reconFigure(m, test),
-    manifold: m.latentDim === 2 ? manifoldFigure(m) : null,
-    scatter: scatterFigure(m, test)
+    recon: await reconFigure(m, test),
+    manifold: m.latentDim === 2 ? await manifoldFigure(m) : null,
+    scatter: await scatterFigure(m, test)
   }
 }

@@ -2,11 +2,11 @@
 // given architecture and batch, time-bounded so slow backends finish quickly too.
 import type { TrainConfig } from '../../api/contract'
 import { IMAGE_SIZE } from '../data/dataset'
-import type { MatMul } from '../model/dense'
 import { createVaeParams, disposeParams, INPUT_DIM } from '../model/vae'
 import { createOptimizer } from './optimizers'
 import { mulberry32 } from './random'
 import { createTrainStep } from './trainStep'
+import type { TrainEnv } from './trainer'
 
 export interface BenchmarkOptions {
   hidden: number
@@ -35,18 +35,18 @@ export interface BenchmarkResult {
   seconds: number
 }
 
-export function benchmarkTraining(matMul: MatMul, o: BenchmarkOptions = PAPER_BENCHMARK): BenchmarkResult {
+export async function benchmarkTraining(env: TrainEnv, o: BenchmarkOptions = PAPER_BENCHMARK): Promise<BenchmarkResult> {
   const cfg = { batchSize: o.batchSize, latentDim: o.latentDim, samples: 1, beta: 1, weightDecay: 0 }
   const params = createVaeParams({ inputDim: INPUT_DIM, hidden: o.hidden, latentDim: o.latentDim }, 'glorot', 1)
-  const optimizer = createOptimizer({ optimizer: o.optimizer, lr: undefined })
-  const step = createTrainStep(cfg, params, optimizer, matMul)
+  const optimizer = createOptimizer({ optimizer: o.optimizer, lr: undefined }, env.blas)
+  const step = createTrainStep(cfg, params, optimizer, env.matMul)
   const rng = mulberry32(7)
   const x = Float32Array.from({ length: o.batchSize * IMAGE_SIZE }, () => (rng() < 0.2 ? rng() : 0))
   try {
-    for (let i = 0; i < o.warmupSteps; i++) step(x, i)
+    for (let i = 0; i < o.warmupSteps; i++) await step(x, i)
     const started = performance.now()
     let steps = 0
-    while (steps < o.steps && (steps < 3 || performance.now() - started < o.maxSeconds * 1000)) step(x, o.warmupSteps + steps++)
+    while (steps < o.steps && (steps < 3 || performance.now() - started < o.maxSeconds * 1000)) await step(x, o.warmupSteps + steps++)
     const seconds = (performance.now() - started) / 1000
     return { imgPerSec: (steps * o.batchSize) / seconds, steps, seconds }
   } finally {

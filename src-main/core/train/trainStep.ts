@@ -1,5 +1,6 @@
 // One optimisation step of the VAE, shared by the trainer and the benchmark so both measure
-// the same code: one tf.tidy per step, the stats read outside it (pitfalls.md §1).
+// the same code: one tf.tidy per step, the stats read outside it (pitfalls.md §1) and
+// asynchronously, since GPU backends (webgpu) cannot read tensors synchronously in Node.
 import * as tf from '@tensorflow/tfjs-core'
 import type { TrainConfig } from '../../api/contract'
 import { IMAGE_SIZE } from '../data/dataset'
@@ -10,7 +11,7 @@ import { decode, encode, paramList, reparameterize, type VaeParams } from '../mo
 type StepConfig = Pick<TrainConfig, 'batchSize' | 'latentDim' | 'samples' | 'beta' | 'weightDecay'>
 
 /** Returns [nelbo, rec, kl] of the minibatch (means over its images) after updating the parameters. */
-export type TrainStep = (xBatch: Float32Array, epsSeed: number) => Float32Array
+export type TrainStep = (xBatch: Float32Array, epsSeed: number) => Promise<Float32Array>
 
 export function createTrainStep(cfg: StepConfig, params: VaeParams, optimizer: tf.Optimizer, matMul: MatMul): TrainStep {
   const B = cfg.batchSize
@@ -38,14 +39,16 @@ export function createTrainStep(cfg: StepConfig, params: VaeParams, optimizer: t
     return objective as tf.Scalar
   }
 
-  return (xBatch, epsSeed) => {
+  return async (xBatch, epsSeed) => {
     const stats: tf.Tensor[] = []
     tf.tidy(() => {
       const x = tf.tensor2d(xBatch, [B, IMAGE_SIZE])
       optimizer.minimize(() => loss(x, epsSeed, stats), false, vars)
     })
-    const values = stats[0].dataSync() as Float32Array
-    stats[0].dispose()
-    return values
+    try {
+      return (await stats[0].data()) as Float32Array
+    } finally {
+      stats[0].dispose()
+    }
   }
 }

@@ -5,6 +5,7 @@ import type { EpochMetrics, LossParts, TrainConfig } from '../../api/contract'
 import { headOf, IMAGE_SIZE, type Dataset } from '../data/dataset'
 import { evaluationImages, fillBatch, trainingImages } from '../data/pixels'
 import { VaeLabError } from '../errors'
+import type { BlasAddon } from '../backend/blasKernels'
 import type { MatMul } from '../model/dense'
 import { activeUnits, evaluateNelbo, type ActiveUnitsReport, type Model } from '../model/evaluate'
 import { figureData, type FigureData } from '../model/figureData'
@@ -52,16 +53,16 @@ export interface TrainOutcome {
   weights?: Uint8Array
 }
 
+/** What the active backend contributes: its fastest dense matMul and, on wasm-blas, the add-on. */
 export interface TrainEnv {
   matMul: MatMul
+  blas: BlasAddon | null
 }
 
-function weightsOf(params: VaeParams): TensorRecord[] {
-  return PARAM_NAMES.map((name) => ({
-    name,
-    shape: params[name].shape,
-    values: params[name].dataSync() as Float32Array
-  }))
+async function weightsOf(params: VaeParams): Promise<TensorRecord[]> {
+  return Promise.all(
+    PARAM_NAMES.map(async (name) => ({ name, shape: params[name].shape, values: (await params[name].data()) as Float32Array }))
+  )
 }
 
 /** Sum of batch-mean losses, for the epoch's train metrics. */
@@ -86,7 +87,7 @@ export async function trainVae(cfg: TrainConfig, data: Dataset, env: TrainEnv, h
     throw new VaeLabError('INVALID_INPUT', `the training set has ${train.count} images, fewer than one batch of ${B}`)
   }
   const params = createVaeParams({ inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim }, cfg.init, cfg.seed)
-  const optimizer = createOptimizer(cfg)
+  const optimizer = createOptimizer(cfg, env.blas)
   const trainStep = createTrainStep(cfg, params, optimizer, env.matMul)
   const model: Model = { params, latentDim: cfg.latentDim, matMul: env.matMul }
   const xBuf = new Float32Array(B * IMAGE_SIZE)
@@ -105,7 +106,7 @@ export async function trainVae(cfg: TrainConfig, data: Dataset, env: TrainEnv, h
           return { status: 'cancelled', message: `cancelled during epoch ${epoch}`, epochsDone, imgPerSec }
         }
         fillBatch(train, order, b * B, xBuf, dynamicRng)
-        const values = trainStep(xBuf, deriveSeed(cfg.seed, STREAM_EPS, step++))
+        const values = await trainStep(xBuf, deriveSeed(cfg.seed, STREAM_EPS, step++))
         if (!Number.isFinite(values[0])) {
           const message = `loss became ${values[0]} at epoch ${epoch}, batch ${b + 1}; try a lower learning rate`
           return { status: 'diverged', message, epochsDone, imgPerSec }
@@ -120,7 +121,7 @@ export async function trainVae(cfg: TrainConfig, data: Dataset, env: TrainEnv, h
       }
       const seconds = (performance.now() - started) / 1000
       imgPerSec = (batches * B) / seconds
-      const testReport = evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
+      const testReport = await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
       epochsDone = epoch
       const metrics: EpochMetrics = {
         epoch,
@@ -132,14 +133,14 @@ export async function trainVae(cfg: TrainConfig, data: Dataset, env: TrainEnv, h
       }
       hooks.onEpoch?.(metrics, await checkpointBlob(params, optimizer))
     }
-    const finalTest = evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
+    const finalTest = await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
     return {
       status: 'completed',
       epochsDone,
       imgPerSec,
-      evaluation: { test: finalTest.overall, testPerDigit: finalTest.perDigit, activeUnits: activeUnits(model, test) },
-      figures: figureData(model, test),
-      weights: packTensors(weightsOf(params))
+      evaluation: { test: finalTest.overall, testPerDigit: finalTest.perDigit, activeUnits: await activeUnits(model, test) },
+      figures: await figureData(model, test),
+      weights: packTensors(await weightsOf(params))
     }
   } finally {
     disposeParams(params)
@@ -150,8 +151,10 @@ export async function trainVae(cfg: TrainConfig, data: Dataset, env: TrainEnv, h
 /** Weights and optimiser state (positional, as tfjs optimisers restore them). */
 async function checkpointBlob(params: VaeParams, optimizer: tf.Optimizer): Promise<Uint8Array> {
   const state = await optimizer.getWeights()
-  const records = weightsOf(params).concat(
-    state.map((w, i) => ({ name: `opt/${i}/${w.name}`, shape: w.tensor.shape, values: w.tensor.dataSync() as Float32Array }))
+  const records = (await weightsOf(params)).concat(
+    await Promise.all(
+      state.map(async (w, i) => ({ name: `opt/${i}/${w.name}`, shape: w.tensor.shape, values: (await w.tensor.data()) as Float32Array }))
+    )
   )
   // getWeights makes a fresh 'iter' scalar on every call; the rest are the optimiser's own variables.
   for (const w of state) if (w.name === 'iter') w.tensor.dispose()

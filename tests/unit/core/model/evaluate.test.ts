@@ -24,62 +24,62 @@ beforeAll(async () => {
 })
 
 describe('evaluateNelbo', () => {
-  it('splits -ELBO into rec + KL, overall and per digit, weighting digits by their counts', () => {
-    const r = evaluateNelbo(trained, test, 1)
+  it('splits -ELBO into rec + KL, overall and per digit, weighting digits by their counts', async () => {
+    const r = await evaluateNelbo(trained, test, 1)
     expect(r.overall.rec + r.overall.kl).toBeCloseTo(r.overall.nelbo, 6)
     const counts = Array.from({ length: 10 }, (_, d) => test.labels.filter((l) => l === d).length)
     const weighted = r.perDigit.reduce((a, p, d) => a + (p?.nelbo ?? 0) * counts[d], 0) / test.count
     expect(weighted).toBeCloseTo(r.overall.nelbo, 4)
   })
 
-  it('gives null for a digit absent from the set', () => {
+  it('gives null for a digit absent from the set', async () => {
     const onlyOnes = { ...test, labels: test.labels.map(() => 1) }
-    const r = evaluateNelbo(trained, onlyOnes, 1)
+    const r = await evaluateNelbo(trained, onlyOnes, 1)
     expect(r.perDigit.filter((p) => p !== null)).toHaveLength(1)
     expect(r.perDigit[1]).not.toBeNull()
   })
 })
 
 describe('iwaeBound', () => {
-  it('equals the ELBO in expectation for k = 1 and is tighter (lower -log p) for larger k', () => {
-    const elbo = evaluateNelbo(trained, test, 3).overall.nelbo
-    const k1 = iwaeBound(trained, test, 1, 3).nll
-    const k50 = iwaeBound(trained, test, 50, 3).nll
+  it('equals the ELBO in expectation for k = 1 and is tighter (lower -log p) for larger k', async () => {
+    const elbo = (await evaluateNelbo(trained, test, 3)).overall.nelbo
+    const k1 = (await iwaeBound(trained, test, 1, 3)).nll
+    const k50 = (await iwaeBound(trained, test, 50, 3)).nll
     expect(Math.abs(k1 - elbo)).toBeLessThan(0.02 * elbo)
     expect(k50).toBeLessThan(k1)
     expect(k50).toBeGreaterThan(0)
   })
 
-  it('frees its tensors', () => {
+  it('frees its tensors', async () => {
     const before = tf.memory().numTensors
-    iwaeBound(trained, test, 7, 1)
+    await iwaeBound(trained, test, 7, 1)
     expect(tf.memory().numTensors).toBe(before)
   })
 })
 
 describe('activeUnits', () => {
-  it('counts latents whose posterior mean varies across images by more than 0.01', () => {
-    const r = activeUnits(trained, test)
+  it('counts latents whose posterior mean varies across images by more than 0.01', async () => {
+    const r = await activeUnits(trained, test)
     expect(r.variances).toHaveLength(2)
     expect(r.active).toBe(r.variances.filter((v) => v > 0.01).length)
   })
 
-  it('finds no active unit when the encoder ignores its input', () => {
+  it('finds no active unit when the encoder ignores its input', async () => {
     const dead = createVaeParams({ inputDim: 784, hidden: 32, latentDim: 3 }, 'glorot', 1)
     dead.W2.assign(tf.zeros(dead.W2.shape))
-    expect(activeUnits({ params: dead, latentDim: 3, matMul: env.matMul }, test).active).toBe(0)
+    expect((await activeUnits({ params: dead, latentDim: 3, matMul: env.matMul }, test)).active).toBe(0)
   })
 })
 
 describe('figure data', () => {
-  it('picks the same images for the same seed, one per digit in order', () => {
+  it('picks the same images for the same seed, one per digit in order', async () => {
     const a = pickPerDigit(test.labels, 1, 6)
     expect(a).toEqual(pickPerDigit(test.labels, 1, 6))
     expect(a.map((i) => test.labels[i])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
   })
 
-  it('draws reconstructions, a 20x20 manifold for 2-D runs and 24 latent means per digit', () => {
-    const f = figureData(trained, test)
+  it('draws reconstructions, a 20x20 manifold for 2-D runs and 24 latent means per digit', async () => {
+    const f = await figureData(trained, test)
     expect(f.recon.originals.length).toBe(10 * 784)
     expect(f.recon.reconstructions.length).toBe(10 * 784)
     expect(Math.max(...f.recon.reconstructions)).toBeGreaterThan(10) // not blank
@@ -89,7 +89,7 @@ describe('figure data', () => {
     expect(f.scatter.mu.length).toBe(f.scatter.labels.length * 2)
   })
 
-  it('refuses a manifold for a latent space that is not 2-D', () => {
-    expect(() => manifoldFigure({ ...trained, latentDim: 5 })).toThrow('needs a 2-D latent space')
+  it('refuses a manifold for a latent space that is not 2-D', async () => {
+    await expect(manifoldFigure({ ...trained, latentDim: 5 })).rejects.toThrow('needs a 2-D latent space')
   })
 })

@@ -29,7 +29,7 @@ describe('the VAE', () => {
 
   it("initialises weights from N(0, 0.01^2) with 'paper' and zero biases", () => {
     const p = createVaeParams({ inputDim: 784, hidden: 500, latentDim: 2 }, 'paper', 3)
-    const w = p.W1.dataSync()
+    const w = Array.from(p.W1.dataSync())
     const std = Math.sqrt(w.reduce((a, v) => a + v * v, 0) / w.length)
     expect(std).toBeGreaterThan(0.0098)
     expect(std).toBeLessThan(0.0102)

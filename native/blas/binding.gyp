@@ -1,0 +1,18 @@
+{
+  "targets": [
+    {
+      "target_name": "vae_lab_blas",
+      "sources": ["src/blas_kernels.c"],
+      "cflags": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-std=c11"],
+      "conditions": [
+        ["OS=='mac'", {
+          "libraries": ["-framework Accelerate"],
+          "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-fno-math-errno", "-fno-trapping-math"] }
+        }],
+        ["OS!='mac' and OS!='win'", {
+          "libraries": ["-lopenblas"]
+        }]
+      ]
+    }
+  ]
+}

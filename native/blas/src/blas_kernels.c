@@ -1,0 +1,340 @@
+// TensorFlow.js wasm-backend kernels on the system BLAS. The JS side passes the wasm heap (an
+// ArrayBuffer or a view of it) and byte offsets from the backend's data map; every call checks that
+// the ranges it touches lie inside the heap, so a wrong offset throws instead of corrupting memory.
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <node_api.h>
+
+#ifdef __APPLE__
+#define ACCELERATE_NEW_LAPACK
+#include <Accelerate/Accelerate.h>
+#define BLAS_NAME "Accelerate"
+#else
+#include <cblas.h>
+#define BLAS_NAME "cblas"
+// Weak, so that any CBLAS links; only OpenBLAS has these.
+extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+extern char *openblas_get_config(void) __attribute__((weak));
+#endif
+
+#define MAX_ARGS 12
+
+// Elementwise loops get AVX-512/AVX2 versions picked at load time (GCC on Linux x86-64 only).
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
+
+static napi_value throw_error(napi_env env, const char *msg) {
+  napi_throw_error(env, "VAE_LAB_BLAS", msg);
+  return NULL;
+}
+
+typedef struct {
+  uint8_t *base;
+  size_t bytes;
+} heap_t;
+
+static int get_heap(napi_env env, napi_value v, heap_t *h) {
+  bool is;
+  if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
+    void *data;
+    if (napi_get_arraybuffer_info(env, v, &data, &h->bytes) != napi_ok) return 0;
+    h->base = data;
+    return 1;
+  }
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+    napi_typedarray_type type;
+    size_t length, offset;
+    void *data;
+    napi_value ab;
+    if (napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset) != napi_ok) return 0;
+    if (type != napi_uint8_array) return 0;
+    h->base = data;
+    h->bytes = length;
+    return 1;
+  }
+  return 0;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = MAX_ARGS;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  return argc >= want;
+}
+
+static int64_t num(napi_env env, napi_value v) {
+  int64_t x = -1;
+  napi_get_value_int64(env, v, &x);
+  return x;
+}
+
+static double dbl(napi_env env, napi_value v) {
+  double x = NAN;
+  napi_get_value_double(env, v, &x);
+  return x;
+}
+
+static int bool_arg(napi_env env, napi_value v) {
+  bool b = false;
+  napi_get_value_bool(env, v, &b);
+  return b;
+}
+
+// A float32 range of n elements at byte offset off must be aligned and inside the heap.
+static float *floats(const heap_t *h, int64_t off, int64_t n) {
+  if (off < 0 || n < 0 || (off & 3) != 0) return NULL;
+  if ((uint64_t)off + (uint64_t)n * 4u > h->bytes) return NULL;
+  return (float *)(h->base + off);
+}
+
+// sgemm(heap, transA, transB, M, N, K, batch, aOff, aStride, bOff, bStride, cOff):
+// C[i] = op(A[i]) op(B[i]) for i < batch, row-major. Offsets in bytes, batch strides in floats
+// (0 broadcasts one matrix over the batch); C is packed.
+static napi_value sgemm(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  heap_t h;
+  if (!get_args(env, info, 12, argv)) return throw_error(env, "sgemm: expected 12 arguments");
+  if (!get_heap(env, argv[0], &h)) return throw_error(env, "sgemm: heap must be an ArrayBuffer or Uint8Array");
+  int ta = bool_arg(env, argv[1]), tb = bool_arg(env, argv[2]);
+  int64_t M = num(env, argv[3]), N = num(env, argv[4]), K = num(env, argv[5]), batch = num(env, argv[6]);
+  int64_t aOff = num(env, argv[7]), aStride = num(env, argv[8]);
+  int64_t bOff = num(env, argv[9]), bStride = num(env, argv[10]), cOff = num(env, argv[11]);
+  if (M < 0 || N < 0 || K < 0 || batch < 0 || aStride < 0 || bStride < 0 || M > INT32_MAX ||
+      N > INT32_MAX || K > INT32_MAX)
+    return throw_error(env, "sgemm: bad dimensions");
+  float *A = floats(&h, aOff, (batch ? batch - 1 : 0) * aStride + M * K);
+  float *B = floats(&h, bOff, (batch ? batch - 1 : 0) * bStride + K * N);
+  float *C = floats(&h, cOff, batch * M * N);
+  if (!A || !B || !C) return throw_error(env, "sgemm: operand outside the wasm heap");
+  if (M == 0 || N == 0 || batch == 0) return NULL;
+  if (K == 0) {
+    memset(C, 0, (size_t)(batch * M * N) * 4);
+    return NULL;
+  }
+  int lda = ta ? (int)M : (int)K, ldb = tb ? (int)K : (int)N;
+  for (int64_t i = 0; i < batch; i++) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
+                (int)N, (int)K, 1.0f, A + i * aStride, lda, B + i * bStride, ldb, 0.0f, C + i * M * N,
+                (int)N);
+  }
+  return NULL;
+}
+
+CLONES static void adam_n(float *restrict w, const float *restrict g, float *restrict m, float *restrict v,
+                          int64_t n, float lr, float b1, float b2, float eps, float c1, float c2, float omb1,
+                          float omb2) {
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = m[i] * b1 + gi * omb1;
+    const float vi = v[i] * b2 + gi * gi * omb2;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] += (mi / c1) / (sqrtf(vi / c2) + eps) * -lr;
+  }
+}
+
+// adam(heap, n, wOff, gOff, mOff, vOff, lr, beta1, beta2, eps, beta1Power, beta2Power): one
+// in-place step with tfjs's formula, w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+static napi_value adam(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  heap_t h;
+  if (!get_args(env, info, 12, argv)) return throw_error(env, "adam: expected 12 arguments");
+  if (!get_heap(env, argv[0], &h)) return throw_error(env, "adam: heap must be an ArrayBuffer or Uint8Array");
+  int64_t n = num(env, argv[1]);
+  float *w = floats(&h, num(env, argv[2]), n), *g = floats(&h, num(env, argv[3]), n);
+  float *m = floats(&h, num(env, argv[4]), n), *v = floats(&h, num(env, argv[5]), n);
+  if (!w || !g || !m || !v) return throw_error(env, "adam: operand outside the wasm heap");
+  const float lr = (float)dbl(env, argv[6]), b1 = (float)dbl(env, argv[7]), b2 = (float)dbl(env, argv[8]);
+  const float eps = (float)dbl(env, argv[9]);
+  const float c1 = 1.0f - (float)dbl(env, argv[10]), c2 = 1.0f - (float)dbl(env, argv[11]);
+  const float omb1 = (float)(1.0 - dbl(env, argv[7])), omb2 = (float)(1.0 - dbl(env, argv[8]));
+  adam_n(w, g, m, v, n, lr, b1, b2, eps, c1, c2, omb1, omb2);
+  return NULL;
+}
+
+// adagrad(heap, n, wOff, gOff, accOff, lr, eps): acc += g^2; w -= lr * g / sqrt(acc + eps).
+static napi_value adagrad(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  heap_t h;
+  if (!get_args(env, info, 7, argv)) return throw_error(env, "adagrad: expected 7 arguments");
+  if (!get_heap(env, argv[0], &h)) return throw_error(env, "adagrad: heap must be an ArrayBuffer or Uint8Array");
+  int64_t n = num(env, argv[1]);
+  float *w = floats(&h, num(env, argv[2]), n), *g = floats(&h, num(env, argv[3]), n);
+  float *acc = floats(&h, num(env, argv[4]), n);
+  if (!w || !g || !acc) return throw_error(env, "adagrad: operand outside the wasm heap");
+  const float lr = (float)dbl(env, argv[5]), eps = (float)dbl(env, argv[6]);
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float a = acc[i] + gi * gi;
+    acc[i] = a;
+    w[i] += gi / sqrtf(a + eps) * -lr;
+  }
+  return NULL;
+}
+
+// Elementwise functions written to vectorise (glibc's tanhf is scalar, ~22 ns/element, as slow as
+// wasm's). Cephes-style polynomials, within about 2 ulp of the correctly rounded result; NaN and
+// infinities come out as libm's do.
+
+static inline float exp_f(float x) {
+  x = x > 89.0f ? 89.0f : x;
+  x = x < -104.0f ? -104.0f : x;
+  // Round to nearest by adding and removing 1.5 * 2^23: unlike floorf, this vectorises everywhere.
+  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  // 2^n in two factors, so that results in the subnormal range come out right too.
+  const int32_t ni = (int32_t)n, n1 = ni >> 1, n2 = ni - n1;
+  union { int32_t i; float f; } s1 = {.i = (n1 + 127) << 23}, s2 = {.i = (n2 + 127) << 23};
+  return p * s1.f * s2.f;
+}
+
+static inline float tanh_f(float x) {
+  const float ax = __builtin_fabsf(x);
+  const float z = x * x;
+  float p = -5.70498872745e-3f;
+  p = p * z + 2.06390887954e-2f;
+  p = p * z - 5.37397155531e-2f;
+  p = p * z + 1.33314422036e-1f;
+  p = p * z - 3.33332819422e-1f;
+  const float small = p * z * x + x;
+  const float big = 1.0f - 2.0f / (exp_f(ax + ax) + 1.0f);
+  const float signed_big = x < 0 ? -big : big;
+  return ax < 0.625f ? small : (x != x ? x : signed_big);
+}
+
+static inline float log_f(float x) {
+  // x > 0 and finite here; the caller handles the rest.
+  union { float f; int32_t i; } u = {.f = x};
+  int32_t e = ((u.i >> 23) & 0xff) - 126;
+  u.i = (u.i & 0x807fffff) | 0x3f000000; // mantissa in [0.5, 1)
+  float m = u.f;
+  const int lo = m < 0.707106781186547524f;
+  e -= lo;
+  const float m2 = m + m; // both arms computed: a conditional FP op blocks vectorisation
+  m = (lo ? m2 : m) - 1.0f;
+  const float z = m * m;
+  float y = 7.0376836292e-2f;
+  y = y * m - 1.1514610310e-1f;
+  y = y * m + 1.1676998740e-1f;
+  y = y * m - 1.2420140846e-1f;
+  y = y * m + 1.4249322787e-1f;
+  y = y * m - 1.6668057665e-1f;
+  y = y * m + 2.0000714765e-1f;
+  y = y * m - 2.4999993993e-1f;
+  y = y * m + 3.3333331174e-1f;
+  y = y * m * z;
+  const float ef = (float)e;
+  y += -2.12194440e-4f * ef;
+  y += -0.5f * z;
+  return m + y + 0.693359375f * ef;
+}
+
+static inline float log1p_f(float x) {
+  const float u = 1.0f + x;
+  // Goldberg's correction: log(u) * x / (u - 1) is exact to rounding even when 1 + x rounds.
+  const float d = u - 1.0f;
+  const float safe_u = (u > 0.0f && u < __builtin_inff() && u >= 1.17549435e-38f) ? u : 1.0f;
+  const float l = log_f(safe_u);
+  const float r = d == 0.0f ? x : l * (x / d);
+  if (u > 0.0f && u < __builtin_inff() && u >= 1.17549435e-38f) return r;
+  return u == 0.0f ? -__builtin_inff() : (u == __builtin_inff() ? u : (u > 0.0f ? r : __builtin_nanf("")));
+}
+
+CLONES static void tanh_n(float *restrict y, const float *restrict x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = tanh_f(x[i]);
+}
+CLONES static void exp_n(float *restrict y, const float *restrict x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = exp_f(x[i]);
+}
+CLONES static void log1p_n(float *restrict y, const float *restrict x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float u = 1.0f + x[i];
+    const float d = u - 1.0f;
+    const int ok = (u >= 1.17549435e-38f) & (u < __builtin_inff());
+    const float l = log_f(ok ? u : 1.0f);
+    // The division runs unconditionally (a conditional one would block vectorisation).
+    const float q = x[i] / (d == 0.0f ? 1.0f : d);
+    const float lq = l * q;
+    y[i] = d == 0.0f ? x[i] : lq;
+  }
+  // Rare inputs (x <= -1 + 2^-126, +inf, NaN) take the slow exact path.
+  for (int64_t i = 0; i < n; i++) {
+    const float u = 1.0f + x[i];
+    if (!(u >= 1.17549435e-38f && u < __builtin_inff())) y[i] = log1p_f(x[i]);
+  }
+}
+
+enum { OP_TANH = 0, OP_EXP = 1, OP_LOG1P = 2 };
+
+// unary(heap, op, n, xOff, yOff) into a separate output range.
+static napi_value unary(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  heap_t h;
+  if (!get_args(env, info, 5, argv)) return throw_error(env, "unary: expected 5 arguments");
+  if (!get_heap(env, argv[0], &h)) return throw_error(env, "unary: heap must be an ArrayBuffer or Uint8Array");
+  int64_t op = num(env, argv[1]), n = num(env, argv[2]);
+  float *x = floats(&h, num(env, argv[3]), n), *y = floats(&h, num(env, argv[4]), n);
+  if (!x || !y) return throw_error(env, "unary: operand outside the wasm heap");
+  if (n > 0 && x < y + n && y < x + n) return throw_error(env, "unary: operands overlap");
+  switch (op) {
+    case OP_TANH: tanh_n(y, x, n); break;
+    case OP_EXP: exp_n(y, x, n); break;
+    case OP_LOG1P: log1p_n(y, x, n); break;
+    default: return throw_error(env, "unary: unknown op");
+  }
+  return NULL;
+}
+
+// setThreads(n) -> the count BLAS now uses (1 where the library offers no control).
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS], out;
+  int threads = 1;
+  if (!get_args(env, info, 1, argv)) return throw_error(env, "setThreads: expected 1 argument");
+  int64_t n = num(env, argv[0]);
+  if (n < 1 || n > 1024) return throw_error(env, "setThreads: expected an integer from 1 to 1024");
+#ifndef __APPLE__
+  if (openblas_set_num_threads) openblas_set_num_threads((int)n);
+  threads = openblas_get_num_threads ? openblas_get_num_threads() : 1;
+#else
+  threads = (int)n; // Accelerate schedules its own threads
+#endif
+  napi_create_int32(env, threads, &out);
+  return out;
+}
+
+static napi_value blas_info(napi_env env, napi_callback_info info) {
+  napi_value out;
+  const char *name = BLAS_NAME;
+#ifndef __APPLE__
+  if (openblas_get_config) name = openblas_get_config();
+#endif
+  (void)info;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"adam", NULL, adam, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"adagrad", NULL, adagrad, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unary", NULL, unary, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"info", NULL, blas_info, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+NAPI_MODULE_INIT() { return init(env, exports); }
