@@ -16,13 +16,12 @@ const threads = Number((args.find((a) => a.startsWith('--threads=')) ?? '--threa
 const images = Number(args.find((a) => /^\d+$/.test(a)) ?? 10000)
 const mode = args.find((a) => a.startsWith('--mode='))?.split('=')[1]
 
+/** stock: plain wasm; blas: native kernels with tfjs's Adam; fused: native kernels and fused Adam. */
 async function setup(which) {
   const tf = require('@tensorflow/tfjs-core')
   const { initBackend } = require(out('core/backend/backends.js'))
   const blas = require(out('core/backend/blasKernels.js'))
-  const fused = require(out('core/backend/fusedOptimizer.js'))
   const dense = require(out('core/model/dense.js'))
-  const optimizers = require(out('core/train/optimizers.js'))
   const env = await initBackend('wasm')
   let info = null
   if (which !== 'stock') {
@@ -31,17 +30,10 @@ async function setup(which) {
     blas.installBlasKernels(load.addon, { threads })
     info = load.addon.info()
     env.matMul = dense.stockMatMul
-    if (which === 'fused') {
-      // The trainer calls optimizers.createOptimizer through the CommonJS exports object.
-      optimizers.createOptimizer = (cfg) =>
-        fused.createFusedOptimizer(load.addon, {
-          kind: cfg.optimizer,
-          learningRate: optimizers.learningRate(cfg),
-          initialAccumulatorValue: cfg.optimizer === 'adagrad' ? 1e-8 : undefined
-        })
-    }
+    // The trainer fuses the optimiser exactly when the backend hands it the add-on.
+    env.blas = which === 'fused' ? load.addon : null
   }
-  return { tf, env, info, blas, fused, dense }
+  return { tf, env, info }
 }
 
 async function throughput(which) {
@@ -73,7 +65,7 @@ async function breakdown(which) {
   const loss = require(out('core/model/loss.js'))
   const params = vae.createVaeParams({ inputDim: 784, hidden: 500, latentDim: 20 }, 'paper', 1)
   const vars = vae.paramList(params)
-  const opt = which === 'fused' ? require(out('core/train/optimizers.js')).createOptimizer({ optimizer: 'adam' }) : tf.train.adam(1e-3)
+  const opt = require(out('core/train/optimizers.js')).createOptimizer({ optimizer: 'adam' }, env.blas)
   let seed = 1
   const x = new Float32Array(100 * 784).map(() => (((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) % 5 === 0 ? 1 : 0))
   const step = (i) =>

@@ -10,8 +10,8 @@ const BIN = path.resolve(__dirname, '../../bin/vae-lab.js')
 // Without tfjs-node or a GPU (as here and in CI), auto picks the BLAS kernels when they are built.
 const AUTO_BACKEND_HERE = loadBlasAddon().ok ? 'wasm-blas' : 'wasm'
 
-function vaeLab(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 })
+function vaeLab(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -64,6 +64,19 @@ describe('vae-lab CLI', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/backend "tensorflow-gpu" is not available: .*npm install @tensorflow\/tfjs-node-gpu/)
     expect(rowCounts(db).runs).toBe(0)
+  })
+
+  it('falls back to plain wasm, and says why, when the native kernels are off or missing', () => {
+    const off = { VAE_LAB_BLAS: '0' }
+    const reports = JSON.parse(vaeLab(['backends', '--json'], off).stdout) as { name: string; available: boolean; detail: string }[]
+    expect(reports.find((r) => r.name === 'wasm-blas')).toEqual({ name: 'wasm-blas', available: false, detail: 'turned off with VAE_LAB_BLAS=0' })
+    const db = path.join(tempDir(), 'runs.sqlite')
+    const r = vaeLab(['train', '--latent', '2', '--epochs', '1', '--limit-train', '500', '--limit-test', '100', '--hidden', '32', '--json', '--db', db], off)
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)[0].backend).toBe('wasm')
+    const forced = vaeLab(['train', '--latent', '2', '--backend', 'wasm-blas', '--db', db], off)
+    expect(forced.code).toBe(2)
+    expect(forced.stderr).toContain('backend "wasm-blas" is not available: turned off with VAE_LAB_BLAS=0')
   })
 
   it('trains a small sweep, prints the runs as JSON and keeps everything in the database', () => {

@@ -5,6 +5,7 @@ import type { Dataset } from '../../../../src-main/core/data/dataset'
 import { trainVae, type TrainOutcome } from '../../../../src-main/core/train/trainer'
 import { unpackTensors } from '../../../../src-main/core/train/checkpoint'
 import type { EpochMetrics } from '../../../../src-main/api/contract'
+import { loadBlasAddon } from '../../../../src-main/core/backend/blasKernels'
 import { syntheticSet } from '../../../helpers/fixtures'
 import { useBackend } from '../../../helpers/tf'
 
@@ -12,7 +13,7 @@ const data: Dataset = { name: 'synthetic', train: syntheticSet(400, 1), test: sy
 const small = (over: Partial<TrainConfigInput> = {}) =>
   TrainConfigSchema.parse({ latentDim: 2, hidden: 24, batchSize: 50, epochs: 2, ...over })
 
-async function train(backend: 'cpu' | 'wasm', over: Partial<TrainConfigInput> = {}) {
+async function train(backend: 'cpu' | 'wasm' | 'wasm-blas', over: Partial<TrainConfigInput> = {}) {
   const env = await useBackend(backend)
   const epochs: EpochMetrics[] = []
   const outcome = await trainVae(small(over), data, env, { onEpoch: (m) => epochs.push(m) })
@@ -88,6 +89,20 @@ describe('trainVae', () => {
       const { outcome, epochs } = await train('wasm', { ...over, epochs: 1 })
       expect(outcome.status, JSON.stringify(over)).toBe('completed')
       expect(Number.isFinite(epochs[0].test.nelbo)).toBe(true)
+    }
+  })
+
+  const blas = loadBlasAddon()
+  if (!blas.ok) console.warn(`skipping the wasm-blas agreement test: ${blas.reason}`)
+  it.skipIf(!blas.ok)('reaches the same test -ELBO on wasm-blas (native kernels, fused Adam) as on wasm', async () => {
+    const wasm = await train('wasm', { seed: 5, epochs: 2 })
+    const env = await useBackend('wasm-blas')
+    expect(env.blas).not.toBeNull()
+    const epochs: EpochMetrics[] = []
+    await trainVae(small({ seed: 5, epochs: 2 }), data, env, { onEpoch: (m) => epochs.push(m) })
+    for (let e = 0; e < 2; e++) {
+      expect(Math.abs(epochs[e].test.nelbo - wasm.epochs[e].test.nelbo)).toBeLessThan(1e-3 * wasm.epochs[e].test.nelbo)
+      expect(Math.abs(epochs[e].train.nelbo - wasm.epochs[e].train.nelbo)).toBeLessThan(1e-3 * wasm.epochs[e].train.nelbo)
     }
   })
 
