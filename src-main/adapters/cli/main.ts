@@ -121,7 +121,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           const result = await service.trainSweep(
             req,
             (e) => {
-              if (!labels.has(e.runId)) labels.set(e.runId, `run ${e.runId}`)
+              if (!labels.has(e.runId)) labels.set(e.runId, `latent ${service.runDetails(e.runId).run.latent} (run ${e.runId})`)
               view.handle(e)
             },
             abort.signal

@@ -38,7 +38,7 @@ export class ProgressView {
       const fraction = done / (e.epochs * e.batches)
       this.lines.set(
         e.runId,
-        `${label.padEnd(10)} ${progressBar(fraction)} ${String(Math.floor(fraction * 100)).padStart(3)}%  ` +
+        `${label.padEnd(20)} ${progressBar(fraction)} ${String(Math.floor(fraction * 100)).padStart(3)}%  ` +
           `epoch ${e.epoch}/${e.epochs}  -ELBO ${e.loss.toFixed(1).padStart(6)}  ` +
           `${Math.round(e.imgPerSec).toLocaleString('en-US')} img/s  ETA ${formatDuration(e.etaSeconds)}`
       )
@@ -53,7 +53,8 @@ export class ProgressView {
       this.lines.delete(e.runId)
       this.log(`${label}: ${e.status}${e.message ? ` (${e.message})` : ''}`)
     } else if (e.type === 'status') {
-      this.log(`${label}: training on ${e.message ?? 'its backend'}`)
+      // The backend detail's parenthesis (BLAS build, threads) is kept for `runs show`.
+      this.log(`${label}: training on ${(e.message ?? 'its backend').split(' (')[0]}`)
     }
   }
 
