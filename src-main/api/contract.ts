@@ -97,6 +97,26 @@ export interface EpochMetrics {
   seconds: number
 }
 
+export interface IwaeReport {
+  k: number
+  images: number
+  /** -log p(x) estimate: minus the mean over images of the k-sample importance-weighted bound. */
+  nll: number
+}
+
+export interface ActiveUnitsReport {
+  threshold: number
+  active: number
+  variances: number[]
+}
+
+/** Stored with every finished run as its 'final' evaluation. */
+export interface FinalEvaluation {
+  test: LossParts
+  testPerDigit: (LossParts | null)[]
+  activeUnits: ActiveUnitsReport
+}
+
 export type ProgressEvent =
   | {
       type: 'batch'

@@ -10,6 +10,7 @@ import {
   type BackendReport,
   type DatasetInfo,
   type EpochMetrics,
+  type IwaeReport,
   type ProgressEvent,
   type RunSummary,
   type TrainConfig,
@@ -19,7 +20,7 @@ import { initBackend, probeAll, selectBackend } from '../core/backend/backends'
 import { builtinMnistInfo, headOf, loadDataset, readImageSet } from '../core/data/dataset'
 import { evaluationImages } from '../core/data/pixels'
 import { VaeLabError } from '../core/errors'
-import { iwaeBound, type IwaeReport } from '../core/model/evaluate'
+import { iwaeBound } from '../core/model/evaluate'
 import { createVaeParams, disposeParams, INPUT_DIM } from '../core/model/vae'
 import { assignParams } from '../core/train/checkpoint'
 import type { FigureData } from '../core/model/figureData'

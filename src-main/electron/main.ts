@@ -31,7 +31,6 @@ function handle<T>(channel: string, body: () => T | Promise<T>) {
 async function start() {
   await app.whenReady()
   const store = new SqliteRunStore(defaultDatabase())
-  store.markStaleRunsInterrupted()
   const service = new VaeLabService(store)
   handle(IPC.listRuns, () => service.listRuns())
   app.on('will-quit', () => store.close())

@@ -1,7 +1,7 @@
 // The `vae-lab` command: a thin adapter over VaeLabService. Exit codes: 0 ok, 2 bad input or
 // data, 1 unexpected, 130 interrupted (style.md section 9).
 import { Command, CommanderError, Option } from 'commander'
-import { BACKEND_NAMES, RUN_STATUSES, type RunSummary } from '../../api/contract'
+import { BACKEND_NAMES, RUN_STATUSES, type FinalEvaluation, type IwaeReport, type RunSummary } from '../../api/contract'
 import { backendReports, benchmarkBackends, PAPER_PRESET, VaeLabService, type SweepRequest } from '../../api/service'
 import { isVaeLabError, VaeLabError } from '../../core/errors'
 import { defaultDatabase } from '../../core/paths'
@@ -253,10 +253,24 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         for (const m of d.metrics) {
           io.stdout.write(`epoch ${String(m.epoch).padStart(3)}  train ${m.train.nelbo.toFixed(2)}  test ${m.test.nelbo.toFixed(2)} (rec ${m.test.rec.toFixed(2)}, KL ${m.test.kl.toFixed(2)})  ${Math.round(m.imgPerSec)} img/s\n`)
         }
-        for (const [kind, result] of Object.entries(d.evaluations)) io.stdout.write(`${kind}: ${JSON.stringify(result)}\n`)
+        for (const [kind, result] of Object.entries(d.evaluations)) io.stdout.write(describeEvaluation(kind, result) + '\n')
       })
     })
   return program
+}
+
+/** One readable line per stored evaluation; JSON for kinds this version does not know. */
+function describeEvaluation(kind: string, result: unknown): string {
+  const r = result as Partial<FinalEvaluation & IwaeReport>
+  if (kind === 'final' && r.test && r.testPerDigit && r.activeUnits) {
+    const digits = r.testPerDigit.map((p, d) => `${d}: ${p ? p.nelbo.toFixed(1) : '-'}`).join('  ')
+    return (
+      `final test -ELBO ${r.test.nelbo.toFixed(2)} (rec ${r.test.rec.toFixed(2)}, KL ${r.test.kl.toFixed(2)}); ` +
+      `active units ${r.activeUnits.active}/${r.activeUnits.variances.length}\nper digit  ${digits}`
+    )
+  }
+  if (kind.startsWith('iwae/') && typeof r.nll === 'number') return `IWAE bound (k=${r.k}, ${r.images} test images): -log p(x) <= ${r.nll.toFixed(2)} nats`
+  return `${kind}: ${JSON.stringify(result)}`
 }
 
 function describeError(e: VaeLabError): string {

@@ -97,10 +97,10 @@ export async function probeBackend(name: BackendName): Promise<BackendReport> {
       return { name, available: true, detail: `${id} (libtensorflow, native)` }
     }
     case 'webgpu': {
-      const missing = tryRequire.bind(null, '@tensorflow/tfjs-backend-webgpu')
+      // The adapter must exist before the tfjs backend module registers itself.
       const why = await webGpuAdapter().catch((e: unknown) => `WebGPU failed: ${errorText(e)}`)
       if (why) return unavailable(name, why)
-      const backend = missing()
+      const backend = tryRequire('@tensorflow/tfjs-backend-webgpu')
       if ('error' in backend) return unavailable(name, backend.error)
       return { name, available: true, detail: 'WebGPU through Dawn (npm package webgpu)' }
     }

@@ -1,7 +1,7 @@
 // Honest evaluation of a trained VAE: the ELBO split into rec and KL (overall and per digit),
 // the importance-weighted bound of Burda et al. (2015), and active units.
 import * as tf from '@tensorflow/tfjs-core'
-import type { LossParts } from '../../api/contract'
+import type { ActiveUnitsReport, IwaeReport, LossParts } from '../../api/contract'
 import { IMAGE_SIZE, type ImageSet } from '../data/dataset'
 import { fillBatch } from '../data/pixels'
 import { deriveSeed, range } from '../train/random'
@@ -80,13 +80,6 @@ export async function evaluateNelbo(m: Model, set: ImageSet, seed: number): Prom
   }
 }
 
-export interface IwaeReport {
-  k: number
-  images: number
-  /** -log p(x) estimate: minus the mean over images of the k-sample importance-weighted bound. */
-  nll: number
-}
-
 /**
  * Burda et al. (2015): log p(x) >= log (1/k) sum_s p(x, z_s) / q(z_s|x), z_s ~ q(z|x),
  * computed with log-sum-exp. k = 1 is the ELBO; the bound tightens as k grows.
@@ -129,12 +122,6 @@ export async function posteriorMeans(m: Model, set: ImageSet): Promise<Float32Ar
     (values, start, real) => out.set(values.subarray(0, real * m.latentDim), start * m.latentDim)
   )
   return out
-}
-
-export interface ActiveUnitsReport {
-  threshold: number
-  active: number
-  variances: number[]
 }
 
 /** Burda et al. (2015): latent j is active if Var_x(E_q[z_j|x]) exceeds 0.01. */

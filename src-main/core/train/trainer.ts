@@ -1,13 +1,13 @@
 // The training loop: seeded data order, fixed-shape minibatches, per-epoch test evaluation and
 // checkpoints; a NaN/Inf loss ends the run as 'diverged' with its history kept.
 import * as tf from '@tensorflow/tfjs-core'
-import type { EpochMetrics, LossParts, TrainConfig } from '../../api/contract'
+import type { EpochMetrics, FinalEvaluation, LossParts, TrainConfig } from '../../api/contract'
 import { headOf, IMAGE_SIZE, type Dataset } from '../data/dataset'
 import { evaluationImages, fillBatch, trainingImages } from '../data/pixels'
 import { VaeLabError } from '../errors'
 import type { BlasAddon } from '../backend/blasKernels'
 import type { MatMul } from '../model/dense'
-import { activeUnits, evaluateNelbo, type ActiveUnitsReport, type Model } from '../model/evaluate'
+import { activeUnits, evaluateNelbo, type Model } from '../model/evaluate'
 import { figureData, type FigureData } from '../model/figureData'
 import { createVaeParams, disposeParams, INPUT_DIM, PARAM_NAMES, type VaeParams } from '../model/vae'
 import { packTensors, type TensorRecord } from './checkpoint'
@@ -34,12 +34,6 @@ export interface TrainHooks {
   /** After each epoch: its metrics and a checkpoint (weights and optimiser state) to store together. */
   onEpoch?(m: EpochMetrics, checkpoint: Uint8Array): void
   isCancelled?(): boolean
-}
-
-export interface FinalEvaluation {
-  test: LossParts
-  testPerDigit: (LossParts | null)[]
-  activeUnits: ActiveUnitsReport
 }
 
 export interface TrainOutcome {
