@@ -20,14 +20,14 @@ import { initBackend, probeAll, selectBackend } from '../core/backend/backends'
 import { builtinMnistInfo, headOf, loadDataset, readImageSet } from '../core/data/dataset'
 import { evaluationImages } from '../core/data/pixels'
 import { VaeLabError } from '../core/errors'
+import { stockMatMul } from '../core/model/dense'
 import { iwaeBound } from '../core/model/evaluate'
 import { createVaeParams, disposeParams, INPUT_DIM } from '../core/model/vae'
-import { assignParams } from '../core/train/checkpoint'
-import type { FigureData } from '../core/model/figureData'
-import type { RunRecord, RunStore, StoredFigure } from '../core/store/runStore'
-import { startTraining, type TrainingHandle } from '../core/train/trainingWorker'
+import { isOwnerAlive } from '../core/queue/owner'
+import { runQueue } from '../core/queue/runQueue'
+import type { RunFilter, RunRecord, RunStore } from '../core/store/runStore'
 import { benchmarkTraining, PAPER_BENCHMARK, type BenchmarkOptions, type BenchmarkResult } from '../core/train/benchmark'
-import { stockMatMul } from '../core/model/dense'
+import { assignParams } from '../core/train/checkpoint'
 import type { TrainEnv } from '../core/train/trainer'
 
 /** Validates `input` against `schema`; the first problem becomes an INVALID_INPUT error naming the field. */
@@ -39,17 +39,26 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown): z.outp
   throw new VaeLabError('INVALID_INPUT', issue.message, field ? { field } : undefined)
 }
 
+/** Config fields a sweep may vary over; every combination of their values becomes one run. */
+export const GRID_FIELDS = ['latentDim', 'beta', 'lr', 'seed', 'hidden'] as const
+export type GridField = (typeof GRID_FIELDS)[number]
+export type SweepGrid = Partial<Record<GridField, number[]>>
+
 export interface SweepRequest {
-  /** Settings shared by every run (latentDim is taken from `latents`). */
-  base: Omit<TrainConfigInput, 'latentDim'>
-  latents: number[]
+  /** Settings shared by every run; the grid's fields override them per run. */
+  base: Partial<TrainConfigInput>
+  grid: SweepGrid
   sweepName?: string
-  workers?: number
 }
 
 export interface SweepResult {
   sweep: string
   runs: RunSummary[]
+}
+
+export interface QueueRequest {
+  workers?: number
+  signal?: AbortSignal
 }
 
 export type BenchmarkEntry = { backend: BackendName; variant: string; available: boolean; detail: string } & Partial<BenchmarkResult>
@@ -60,44 +69,37 @@ export interface RunDetails {
   evaluations: Record<string, unknown>
 }
 
-export const PAPER_PRESET: { latents: number[]; base: Omit<TrainConfigInput, 'latentDim'> } = {
-  latents: [2, 5, 10, 50],
+/** The seed study: MNIST, latent 2/5/10/50, 500 hidden, batch 100, Adam 1e-3, 10 epochs. */
+export const PAPER_PRESET: { grid: SweepGrid; base: Partial<TrainConfigInput> } = {
+  grid: { latentDim: [2, 5, 10, 50] },
   base: { dataset: 'mnist', hidden: 500, batchSize: 100, optimizer: 'adam', epochs: 10 }
 }
 
-function sweepNameNow(latents: number[]): string {
+const GRID_LABEL: Record<GridField, string> = { latentDim: 'latent', beta: 'beta', lr: 'lr', seed: 'seed', hidden: 'hidden' }
+
+/** Every combination of the grid's values, in the order the fields were given. */
+export function expandGrid(grid: SweepGrid): Record<string, number>[] {
+  return Object.entries(grid).reduce<Record<string, number>[]>(
+    (combos, [field, values]) => combos.flatMap((c) => (values ?? []).map((v) => ({ ...c, [field]: v }))),
+    [{}]
+  )
+}
+
+function sweepNameNow(grid: SweepGrid): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
-  return `latent-${latents.join('-')}-${stamp}`
+  return `${grid.latentDim ? `latent-${grid.latentDim.join('-')}` : 'sweep'}-${stamp}`
 }
 
-function figureRows(f: FigureData): StoredFigure[] {
-  const rows: StoredFigure[] = [
-    {
-      kind: 'recon',
-      meta: { indices: f.recon.indices, labels: f.recon.labels, shape: [2, f.recon.labels.length, 28, 28], layout: 'originals then reconstructions' },
-      data: concatBytes(f.recon.originals, f.recon.reconstructions)
-    },
-    {
-      kind: 'scatter',
-      meta: { indices: f.scatter.indices, labels: f.scatter.labels, shape: [f.scatter.labels.length, f.scatter.latentDim], dtype: 'float32' },
-      data: new Uint8Array(f.scatter.mu.buffer, f.scatter.mu.byteOffset, f.scatter.mu.byteLength)
-    }
-  ]
-  if (f.manifold) {
-    rows.push({
-      kind: 'manifold',
-      meta: { grid: f.manifold.grid, range: f.manifold.range, shape: [f.manifold.grid * f.manifold.grid, 28, 28] },
-      data: f.manifold.images
-    })
+/** Default parallelism: one training worker per core. */
+export function defaultWorkers(): number {
+  return os.availableParallelism()
+}
+
+function checkWorkers(workers: number): number {
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new VaeLabError('INVALID_INPUT', 'must be a whole number from 1 to 64', { field: 'workers' })
   }
-  return rows
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
+  return workers
 }
 
 /** Availability of every backend, with how to get the missing ones; touches no database. */
@@ -128,9 +130,10 @@ export async function benchmarkBackends(options: Partial<BenchmarkOptions> = {})
 }
 
 export class VaeLabService {
-  private readonly active = new Map<number, TrainingHandle>()
-
-  constructor(private readonly store: RunStore) {}
+  constructor(private readonly store: RunStore) {
+    // A run left 'running' by a process that was killed (kill -9, power loss) is interrupted.
+    store.recoverInterrupted(isOwnerAlive)
+  }
 
   dataset(name: string): DatasetInfo {
     if (name === 'mnist') return builtinMnistInfo()
@@ -162,85 +165,117 @@ export class VaeLabService {
     return info
   }
 
-  /** Validates everything and checks the backend before the first write, then trains the runs on a worker pool. */
-  async trainSweep(req: SweepRequest, onEvent: (e: ProgressEvent) => void = () => {}, signal?: AbortSignal): Promise<SweepResult> {
-    if (!Array.isArray(req.latents) || req.latents.length === 0) {
-      throw new VaeLabError('INVALID_INPUT', 'latent: give at least one latent dimension, e.g. --latent 2,5,10,50')
+  /**
+   * Validates every run's config, the dataset and a forced backend before the first write, then
+   * queues the sweep's runs. Nothing is written when any of it is wrong.
+   */
+  async queueSweep(req: SweepRequest): Promise<SweepResult> {
+    const unknown = Object.keys(req.grid).filter((f) => !(GRID_FIELDS as readonly string[]).includes(f))
+    if (unknown.length) throw new VaeLabError('INVALID_INPUT', `cannot vary ${unknown.join(', ')} in a sweep`)
+    if (!req.grid.latentDim?.length) {
+      throw new VaeLabError('INVALID_INPUT', 'give at least one latent dimension, e.g. --latent 2,5,10,50', { field: 'latentDim' })
     }
-    const configs: TrainConfig[] = req.latents.map((latentDim) => validate(TrainConfigSchema, { ...req.base, latentDim }))
-    const dataset = this.dataset(configs[0].dataset)
-    const workers = req.workers ?? Math.min(configs.length, os.availableParallelism())
-    if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
-      throw new VaeLabError('INVALID_INPUT', 'workers: must be a whole number from 1 to 64')
-    }
-    const backend = await selectBackend(configs[0].backend)
-    const sweep = req.sweepName ?? sweepNameNow(req.latents)
-    const { runIds } = this.store.createSweep(sweep, { latentDim: req.latents }, configs.map((config) => ({ config, name: `latent ${config.latentDim}` })))
-
-    const queue = runIds.map((id, i) => ({ id, config: configs[i] }))
-    let cancelled = false
-    const onAbort = () => {
-      cancelled = true
-      for (const h of this.active.values()) h.cancel()
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-    const next = async (): Promise<void> => {
-      for (let job = queue.shift(); job; job = queue.shift()) {
-        if (cancelled) {
-          this.store.finishRun(job.id, 'cancelled', 'cancelled before it started', null)
-          onEvent({ type: 'status', runId: job.id, status: 'cancelled' })
-          continue
-        }
-        await this.trainOne(job.id, job.config, dataset, backend.name, onEvent)
-      }
-    }
-    try {
-      await Promise.all(Array.from({ length: workers }, next))
-    } finally {
-      signal?.removeEventListener('abort', onAbort)
-    }
+    const combos = expandGrid(req.grid)
+    if (combos.length > 1000) throw new VaeLabError('INVALID_INPUT', `the grid has ${combos.length} combinations; at most 1000 runs per sweep`)
+    const configs: TrainConfig[] = combos.map((combo) => validate(TrainConfigSchema, { ...req.base, ...combo }))
+    this.dataset(configs[0].dataset)
+    await selectBackend(configs[0].backend)
+    const varied = (Object.keys(req.grid) as GridField[]).filter((f) => f === 'latentDim' || (req.grid[f]?.length ?? 0) > 1)
+    const runs = configs.map((config, i) => ({
+      config,
+      name: varied.map((f) => `${GRID_LABEL[f]} ${combos[i][f]}`).join(', ')
+    }))
+    const sweep = req.sweepName ?? sweepNameNow(req.grid)
+    this.store.createSweep(sweep, req.grid, runs)
     return { sweep, runs: this.store.listRuns({ sweep }) }
   }
 
-  private async trainOne(runId: number, config: TrainConfig, dataset: DatasetInfo, backend: BackendName, onEvent: (e: ProgressEvent) => void) {
-    const handle = startTraining(
-      { runId, config, dataset, backend },
-      {
-        onReady: (name, detail) => {
-          this.store.markRunning(runId, name, detail)
-          onEvent({ type: 'status', runId, status: 'running', message: detail })
-        },
-        onBatch: (p) => onEvent({ type: 'batch', runId, epochs: config.epochs, ...p }),
-        onEpoch: (metrics, tensors) => {
-          this.store.appendEpoch(runId, metrics, { kind: 'latest', epoch: metrics.epoch, tensors })
-          onEvent({ type: 'epoch', runId, metrics })
-        }
-      }
-    )
-    this.active.set(runId, handle)
+  /** Queues a sweep and trains exactly its runs here, `workers` at a time. */
+  async trainSweep(req: SweepRequest, onEvent: (e: ProgressEvent) => void = () => {}, q: QueueRequest = {}): Promise<SweepResult> {
+    const workers = checkWorkers(q.workers ?? defaultWorkers())
+    const { sweep, runs } = await this.queueSweep(req)
+    await this.work({ workers, runIds: runs.map((r) => r.id), signal: q.signal }, onEvent)
+    return { sweep, runs: this.store.listRuns({ sweep }) }
+  }
+
+  /** Trains whatever is queued (by priority, then age) until the queue is empty; returns the ids trained. */
+  async runQueue(onEvent: (e: ProgressEvent) => void = () => {}, q: QueueRequest = {}): Promise<RunSummary[]> {
+    const ids = await this.work({ workers: checkWorkers(q.workers ?? defaultWorkers()), signal: q.signal }, onEvent)
+    const done = new Set(ids)
+    return this.store.listRuns().filter((r) => done.has(r.id))
+  }
+
+  /** Continues an interrupted, cancelled or failed run from its latest checkpoint, here and now. */
+  async resumeRun(runId: number, onEvent: (e: ProgressEvent) => void = () => {}, q: QueueRequest = {}): Promise<RunSummary> {
+    this.store.requeueForResume(runId)
+    await this.work({ workers: 1, runIds: [runId], signal: q.signal }, onEvent)
+    return this.store.listRuns().find((r) => r.id === runId) as RunSummary
+  }
+
+  private work(o: { workers: number; runIds?: number[]; signal?: AbortSignal }, onEvent: (e: ProgressEvent) => void) {
+    return runQueue({ store: this.store, dataset: (name) => this.dataset(name), onEvent }, o)
+  }
+
+  /** Queued and running runs, in the order the queue takes them. */
+  queue(): RunSummary[] {
+    const byId = new Map(this.store.listRuns().map((r) => [r.id, r]))
+    const rank = (r: RunSummary) => (r.status === 'running' ? 0 : 1)
+    return [...byId.values()]
+      .filter((r) => r.status === 'queued' || r.status === 'running')
+      .map((r) => ({ r, priority: this.store.requireRun(r.id).priority }))
+      .sort((a, b) => rank(a.r) - rank(b.r) || b.priority - a.priority || a.r.id - b.r.id)
+      .map(({ r }) => r)
+  }
+
+  cancelRun(runId: number): 'cancelled' | 'requested' {
+    return this.store.requestCancel(runId)
+  }
+
+  prioritizeRun(runId: number, priority: number): void {
+    if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) {
+      throw new VaeLabError('INVALID_INPUT', 'priority must be a whole number (higher runs first)', { field: 'priority' })
+    }
+    this.store.setPriority(runId, priority)
+  }
+
+  deleteRuns(runIds: number[]): void {
+    this.store.deleteRuns(runIds)
+  }
+
+  tagRun(runId: number, tag: string): void {
+    if (!/^[\w.:-]{1,64}$/.test(tag)) throw new VaeLabError('INVALID_INPUT', 'a tag is 1-64 letters, digits or _ . : -', { field: 'tag' })
+    this.store.addTag(runId, tag)
+  }
+
+  noteRun(runId: number, note: string): void {
+    if (note.length > 10_000) throw new VaeLabError('INVALID_INPUT', 'a note is at most 10,000 characters', { field: 'note' })
+    this.store.setNote(runId, note)
+  }
+
+  renameRun(runId: number, name: string): void {
+    if (!name.trim() || name.length > 200) throw new VaeLabError('INVALID_INPUT', 'a name is 1-200 characters', { field: 'name' })
+    this.store.rename(runId, name.trim())
+  }
+
+  checkDatabase(): { file: string; ok: boolean; problems: string[]; runs: number } {
+    const problems = this.store.integrityCheck().filter((p) => p !== 'ok')
+    return { file: this.store.file, ok: problems.length === 0, problems, runs: this.store.countRuns() }
+  }
+
+  async backupDatabase(file: string): Promise<void> {
     try {
-      const outcome = await handle.done
-      if (outcome.evaluation) this.store.saveEvaluation(runId, 'final', outcome.evaluation)
-      if (outcome.figures) this.store.saveFigures(runId, figureRows(outcome.figures))
-      if (outcome.weights) this.store.saveCheckpoint(runId, { kind: 'final', epoch: outcome.epochsDone, tensors: outcome.weights })
-      this.store.finishRun(runId, outcome.status, outcome.message ?? null, outcome.imgPerSec)
-      onEvent({ type: 'status', runId, status: outcome.status, message: outcome.message })
+      await this.store.backup(file)
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e)
-      this.store.finishRun(runId, 'failed', message, null)
-      onEvent({ type: 'status', runId, status: 'failed', message })
-    } finally {
-      this.active.delete(runId)
+      throw new VaeLabError('INVALID_INPUT', `cannot write a backup to ${file}: ${(e as Error).message}`, { cause: e })
     }
   }
 
-  listRuns(filter: Parameters<RunStore['listRuns']>[0] = {}): RunSummary[] {
+  listRuns(filter: RunFilter = {}): RunSummary[] {
     return this.store.listRuns(filter)
   }
 
   runDetails(runId: number): RunDetails {
-    const run = this.store.getRun(runId)
-    if (!run) throw new VaeLabError('NOT_FOUND', `no run with id ${runId}; \`vae-lab runs list\` shows the runs`)
+    const run = this.store.requireRun(runId)
     return { run, metrics: this.store.epochMetrics(runId), evaluations: this.store.evaluations(runId) }
   }
 

@@ -151,7 +151,7 @@ describe('vae-lab CLI', () => {
       if (!sent && stderr.includes('training on')) sent = child.kill('SIGINT')
     })
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
-    expect(stderr).toContain('cancelling (finished epochs are kept)')
+    expect(stderr).toContain('cancelling (finished epochs are kept')
     expect(code).toBe(130)
     const conn = new Database(db, { readonly: true })
     expect(conn.prepare('SELECT status FROM runs').all()).toEqual([{ status: 'cancelled' }])

@@ -1,6 +1,7 @@
 // Turns the CLI's string options into contract inputs. Nothing is validated here: numbers that
 // do not parse become NaN so the contract rejects them with its own clear message.
 import type { TrainConfigInput } from '../../api/contract'
+import type { GridField, SweepGrid } from '../../api/service'
 import { VaeLabError } from '../../core/errors'
 
 export interface TrainFlags {
@@ -42,7 +43,12 @@ export const FLAG_OF: Record<string, string> = {
   backend: '--backend',
   dataset: '--dataset',
   k: '--iwae',
-  runId: 'RUN'
+  runId: 'RUN',
+  workers: '--workers',
+  priority: 'PRIORITY',
+  tag: 'TAG',
+  note: 'TEXT',
+  name: 'NAME'
 }
 
 /** Strict number: '' and '1e' and '0x10' are NaN, unlike Number()'s forgiving rules. */
@@ -50,39 +56,44 @@ export function toNumber(s: string): number {
   return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s.trim()) ? Number(s) : NaN
 }
 
-export function parseLatents(s: string): number[] {
+/** "2,5,10" -> [2, 5, 10]; a malformed item becomes NaN for the contract to reject. */
+export function parseList(flag: string, s: string): number[] {
   const parts = s.split(',').map((p) => p.trim())
   if (parts.some((p) => p === '')) {
-    throw new VaeLabError('INVALID_INPUT', `--latent: "${s}" is not a comma-separated list of dimensions, e.g. 2,5,10,50`)
+    throw new VaeLabError('INVALID_INPUT', `"${s}" is not a comma-separated list of numbers, e.g. 2,5,10,50`, { field: flag })
   }
   return parts.map(toNumber)
 }
 
 const num = (s: string | undefined) => (s === undefined ? undefined : toNumber(s))
 
+/** Flags that take a comma-separated list and so make a sweep over that field. */
+const GRID_FLAGS = { latent: 'latentDim', beta: 'beta', lr: 'lr', seed: 'seed', hidden: 'hidden' } as const
+
 /**
- * `--weight-decay prior` means the paper's N(0, I) prior: 1/N_train per image, since the loss is a
- * per-image mean. It is resolved once the dataset size is known.
+ * Splits the flags into the sweep's base config and its grid. `--weight-decay prior` means the
+ * paper's N(0, I) prior: 1/N_train per image, since the loss is a per-image mean.
  */
-export function trainConfigInput(f: TrainFlags, nTrain: () => number): Omit<TrainConfigInput, 'latentDim'> {
+export function sweepInput(f: TrainFlags, nTrain: () => number): { base: Partial<TrainConfigInput>; grid: SweepGrid } {
+  const grid: SweepGrid = {}
+  for (const [flag, field] of Object.entries(GRID_FLAGS) as [keyof typeof GRID_FLAGS, GridField][]) {
+    const value = f[flag]
+    if (value !== undefined) grid[field] = parseList(field, value)
+  }
   const weightDecay = f.weightDecay === 'prior' ? 1 / nTrain() : num(f.weightDecay)
-  const input: Record<string, unknown> = {
+  const base: Record<string, unknown> = {
     dataset: f.dataset,
-    hidden: num(f.hidden),
     batchSize: num(f.batch),
     epochs: num(f.epochs),
     optimizer: f.optimizer,
-    lr: num(f.lr),
     weightDecay,
-    beta: num(f.beta),
     samples: num(f.samples),
     pixels: f.pixels,
     init: f.init,
-    seed: num(f.seed),
     limitTrain: num(f.limitTrain),
     limitTest: num(f.limitTest),
     backend: f.backend
   }
-  for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k]
-  return input as Omit<TrainConfigInput, 'latentDim'>
+  for (const k of Object.keys(base)) if (base[k] === undefined) delete base[k]
+  return { base: base as Partial<TrainConfigInput>, grid }
 }

@@ -140,6 +140,16 @@ export class FusedOptimizer extends tf.Optimizer {
     }
   }
 
+  /** Adam's running beta1^t and beta2^t (float32 products, as tfjs keeps them). */
+  get betaPowers(): [number, number] {
+    return [this.beta1Power, this.beta2Power]
+  }
+
+  set betaPowers([p1, p2]: [number, number]) {
+    this.beta1Power = Math.fround(p1)
+    this.beta2Power = Math.fround(p2)
+  }
+
   override getConfig(): tf.serialization.ConfigDict {
     return { ...this.config }
   }
@@ -154,6 +164,14 @@ export class FusedOptimizer extends tf.Optimizer {
     this.disposeSlots()
     super.dispose()
   }
+}
+
+/**
+ * tf.Optimizer's static Symbol.hasInstance accepts any optimiser-shaped object, so `instanceof
+ * FusedOptimizer` is true for tfjs's own Adam too: check the prototype chain instead.
+ */
+export function isFusedOptimizer(o: tf.Optimizer): o is FusedOptimizer {
+  return Object.prototype.isPrototypeOf.call(FusedOptimizer.prototype, o)
 }
 
 /** Adam or Adagrad, configured as tf.train.adam(lr) / tf.train.adagrad(lr, initial) would be. */

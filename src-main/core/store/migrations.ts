@@ -96,6 +96,19 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (run_id, kind)
       );
     `
+  },
+  {
+    version: 2,
+    name: 'queue_ownership',
+    sql: `
+      -- Which process trains a running run ("host:pid"), so a restart can tell a live run from one
+      -- whose process was killed; and a cancel request another process (CLI, app) can leave for it.
+      ALTER TABLE runs ADD COLUMN owner TEXT;
+      ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+      -- Resumed runs restart from their latest checkpoint; 'resumes' counts how often.
+      ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX run_tags_tag ON run_tags(tag);
+    `
   }
 ]
 

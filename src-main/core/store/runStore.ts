@@ -7,6 +7,9 @@ export interface NewRun {
 
 export interface RunRecord extends RunSummary {
   config: TrainConfig
+  priority: number
+  resumes: number
+  owner: string | null
   backendDetail: string | null
   codeVersion: string
   message: string | null
@@ -45,16 +48,38 @@ export interface RunStore {
 
   /** Creates a sweep and its queued runs in one transaction; returns the run ids in order. */
   createSweep(name: string, grid: Record<string, unknown[]>, runs: NewRun[]): { sweepId: number; runIds: number[] }
+  /**
+   * Atomically takes the next queued run (highest priority, then oldest), optionally among
+   * `runIds`, marks it running and owned by `owner` ("host:pid"); null when none is queued.
+   */
+  claimNextQueued(owner: string, runIds?: number[]): number | null
+  /** Records the backend that actually trains a claimed run. */
   markRunning(runId: number, backend: string, backendDetail: string): void
   appendEpoch(runId: number, metrics: EpochMetrics, checkpoint?: StoredCheckpoint): void
   saveCheckpoint(runId: number, checkpoint: StoredCheckpoint): void
   finishRun(runId: number, status: RunStatus, message: string | null, imgPerSec: number | null): void
   saveEvaluation(runId: number, kind: string, result: unknown): void
   saveFigures(runId: number, figures: StoredFigure[]): void
-  /** Runs left 'running' by a process that died become 'interrupted'; returns how many. */
-  markStaleRunsInterrupted(): number
+  /** Runs left 'running' by a process that is gone become 'interrupted'; returns their ids. */
+  recoverInterrupted(isOwnerAlive: (owner: string | null) => boolean): number[]
+  /** A queued run is cancelled at once; a running one gets a request its owner acts on. */
+  requestCancel(runId: number): 'cancelled' | 'requested'
+  isCancelRequested(runId: number): boolean
+  setPriority(runId: number, priority: number): void
+  /** Puts an interrupted, cancelled or failed run back in the queue to continue from its checkpoint. */
+  requeueForResume(runId: number): void
+  deleteRuns(runIds: number[]): void
+  addTag(runId: number, tag: string): void
+  setNote(runId: number, note: string): void
+  rename(runId: number, name: string): void
+  /** PRAGMA integrity_check: ['ok'] when the file is sound. */
+  integrityCheck(): string[]
+  /** A consistent copy through SQLite's online backup, safe while runs are being written. */
+  backup(file: string): Promise<void>
 
   getRun(runId: number): RunRecord | null
+  /** The run or NOT_FOUND, naming the id. */
+  requireRun(runId: number): RunRecord
   listRuns(filter?: RunFilter): RunSummary[]
   epochMetrics(runId: number): EpochMetrics[]
   evaluations(runId: number): Record<string, unknown>

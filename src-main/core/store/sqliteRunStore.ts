@@ -34,6 +34,9 @@ interface RunRow {
 
 interface RunDetailRow extends RunRow {
   config: string
+  priority: number
+  resumes: number
+  owner: string | null
   backend_detail: string | null
   code_version: string
   message: string | null
@@ -176,20 +179,41 @@ export class SqliteRunStore implements RunStore {
       insertRun: db.prepare(`INSERT INTO runs
         (sweep_id, name, status, config, dataset, latent_dim, seed, epochs, code_version, created_at)
         VALUES (@sweepId, @name, 'queued', @config, @dataset, @latentDim, @seed, @epochs, @codeVersion, @createdAt)`),
-      markRunning: db.prepare(`UPDATE runs SET status = 'running', backend = ?, backend_detail = ?,
-        started_at = coalesce(started_at, ?) WHERE id = ?`),
+      claimAny: db.prepare<[string, string], { id: number }>(`UPDATE runs SET status = 'running', owner = ?,
+          started_at = coalesce(started_at, ?), cancel_requested = 0, message = NULL
+        WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY priority DESC, id LIMIT 1) RETURNING id`),
+      claimAmong: db.prepare<[string, string, string], { id: number }>(`UPDATE runs SET status = 'running', owner = ?,
+          started_at = coalesce(started_at, ?), cancel_requested = 0, message = NULL
+        WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND id IN (SELECT value FROM json_each(?))
+                    ORDER BY priority DESC, id LIMIT 1) RETURNING id`),
+      markRunning: db.prepare('UPDATE runs SET backend = ?, backend_detail = ? WHERE id = ?'),
+      runningOwners: db.prepare<[], { id: number; owner: string | null }>("SELECT id, owner FROM runs WHERE status = 'running'"),
+      markInterrupted: db.prepare(`UPDATE runs SET status = 'interrupted', owner = NULL,
+        message = 'the process training it stopped before the run finished; \`vae-lab resume\` continues it'
+        WHERE id = ? AND status = 'running'`),
+      status: db.prepare<[number], { status: RunStatus; cancel_requested: number }>('SELECT status, cancel_requested FROM runs WHERE id = ?'),
+      cancelQueued: db.prepare("UPDATE runs SET status = 'cancelled', message = 'cancelled before it started', finished_at = ? WHERE id = ? AND status = 'queued'"),
+      requestCancel: db.prepare("UPDATE runs SET cancel_requested = 1 WHERE id = ? AND status = 'running'"),
+      setPriority: db.prepare('UPDATE runs SET priority = ? WHERE id = ?'),
+      requeue: db.prepare(`UPDATE runs SET status = 'queued', resumes = resumes + 1, message = NULL, owner = NULL,
+        cancel_requested = 0, finished_at = NULL WHERE id = ?`),
+      deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
+      deleteEmptySweeps: db.prepare('DELETE FROM sweeps WHERE id NOT IN (SELECT sweep_id FROM runs WHERE sweep_id IS NOT NULL)'),
+      addTag: db.prepare('INSERT OR IGNORE INTO run_tags VALUES (?, ?)'),
+      setNote: db.prepare('UPDATE runs SET note = ? WHERE id = ?'),
+      rename: db.prepare('UPDATE runs SET name = ? WHERE id = ?'),
       insertEpoch: db.prepare(`INSERT OR REPLACE INTO epoch_metrics VALUES
         (@runId, @epoch, @trainNelbo, @trainRec, @trainKl, @testNelbo, @testRec, @testKl, @perDigit, @imgPerSec, @seconds)`),
       setEpochsDone: db.prepare('UPDATE runs SET epochs_done = ?, img_per_s = ? WHERE id = ?'),
       upsertCheckpoint: db.prepare(`INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)`),
-      finishRun: db.prepare('UPDATE runs SET status = ?, message = ?, img_per_s = coalesce(?, img_per_s), finished_at = ? WHERE id = ?'),
+      finishRun: db.prepare(`UPDATE runs SET status = ?, message = ?, img_per_s = coalesce(?, img_per_s), finished_at = ?,
+        owner = NULL, cancel_requested = 0 WHERE id = ?`),
       upsertEvaluation: db.prepare('INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?)'),
       upsertFigure: db.prepare('INSERT OR REPLACE INTO figure_data VALUES (?, ?, ?, ?)'),
-      markStale: db.prepare(`UPDATE runs SET status = 'interrupted',
-        message = 'the process training it stopped unexpectedly' WHERE status = 'running'`),
       getRun: db.prepare<[number], RunDetailRow>(`SELECT r.id, r.name, s.name AS sweep, r.status, r.dataset, r.latent_dim,
           r.backend, r.epochs, r.epochs_done, m.train_nelbo, m.test_nelbo, m.test_rec, m.test_kl, r.img_per_s,
-          r.created_at, r.config, r.backend_detail, r.code_version, r.message, r.note, r.started_at, r.finished_at
+          r.created_at, r.config, r.backend_detail, r.code_version, r.message, r.note, r.started_at, r.finished_at,
+          r.priority, r.resumes, r.owner
         FROM runs r LEFT JOIN sweeps s ON s.id = r.sweep_id
         LEFT JOIN epoch_metrics m ON m.run_id = r.id AND m.epoch = r.epochs_done WHERE r.id = ?`),
       tags: db.prepare<[number], { tag: string }>('SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag'),
@@ -255,8 +279,104 @@ export class SqliteRunStore implements RunStore {
       .immediate()
   }
 
+  claimNextQueued(owner: string, runIds?: number[]): number | null {
+    const row = this.db
+      .transaction(() => (runIds ? this.stmt.claimAmong.get(owner, now(), JSON.stringify(runIds)) : this.stmt.claimAny.get(owner, now())))
+      .immediate()
+    return row?.id ?? null
+  }
+
   markRunning(runId: number, backend: string, backendDetail: string): void {
-    this.stmt.markRunning.run(backend, backendDetail, now(), runId)
+    this.stmt.markRunning.run(backend, backendDetail, runId)
+  }
+
+  recoverInterrupted(isOwnerAlive: (owner: string | null) => boolean): number[] {
+    const stale = this.stmt.runningOwners.all().filter((r) => !isOwnerAlive(r.owner))
+    if (stale.length === 0) return []
+    this.db.transaction(() => stale.forEach((r) => this.stmt.markInterrupted.run(r.id))).immediate()
+    return stale.map((r) => r.id)
+  }
+
+  requestCancel(runId: number): 'cancelled' | 'requested' {
+    return this.db
+      .transaction(() => {
+        const run = this.requireStatus(runId)
+        if (run.status === 'queued') {
+          this.stmt.cancelQueued.run(now(), runId)
+          return 'cancelled' as const
+        }
+        if (run.status === 'running') {
+          this.stmt.requestCancel.run(runId)
+          return 'requested' as const
+        }
+        throw new VaeLabError('INVALID_INPUT', `run ${runId} is ${run.status}; only queued or running runs can be cancelled`)
+      })
+      .immediate()
+  }
+
+  isCancelRequested(runId: number): boolean {
+    return this.stmt.status.get(runId)?.cancel_requested === 1
+  }
+
+  setPriority(runId: number, priority: number): void {
+    this.requireStatus(runId)
+    this.stmt.setPriority.run(priority, runId)
+  }
+
+  requeueForResume(runId: number): void {
+    this.db
+      .transaction(() => {
+        const { status } = this.requireStatus(runId)
+        if (!['interrupted', 'cancelled', 'failed'].includes(status)) {
+          const why = status === 'diverged' ? 'it diverged; start a new run with a lower learning rate' : `it is ${status}`
+          throw new VaeLabError('INVALID_INPUT', `run ${runId} cannot be resumed: ${why}`)
+        }
+        this.stmt.requeue.run(runId)
+      })
+      .immediate()
+  }
+
+  deleteRuns(runIds: number[]): void {
+    this.db
+      .transaction(() => {
+        for (const id of runIds) {
+          if (this.requireStatus(id).status === 'running') {
+            throw new VaeLabError('INVALID_INPUT', `run ${id} is running; cancel it first (\`vae-lab queue cancel ${id}\`)`)
+          }
+        }
+        for (const id of runIds) this.stmt.deleteRun.run(id)
+        this.stmt.deleteEmptySweeps.run()
+      })
+      .immediate()
+  }
+
+  addTag(runId: number, tag: string): void {
+    this.requireStatus(runId)
+    this.stmt.addTag.run(runId, tag)
+  }
+
+  setNote(runId: number, note: string): void {
+    this.requireStatus(runId)
+    this.stmt.setNote.run(note, runId)
+  }
+
+  rename(runId: number, name: string): void {
+    this.requireStatus(runId)
+    this.stmt.rename.run(name, runId)
+  }
+
+  integrityCheck(): string[] {
+    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check)
+  }
+
+  async backup(file: string): Promise<void> {
+    await this.db.backup(file)
+  }
+
+  private requireStatus(runId: number): { status: RunStatus; cancel_requested: number } {
+    const row = this.stmt.status.get(runId)
+    if (!row) throw new VaeLabError('NOT_FOUND', `no run with id ${runId}; \`vae-lab runs list\` shows the runs`)
+    return row
   }
 
   appendEpoch(runId: number, m: EpochMetrics, checkpoint?: StoredCheckpoint): void {
@@ -304,10 +424,6 @@ export class SqliteRunStore implements RunStore {
       .immediate()
   }
 
-  markStaleRunsInterrupted(): number {
-    return this.stmt.markStale.run().changes
-  }
-
   getRun(runId: number): RunRecord | null {
     const row = this.stmt.getRun.get(runId)
     if (!row) return null
@@ -325,8 +441,17 @@ export class SqliteRunStore implements RunStore {
       note: row.note,
       tags: this.stmt.tags.all(runId).map((t) => t.tag),
       startedAt: row.started_at,
-      finishedAt: row.finished_at
+      finishedAt: row.finished_at,
+      priority: row.priority,
+      resumes: row.resumes,
+      owner: row.owner
     }
+  }
+
+  requireRun(runId: number): RunRecord {
+    const run = this.getRun(runId)
+    if (!run) throw new VaeLabError('NOT_FOUND', `no run with id ${runId}; \`vae-lab runs list\` shows the runs`)
+    return run
   }
 
   listRuns(filter: RunFilter = {}): RunSummary[] {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { TrainConfig } from '../../api/contract'
 import type { BlasAddon } from '../backend/blasKernels'
-import { createFusedOptimizer } from '../backend/fusedOptimizer'
+import { createFusedOptimizer, isFusedOptimizer } from '../backend/fusedOptimizer'
 
 export const DEFAULT_LR: Record<TrainConfig['optimizer'], number> = { adam: 1e-3, adagrad: 0.01 }
 
@@ -11,6 +11,36 @@ export function learningRate(cfg: Pick<TrainConfig, 'optimizer' | 'lr'>): number
 
 // The paper's Adagrad starts from a zero accumulator; tfjs's default of 0.1 would damp early steps.
 const ADAGRAD_INITIAL_ACCUMULATOR = 1e-8
+
+interface StockAdamInternals {
+  accBeta1: tf.Variable
+  accBeta2: tf.Variable
+}
+
+/**
+ * Adam's running beta1^t, beta2^t. Checkpoints keep them because setWeights recomputes them with
+ * pow(), which is not bit-equal to the float32 running product: a resumed run would drift by ~1e-8.
+ */
+export async function adamBetaPowers(optimizer: tf.Optimizer): Promise<[number, number] | null> {
+  if (isFusedOptimizer(optimizer)) return optimizer.config.kind === 'adam' ? optimizer.betaPowers : null
+  const stock = optimizer as unknown as Partial<StockAdamInternals>
+  if (!(stock.accBeta1 instanceof tf.Variable) || !(stock.accBeta2 instanceof tf.Variable)) return null
+  return [(await stock.accBeta1.data())[0], (await stock.accBeta2.data())[0]]
+}
+
+export function restoreAdamBetaPowers(optimizer: tf.Optimizer, powers: [number, number]): void {
+  if (isFusedOptimizer(optimizer)) {
+    optimizer.betaPowers = powers
+    return
+  }
+  const stock = optimizer as unknown as Partial<StockAdamInternals>
+  if (stock.accBeta1 instanceof tf.Variable && stock.accBeta2 instanceof tf.Variable) {
+    tf.tidy(() => {
+      stock.accBeta1?.assign(tf.scalar(powers[0]))
+      stock.accBeta2?.assign(tf.scalar(powers[1]))
+    })
+  }
+}
 
 /** tfjs's optimiser, or with the native add-on (wasm-blas) the same update fused into one pass. */
 export function createOptimizer(cfg: Pick<TrainConfig, 'optimizer' | 'lr'>, blas: BlasAddon | null = null): tf.Optimizer {

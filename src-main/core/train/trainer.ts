@@ -10,8 +10,8 @@ import type { MatMul } from '../model/dense'
 import { activeUnits, evaluateNelbo, type Model } from '../model/evaluate'
 import { figureData, type FigureData } from '../model/figureData'
 import { createVaeParams, disposeParams, INPUT_DIM, PARAM_NAMES, type VaeParams } from '../model/vae'
-import { packTensors, type TensorRecord } from './checkpoint'
-import { createOptimizer } from './optimizers'
+import { assignParams, packTensors, unpackTensors, type TensorRecord } from './checkpoint'
+import { adamBetaPowers, createOptimizer, restoreAdamBetaPowers } from './optimizers'
 import { deriveSeed, mulberry32, range, shuffleInPlace } from './random'
 import { createTrainStep } from './trainStep'
 
@@ -19,6 +19,7 @@ const STREAM_ORDER = 1
 const STREAM_EPS = 2
 const STREAM_BINARISE = 3
 const STREAM_TEST = 4
+const ADAM_POWERS = 'adam/beta_powers'
 
 export interface BatchProgress {
   epoch: number
@@ -72,7 +73,19 @@ class Accumulator {
   }
 }
 
-export async function trainVae(cfg: TrainConfig, data: Dataset, env: TrainEnv, hooks: TrainHooks = {}): Promise<TrainOutcome> {
+/** Where a resumed run continues: the epoch its latest checkpoint closed, and that checkpoint. */
+export interface ResumePoint {
+  epoch: number
+  tensors: Uint8Array
+}
+
+export async function trainVae(
+  cfg: TrainConfig,
+  data: Dataset,
+  env: TrainEnv,
+  hooks: TrainHooks = {},
+  resume?: ResumePoint
+): Promise<TrainOutcome> {
   const train = trainingImages(headOf(data.train, cfg.limitTrain), cfg.pixels)
   const test = evaluationImages(headOf(data.test, cfg.limitTest), cfg.pixels)
   const B = cfg.batchSize
@@ -85,12 +98,15 @@ export async function trainVae(cfg: TrainConfig, data: Dataset, env: TrainEnv, h
   const trainStep = createTrainStep(cfg, params, optimizer, env.matMul)
   const model: Model = { params, latentDim: cfg.latentDim, matMul: env.matMul }
   const xBuf = new Float32Array(B * IMAGE_SIZE)
-  let step = 0
+  if (resume) await restoreCheckpoint(params, optimizer, resume.tensors)
+  // Data order, eps and binarisation are seeded per epoch and step, so a resumed run draws exactly
+  // what the uninterrupted one would have.
+  let epochsDone = resume?.epoch ?? 0
+  let step = epochsDone * batches
   let imgPerSec: number | null = null
-  let epochsDone = 0
 
   try {
-    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+    for (let epoch = epochsDone + 1; epoch <= cfg.epochs; epoch++) {
       const order = shuffleInPlace(range(train.count), mulberry32(deriveSeed(cfg.seed, STREAM_ORDER, epoch)))
       const dynamicRng = cfg.pixels === 'dynamic' ? mulberry32(deriveSeed(cfg.seed, STREAM_BINARISE, epoch)) : undefined
       const acc = new Accumulator()
@@ -142,6 +158,25 @@ export async function trainVae(cfg: TrainConfig, data: Dataset, env: TrainEnv, h
   }
 }
 
+/** Puts a checkpoint's weights and optimiser state (Adam moments, iteration count) back. */
+async function restoreCheckpoint(params: VaeParams, optimizer: tf.Optimizer, blob: Uint8Array): Promise<void> {
+  assignParams(params, blob, 'the checkpoint')
+  const state = unpackTensors(blob, 'the checkpoint')
+    .filter((t) => t.name.startsWith('opt/'))
+    .map((t) => ({ index: Number(t.name.split('/')[1]), name: t.name.split('/').slice(2).join('/'), t }))
+    .sort((a, b) => a.index - b.index)
+    .map(({ name, t }) => ({ name, tensor: tf.tensor(t.values, t.shape, 'float32') }))
+  if (state.length === 0) return
+  try {
+    await optimizer.setWeights(state)
+  } finally {
+    // setWeights made variables of its own from these.
+    for (const s of state) s.tensor.dispose()
+  }
+  const powers = unpackTensors(blob, 'the checkpoint').find((t) => t.name === ADAM_POWERS)
+  if (powers) restoreAdamBetaPowers(optimizer, [powers.values[0], powers.values[1]])
+}
+
 /** Weights and optimiser state (positional, as tfjs optimisers restore them). */
 async function checkpointBlob(params: VaeParams, optimizer: tf.Optimizer): Promise<Uint8Array> {
   const state = await optimizer.getWeights()
@@ -152,5 +187,7 @@ async function checkpointBlob(params: VaeParams, optimizer: tf.Optimizer): Promi
   )
   // getWeights makes a fresh 'iter' scalar on every call; the rest are the optimiser's own variables.
   for (const w of state) if (w.name === 'iter') w.tensor.dispose()
+  const powers = await adamBetaPowers(optimizer)
+  if (powers) records.push({ name: ADAM_POWERS, shape: [2], values: Float32Array.from(powers) })
   return packTensors(records)
 }

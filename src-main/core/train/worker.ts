@@ -42,7 +42,7 @@ async function run(job: TrainJob) {
     },
     // The checkpoint travels with its epoch so the main thread stores both in one transaction.
     onEpoch: (metrics, checkpoint) => post({ type: 'epoch', metrics, checkpoint }, [checkpoint.buffer as ArrayBuffer])
-  })
+  }, job.resume)
   post({ type: 'done', outcome })
 }
 

@@ -106,6 +106,23 @@ describe('trainVae', () => {
     }
   })
 
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`resumed from an epoch checkpoint, ends with exactly the numbers of an uninterrupted run (${backend})`, async () => {
+      const whole = await train(backend, { seed: 9, epochs: 4 })
+      const env = await useBackend(backend)
+      const checkpoints: Uint8Array[] = []
+      await trainVae(small({ seed: 9, epochs: 2 }), data, env, { onEpoch: (_m, c) => checkpoints.push(c) })
+      const later: EpochMetrics[] = []
+      const outcome = await trainVae(small({ seed: 9, epochs: 4 }), data, env, { onEpoch: (m) => later.push(m) }, { epoch: 2, tensors: checkpoints[1] })
+      expect(later.map((m) => m.epoch)).toEqual([3, 4])
+      for (const m of later) {
+        expect(m.train).toEqual(whole.epochs[m.epoch - 1].train)
+        expect(m.test).toEqual(whole.epochs[m.epoch - 1].test)
+      }
+      expect(outcome.evaluation?.test).toEqual(whole.outcome.evaluation?.test)
+    })
+  }
+
   it('refuses a training set smaller than one batch', async () => {
     const env = await useBackend('wasm')
     await expect(trainVae(small({ limitTrain: 10 }), data, env)).rejects.toThrow('the training set has 10 images, fewer than one batch of 50')

@@ -1,0 +1,119 @@
+// train, resume and queue: everything that makes runs train.
+import { Command, Option } from 'commander'
+import { BACKEND_NAMES } from '../../api/contract'
+import { PAPER_PRESET, type SweepRequest } from '../../api/service'
+import { VaeLabError } from '../../core/errors'
+import { dbOption, parseRunId, parseWorkers, printRuns, withProgress, withService, type Io } from './cliSupport'
+import { sweepInput, toNumber, type TrainFlags } from './parseOptions'
+
+type TrainOptions = TrainFlags & { sweep?: string; workers?: string; detach?: boolean; json?: boolean; db?: string }
+
+export function registerTrainCommands(program: Command, io: Io): void {
+  program
+    .command('train')
+    .description('train a sweep: one run per combination of the listed values (e.g. --latent 2,5,10,50), logged to the database')
+    .option('--latent <dims>', 'latent dimensions, comma-separated, one run each (e.g. 2,5,10,50)')
+    .addOption(new Option('--preset <name>', 'paper: MNIST, latent 2,5,10,50, 500 hidden, batch 100, Adam 1e-3, 10 epochs').choices(['paper']))
+    .option('--epochs <n>', 'passes over the training set (default 10)')
+    .option('--limit-train <n>', 'use only the first N training images (quick experiments)')
+    .option('--limit-test <n>', 'evaluate on only the first N test images')
+    .option('--hidden <n>', 'hidden units per tanh layer (default 500); a list makes a sweep')
+    .option('--batch <n>', 'minibatch size M (default 100)')
+    .option('--optimizer <name>', 'adam (default) or adagrad (the paper)')
+    .option('--lr <x>', 'learning rate (default: adam 1e-3, adagrad 0.01); a list makes a sweep')
+    .option('--weight-decay <x>', "1/2 x ||theta||^2 per image; 'prior' = the paper's N(0,I) prior (1/N)")
+    .option('--beta <x>', 'weight of the KL term (beta-VAE; default 1); a list makes a sweep')
+    .option('--samples <L>', 'posterior samples per datapoint (default 1)')
+    .option('--pixels <mode>', 'grey (default: grey levels as Bernoulli targets), dynamic or static binarisation')
+    .option('--init <scheme>', 'glorot (default; trains faster in the first epochs) or paper (weights ~ N(0, 0.01^2))')
+    .option('--seed <n>', 'random seed: same seed and backend give the same numbers (default 1); a list makes a sweep')
+    .option('--backend <name>', `auto (default: fastest available), ${BACKEND_NAMES.join(', ')}`)
+    .option('--dataset <name>', 'mnist (default, built in) or a dataset added with `data import`')
+    .option('--sweep <name>', 'name of the sweep (default: from the latent dims and the time)')
+    .option('--workers <n>', 'runs trained at once (default: one per core)')
+    .option('--detach', 'only queue the runs and print their ids; `vae-lab queue run` trains them')
+    .option('--json', 'print one JSON array of the runs on stdout')
+    .addOption(dbOption())
+    .action(async (f: TrainOptions) => {
+      if (!f.latent && !f.preset) throw new VaeLabError('INVALID_INPUT', 'give --latent (e.g. --latent 2,5,10,50) or --preset paper', { field: 'latentDim' })
+      await withService(f.db, async (service) => {
+        const parsed = sweepInput(f, () => service.dataset(f.dataset ?? 'mnist').nTrain)
+        const preset = f.preset ? PAPER_PRESET : { grid: {}, base: {} }
+        const req: SweepRequest = { base: { ...preset.base, ...parsed.base }, grid: { ...preset.grid, ...parsed.grid }, sweepName: f.sweep }
+        const workers = parseWorkers(f.workers)
+        if (f.detach) {
+          const queued = await service.queueSweep(req)
+          printRuns(io, queued.runs, f.json, `queued sweep ${queued.sweep}; \`vae-lab queue run\` trains it`)
+          return
+        }
+        let sweep = ''
+        const runs = await withProgress(service, io, async (onEvent, signal) => {
+          const result = await service.trainSweep(req, onEvent, { workers, signal })
+          sweep = result.sweep
+          return result.runs
+        })
+        printRuns(io, runs, f.json, `sweep ${sweep}`)
+      })
+    })
+
+  program
+    .command('resume')
+    .description('continue an interrupted, cancelled or failed run from its latest checkpoint; its new epochs append to its history')
+    .argument('<run>', 'run id')
+    .option('--json', 'print the run as JSON')
+    .addOption(dbOption())
+    .action(async (run: string, f: { json?: boolean; db?: string }) => {
+      const id = parseRunId(run)
+      await withService(f.db, async (service) => {
+        const runs = await withProgress(service, io, async (onEvent, signal) => [await service.resumeRun(id, onEvent, { signal })])
+        printRuns(io, runs, f.json)
+      })
+    })
+
+  const queue = program.command('queue').description('the queue of runs waiting to train (it survives restarts)')
+  queue
+    .command('list', { isDefault: true })
+    .description('running and queued runs, in the order they train')
+    .option('--json', 'print JSON')
+    .addOption(dbOption())
+    .action(async (f: { json?: boolean; db?: string }) => {
+      await withService(f.db, (service) => printRuns(io, service.queue(), f.json))
+    })
+  queue
+    .command('run')
+    .description('train queued runs (highest priority first) until the queue is empty')
+    .option('--workers <n>', 'runs trained at once (default: one per core)')
+    .option('--json', 'print the runs trained as JSON')
+    .addOption(dbOption())
+    .action(async (f: { workers?: string; json?: boolean; db?: string }) => {
+      await withService(f.db, async (service) => {
+        const runs = await withProgress(service, io, (onEvent, signal) => service.runQueue(onEvent, { workers: parseWorkers(f.workers), signal }))
+        printRuns(io, runs, f.json, runs.length ? undefined : 'the queue is empty')
+      })
+    })
+  queue
+    .command('cancel')
+    .description('cancel a queued run, or ask the process training a running run to stop it')
+    .argument('<run>', 'run id')
+    .addOption(dbOption())
+    .action(async (run: string, f: { db?: string }) => {
+      const id = parseRunId(run)
+      await withService(f.db, (service) => {
+        const what = service.cancelRun(id)
+        io.stdout.write(what === 'cancelled' ? `run ${id} cancelled\n` : `run ${id}: cancel requested; it stops within a second\n`)
+      })
+    })
+  queue
+    .command('priority')
+    .description('re-prioritise a run: higher numbers train first (default 0)')
+    .argument('<run>', 'run id')
+    .argument('<priority>', 'whole number')
+    .addOption(dbOption())
+    .action(async (run: string, priority: string, f: { db?: string }) => {
+      const id = parseRunId(run)
+      await withService(f.db, (service) => {
+        service.prioritizeRun(id, toNumber(priority))
+        io.stdout.write(`run ${id}: priority ${toNumber(priority)}\n`)
+      })
+    })
+}

@@ -1,0 +1,47 @@
+// Every figure of a comparison from one bundle of plain inputs, in a fixed order. Pure, like the
+// builders: the renderer can call it on data fetched through the api.
+import { curvesFigure } from './curvesFigure'
+import type {
+  CurvesInput,
+  FigureOptions,
+  FigureSpec,
+  ManifoldInput,
+  MinDimInput,
+  PerDigitInput,
+  ProjectionMethod,
+  ReconInput,
+  ScatterInput
+} from './figureInputs'
+import { manifoldFigure } from './manifoldFigure'
+import { minDimFigure } from './minDimFigure'
+import { perDigitFigure } from './perDigitFigure'
+import { projectionFigure } from './projectionFigure'
+import { reconFigure } from './reconFigure'
+import { scatterFigure } from './scatterFigure'
+
+export const FIGURE_KINDS = ['recon', 'manifold', 'scatter', 'curves', 'perdigit', 'mindim', 'projection'] as const
+export type FigureKind = (typeof FIGURE_KINDS)[number]
+
+/** Inputs of the figures asked for; a kind left out here is not drawn. */
+export interface FigureInputs {
+  recon?: ReconInput
+  /** One per 2-D run. */
+  manifolds?: readonly ManifoldInput[]
+  scatter?: ScatterInput
+  curves?: CurvesInput
+  perDigit?: PerDigitInput
+  minDim?: MinDimInput
+  projection?: { method: ProjectionMethod; input: ScatterInput }
+}
+
+export function figureSpecs(inputs: FigureInputs, opts: FigureOptions = {}): FigureSpec[] {
+  const specs: FigureSpec[] = []
+  if (inputs.recon) specs.push(reconFigure(inputs.recon, opts))
+  for (const m of inputs.manifolds ?? []) specs.push(manifoldFigure(m, opts))
+  if (inputs.scatter) specs.push(scatterFigure(inputs.scatter, opts))
+  if (inputs.projection) specs.push(projectionFigure(inputs.projection.input, inputs.projection.method, opts))
+  if (inputs.curves) specs.push(curvesFigure(inputs.curves, opts))
+  if (inputs.perDigit) specs.push(perDigitFigure(inputs.perDigit, opts))
+  if (inputs.minDim) specs.push(minDimFigure(inputs.minDim, opts))
+  return specs
+}
