@@ -58,6 +58,14 @@ describe('vae-lab CLI', () => {
     expect(rowCounts(db)).toMatchObject({ runs: 0, sweeps: 0 })
   })
 
+  it.skipIf(process.platform !== 'linux')('says which database path is unusable instead of hanging or crashing', () => {
+    expect(vaeLab(['runs', 'list', '--db', '/proc/vae-lab/x.sqlite'])).toMatchObject({
+      code: 2,
+      stderr: 'vae-lab: cannot create the directory /proc/vae-lab for the database (ENOENT); choose another --db\n'
+    })
+    expect(vaeLab(['runs', 'list', '--db', tempDir()])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^vae-lab: cannot open the database .*choose another --db/) })
+  })
+
   it('refuses a forced backend that is not installed, saying how to get it', () => {
     const db = path.join(tempDir(), 'runs.sqlite')
     const r = vaeLab(['train', '--latent', '2', '--backend', 'tensorflow-gpu', '--db', db])

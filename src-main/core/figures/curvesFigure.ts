@@ -55,7 +55,7 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
   const option: EChartsOption = {
     ...baseOption(),
     title: titles,
-    legend: { data: input.runs.map((r) => r.run.name), top: showTitle ? TITLE_HEIGHT + 16 : 6, left: PAD.left, textStyle: { color: TEXT_COLOR } },
+    legend: { data: input.runs.map((r) => r.run.name), top: showTitle ? TITLE_HEIGHT + 16 : 6, left: PAD.left, itemGap: 16, textStyle: { color: TEXT_COLOR } },
     tooltip: { trigger: 'axis' },
     grid: panels.map((_, i) => ({ left: i * panelW + PAD.left, top: head + PAD.top, width: PLOT.width, height: PLOT.height, containLabel: false })),
     xAxis: xAxes,

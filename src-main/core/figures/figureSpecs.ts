@@ -19,9 +19,6 @@ import { projectionFigure } from './projectionFigure'
 import { reconFigure } from './reconFigure'
 import { scatterFigure } from './scatterFigure'
 
-export const FIGURE_KINDS = ['recon', 'manifold', 'scatter', 'curves', 'perdigit', 'mindim', 'projection'] as const
-export type FigureKind = (typeof FIGURE_KINDS)[number]
-
 /** Inputs of the figures asked for; a kind left out here is not drawn. */
 export interface FigureInputs {
   recon?: ReconInput

@@ -68,7 +68,7 @@ export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): Figu
       right: 12,
       top: head + PAD.top,
       itemHeight: Math.max(60, plotH - 30),
-      text: ['nats above best', '0'],
+      text: [`+${maxGap.toFixed(0)} nats`, '0'],
       textStyle: { color: MUTED_TEXT },
       calculable: false,
       // Sequential light-to-mid blue (ColorBrewer Blues): readable black labels on every cell.

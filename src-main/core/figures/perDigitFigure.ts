@@ -24,7 +24,7 @@ export function perDigitFigure(input: PerDigitInput, opts: FigureOptions = {}): 
   const option: EChartsOption = {
     ...baseOption(),
     title: showTitle ? titleBlock(title) : undefined,
-    legend: { data: input.runs.map((r) => r.run.name), top: showTitle ? TITLE_HEIGHT : 6, left: PAD.left, textStyle: { color: TEXT_COLOR } },
+    legend: { data: input.runs.map((r) => r.run.name), top: showTitle ? TITLE_HEIGHT : 6, left: PAD.left, itemGap: 16, textStyle: { color: TEXT_COLOR } },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     grid: { left: PAD.left, top: head + PAD.top, width: plotW, height: plotH, containLabel: false },
     xAxis: {

@@ -19,7 +19,7 @@ function axisNames(method: ScatterPanel['method']): [string, string] {
 function panelTitle(p: ScatterPanel): { text: string; subtext?: string } {
   const how = p.method === 'mu' ? 'μ' : `${METHOD_NAMES[p.method]} of μ`
   const s = p.separability
-  const subtext = s ? `${s.k}-NN accuracy ${pct(s.latent)} in latent space, ${pct(s.projected)} in 2-D` : undefined
+  const subtext = s ? `${s.k}-NN accuracy: latent ${pct(s.latent)}, 2-D ${pct(s.projected)}` : undefined
   return { text: `${p.run.name} · ${how}`, subtext }
 }
 
@@ -81,6 +81,7 @@ export function scatterFigure(input: ScatterInput, opts: FigureOptions = {}, nam
       left: PAD.left,
       itemWidth: 12,
       itemHeight: 12,
+      itemGap: 14,
       textStyle: { color: TEXT_COLOR }
     },
     tooltip: { trigger: 'item' },

@@ -4,8 +4,7 @@
 import type { BackendChoice, BackendName, DatasetInfo, ProgressEvent } from '../../api/contract'
 import { selectBackend } from '../backend/backends'
 import { isVaeLabError } from '../errors'
-import type { FigureData } from '../model/figureData'
-import type { RunStore, StoredFigure } from '../store/runStore'
+import type { RunStore } from '../store/runStore'
 import { startTraining, type TrainingHandle } from '../train/trainingWorker'
 import { thisOwner } from './owner'
 
@@ -47,6 +46,7 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
       handle = startTraining(
         {
           runId,
+          dbFile: store.file,
           config: run.config,
           dataset: deps.dataset(run.config.dataset),
           backend,
@@ -58,10 +58,9 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
             onEvent({ type: 'status', runId, status: 'running', message: detail })
           },
           onBatch: (p) => onEvent({ type: 'batch', runId, epochs: run.config.epochs, ...p }),
-          onEpoch: (metrics, tensors) => {
-            store.appendEpoch(runId, metrics, { kind: 'latest', epoch: metrics.epoch, tensors })
-            onEvent({ type: 'epoch', runId, metrics })
-          }
+          // The worker has already stored the epoch and its checkpoint (a ~10 MB write that would
+          // otherwise block this thread's event loop for ~60 ms).
+          onEpoch: (metrics) => onEvent({ type: 'epoch', runId, metrics })
         }
       )
     } catch (e) {
@@ -74,9 +73,6 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
     }, o.cancelPollMs ?? 500)
     try {
       const outcome = await handle.done
-      if (outcome.evaluation) store.saveEvaluation(runId, 'final', outcome.evaluation)
-      if (outcome.figures) store.saveFigures(runId, figureRows(outcome.figures))
-      if (outcome.weights) store.saveCheckpoint(runId, { kind: 'final', epoch: outcome.epochsDone, tensors: outcome.weights })
       store.finishRun(runId, outcome.status, outcome.message ?? null, outcome.imgPerSec)
       onEvent({ type: 'status', runId, status: outcome.status, message: outcome.message })
     } catch (e) {
@@ -107,35 +103,4 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
     o.signal?.removeEventListener('abort', onAbort)
   }
   return trained
-}
-
-/** Figure data as stored rows: images as bytes, latent means as float32 bytes. */
-export function figureRows(f: FigureData): StoredFigure[] {
-  const rows: StoredFigure[] = [
-    {
-      kind: 'recon',
-      meta: { indices: f.recon.indices, labels: f.recon.labels, shape: [2, f.recon.labels.length, 28, 28], layout: 'originals then reconstructions' },
-      data: concatBytes(f.recon.originals, f.recon.reconstructions)
-    },
-    {
-      kind: 'scatter',
-      meta: { indices: f.scatter.indices, labels: f.scatter.labels, shape: [f.scatter.labels.length, f.scatter.latentDim], dtype: 'float32' },
-      data: new Uint8Array(f.scatter.mu.buffer, f.scatter.mu.byteOffset, f.scatter.mu.byteLength)
-    }
-  ]
-  if (f.manifold) {
-    rows.push({
-      kind: 'manifold',
-      meta: { grid: f.manifold.grid, range: f.manifold.range, shape: [f.manifold.grid * f.manifold.grid, 28, 28] },
-      data: f.manifold.images
-    })
-  }
-  return rows
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
 }

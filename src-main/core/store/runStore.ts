@@ -1,4 +1,5 @@
-import type { DatasetInfo, EpochMetrics, RunStatus, RunSummary, TrainConfig } from '../../api/contract'
+import type { DatasetInfo, EpochMetrics, FinalEvaluation, RunStatus, RunSummary, TrainConfig } from '../../api/contract'
+import type { FigureData } from '../model/figureData'
 
 export interface NewRun {
   config: TrainConfig
@@ -31,6 +32,13 @@ export interface StoredCheckpoint {
   tensors: Uint8Array
 }
 
+export interface RunResults {
+  epochsDone: number
+  evaluation?: FinalEvaluation
+  figures?: FigureData
+  weights?: Uint8Array
+}
+
 export interface RunFilter {
   status?: RunStatus
   sweep?: string
@@ -60,6 +68,8 @@ export interface RunStore {
   finishRun(runId: number, status: RunStatus, message: string | null, imgPerSec: number | null): void
   saveEvaluation(runId: number, kind: string, result: unknown): void
   saveFigures(runId: number, figures: StoredFigure[]): void
+  /** A finished run's evaluation, figure data and final weights, in one transaction. */
+  saveResults(runId: number, results: RunResults): void
   /** Runs left 'running' by a process that is gone become 'interrupted'; returns their ids. */
   recoverInterrupted(isOwnerAlive: (owner: string | null) => boolean): number[]
   /** A queued run is cancelled at once; a running one gets a request its owner acts on. */

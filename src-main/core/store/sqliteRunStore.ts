@@ -12,7 +12,8 @@ import {
 import { VaeLabError } from '../errors'
 import { codeVersion } from '../version'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations'
-import type { NewRun, RunFilter, RunRecord, RunStore, StoredCheckpoint, StoredFigure } from './runStore'
+import { figureRows } from './figureRows'
+import type { NewRun, RunFilter, RunRecord, RunResults, RunStore, StoredCheckpoint, StoredFigure } from './runStore'
 
 interface RunRow {
   id: number
@@ -83,10 +84,31 @@ function isSqliteError(e: unknown, ...codes: string[]): boolean {
   return typeof code === 'string' && codes.includes(code)
 }
 
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync spins forever under /proc (seen on
+ * Node 20), and a failure here should name the directory and the reason.
+ */
+function ensureDirectory(dir: string): void {
+  if (fs.existsSync(dir)) return
+  ensureDirectory(path.dirname(dir))
+  try {
+    fs.mkdirSync(dir)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return
+    throw new VaeLabError('INVALID_INPUT', `cannot create the directory ${dir} for the database (${code ?? String(e)}); choose another --db`, { cause: e })
+  }
+}
+
 /** Opens (creating if needed) a VAE Lab database: WAL, busy timeout, migrations, refusal of newer schemas. */
 export function openDatabase(file: string): Database.Database {
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  const db = new Database(file, { timeout: 5000 })
+  ensureDirectory(path.dirname(path.resolve(file)))
+  let db: Database.Database
+  try {
+    db = new Database(file, { timeout: 5000 })
+  } catch (e) {
+    throw new VaeLabError('INVALID_INPUT', `cannot open the database ${file}: ${(e as Error).message}; choose another --db`, { cause: e })
+  }
   try {
     const version = db.pragma('user_version', { simple: true }) as number
     if (version > SCHEMA_VERSION) {
@@ -288,6 +310,16 @@ export class SqliteRunStore implements RunStore {
 
   markRunning(runId: number, backend: string, backendDetail: string): void {
     this.stmt.markRunning.run(backend, backendDetail, runId)
+  }
+
+  saveResults(runId: number, r: RunResults): void {
+    this.db
+      .transaction(() => {
+        if (r.evaluation) this.saveEvaluation(runId, 'final', r.evaluation)
+        if (r.figures) this.saveFigures(runId, figureRows(r.figures))
+        if (r.weights) this.saveCheckpoint(runId, { kind: 'final', epoch: r.epochsDone, tensors: r.weights })
+      })
+      .immediate()
   }
 
   recoverInterrupted(isOwnerAlive: (owner: string | null) => boolean): number[] {

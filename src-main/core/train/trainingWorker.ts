@@ -5,17 +5,17 @@ import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { BackendName, EpochMetrics } from '../../api/contract'
 import { VaeLabError } from '../errors'
-import type { BatchProgress, TrainOutcome } from './trainer'
-import type { TrainJob, WorkerMessage } from './workerProtocol'
+import type { BatchProgress } from './trainer'
+import type { TrainJob, TrainSummary, WorkerMessage } from './workerProtocol'
 
 export interface WorkerHandlers {
   onReady?(backend: BackendName, detail: string): void
   onBatch?(p: BatchProgress): void
-  onEpoch?(metrics: EpochMetrics, checkpoint: Uint8Array): void
+  onEpoch?(metrics: EpochMetrics): void
 }
 
 export interface TrainingHandle {
-  done: Promise<TrainOutcome>
+  done: Promise<TrainSummary>
   cancel(): void
 }
 
@@ -32,7 +32,7 @@ export function startTraining(job: Omit<TrainJob, 'cancelFlag'>, handlers: Worke
   const cancelFlag = new SharedArrayBuffer(4)
   const worker = new Worker(workerScript(), { workerData: { ...job, cancelFlag } satisfies TrainJob })
   let settled = false
-  const done = new Promise<TrainOutcome>((resolve, reject) => {
+  const done = new Promise<TrainSummary>((resolve, reject) => {
     const settle = (f: () => void) => {
       if (settled) return
       settled = true
@@ -46,7 +46,7 @@ export function startTraining(job: Omit<TrainJob, 'cancelFlag'>, handlers: Worke
         case 'batch':
           return handlers.onBatch?.(m)
         case 'epoch':
-          return handlers.onEpoch?.(m.metrics, m.checkpoint)
+          return handlers.onEpoch?.(m.metrics)
         case 'done':
           return settle(() => resolve(m.outcome))
         case 'error':

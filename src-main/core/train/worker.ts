@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { initBackend } from '../backend/backends'
 import { loadDataset } from '../data/dataset'
 import { isVaeLabError } from '../errors'
+import { SqliteRunStore } from '../store/sqliteRunStore'
 import { trainVae } from './trainer'
 import type { TrainJob, WorkerMessage } from './workerProtocol'
 
@@ -27,6 +28,8 @@ process.on('unhandledRejection', fail)
 
 async function run(job: TrainJob) {
   const cancel = new Int32Array(job.cancelFlag)
+  // Its own connection (WAL, busy timeout): the big writes stay off the main thread's event loop.
+  const store = new SqliteRunStore(job.dbFile)
   const backend = await initBackend(job.backend)
   post({ type: 'ready', backend: backend.name, detail: backend.detail })
   const data = loadDataset(job.dataset)
@@ -40,10 +43,15 @@ async function run(job: TrainJob) {
         post({ type: 'batch', ...p })
       }
     },
-    // The checkpoint travels with its epoch so the main thread stores both in one transaction.
-    onEpoch: (metrics, checkpoint) => post({ type: 'epoch', metrics, checkpoint }, [checkpoint.buffer as ArrayBuffer])
+    onEpoch: (metrics, tensors) => {
+      store.appendEpoch(job.runId, metrics, { kind: 'latest', epoch: metrics.epoch, tensors })
+      post({ type: 'epoch', metrics })
+    }
   }, job.resume)
-  post({ type: 'done', outcome })
+  store.saveResults(job.runId, outcome)
+  store.close()
+  const { status, message, epochsDone, imgPerSec } = outcome
+  post({ type: 'done', outcome: { status, message, epochsDone, imgPerSec } })
 }
 
 run(workerData as TrainJob).catch(fail)

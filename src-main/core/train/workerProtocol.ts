@@ -1,8 +1,13 @@
 import type { BackendName, DatasetInfo, EpochMetrics, ErrorCode, TrainConfig } from '../../api/contract'
 import type { BatchProgress, ResumePoint, TrainOutcome } from './trainer'
 
+/** What the main thread hears of an outcome: the bulky parts are already in the database. */
+export type TrainSummary = Pick<TrainOutcome, 'status' | 'message' | 'epochsDone' | 'imgPerSec'>
+
 export interface TrainJob {
   runId: number
+  /** The worker stores each epoch, its checkpoint and the final results itself, on its own connection. */
+  dbFile: string
   config: TrainConfig
   dataset: DatasetInfo
   backend: BackendName
@@ -15,6 +20,6 @@ export interface TrainJob {
 export type WorkerMessage =
   | { type: 'ready'; backend: BackendName; detail: string }
   | ({ type: 'batch' } & BatchProgress)
-  | { type: 'epoch'; metrics: EpochMetrics; checkpoint: Uint8Array }
-  | { type: 'done'; outcome: TrainOutcome }
+  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'done'; outcome: TrainSummary }
   | { type: 'error'; code: ErrorCode; message: string }
