@@ -6,6 +6,7 @@ import { exportFigures } from '../../api/exportService'
 import { isVaeLabError, VaeLabError } from '../../core/errors'
 import { defaultDatabase } from '../../core/paths'
 import { SqliteRunStore } from '../../core/store/sqliteRunStore'
+import { dbOption } from './cliSupport'
 import { toNumber } from './parseOptions'
 
 interface Io {
@@ -90,7 +91,7 @@ export function registerExportCommand(program: Command, io: Io): void {
     .option('--tolerance <nats>', 'minimal latent dim: within this many nats of the best dim per digit', '1')
     .option('--knn <k>', 'neighbours of the k-NN separability score', '5')
     .option('--json', 'print the result (files written, runs, skipped figures) as JSON')
-    .addOption(new Option('--db <path>', `SQLite database of runs (default: ${defaultDatabase()}; or set VAE_LAB_HOME)`))
+    .addOption(dbOption())
     .action(async (f: ExportFlags) => {
       const store = new SqliteRunStore(f.db ?? defaultDatabase())
       try {

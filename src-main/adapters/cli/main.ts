@@ -5,6 +5,7 @@ import { isVaeLabError, type VaeLabError } from '../../core/errors'
 import type { Io } from './cliSupport'
 import { EXIT_BAD_INPUT, EXIT_CODE_OF, EXIT_OK, EXIT_UNEXPECTED } from './exitCodes'
 import { FLAG_OF } from './parseOptions'
+import { registerExportCommand } from './exportCommand'
 import { registerRunsCommands } from './runsCommands'
 import { registerToolCommands } from './toolCommands'
 import { registerTrainCommands } from './trainCommands'
@@ -18,6 +19,7 @@ export function buildProgram(io: Io): Command {
   registerTrainCommands(program, io)
   registerRunsCommands(program, io)
   registerToolCommands(program, io)
+  registerExportCommand(program, io)
   return program
 }
 
