@@ -3,7 +3,8 @@ import path from 'node:path'
 
 let cached: string | undefined
 
-function repoRoot(): string {
+/** The folder holding package.json: the checkout, or the installed app. */
+export function repoRoot(): string {
   // Compiled code lives in out/node/core, sources in src-main/core: both are two levels below the root.
   let dir = __dirname
   while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir)

@@ -7,6 +7,7 @@ import { EXIT_BAD_INPUT, EXIT_CODE_OF, EXIT_OK, EXIT_UNEXPECTED } from './exitCo
 import { FLAG_OF } from './parseOptions'
 import { registerExportCommand } from './exportCommand'
 import { registerRunsCommands } from './runsCommands'
+import { registerServeCommand } from './serveCommand'
 import { registerToolCommands } from './toolCommands'
 import { registerTrainCommands } from './trainCommands'
 
@@ -20,6 +21,7 @@ export function buildProgram(io: Io): Command {
   registerRunsCommands(program, io)
   registerToolCommands(program, io)
   registerExportCommand(program, io)
+  registerServeCommand(program, io)
   return program
 }
 

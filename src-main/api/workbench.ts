@@ -1,0 +1,198 @@
+// The workbench behind the UI: implements VaeLabApi over the service, works the queue in the
+// background (queued runs continue when the app starts), and fans progress out to subscribers.
+// Electron IPC and the HTTP server call `invoke`, which validates arguments before dispatching.
+import { readImageSet } from '../core/data/dataset'
+import { isVaeLabError, VaeLabError } from '../core/errors'
+import type { RunStore } from '../core/store/runStore'
+import type { BackendChoice, ProgressEvent, RunStatus } from './contract'
+import { collectFigureInputs } from './collectFigureInputs'
+import { EXPORT_FIGURES } from './exportContract'
+import { exportFigures, resolveRuns } from './exportService'
+import { backendReports, defaultWorkers, VaeLabService, type SweepGrid } from './service'
+import { selectBackend } from '../core/backend/backends'
+import {
+  API_ARGS,
+  FigureRequestSchema,
+  type ApiAnswer,
+  type ApiMethod,
+  type FigureBundle,
+  type QueueStatus,
+  type RunDetailsDto,
+  type VaeLabApi,
+  type WorkbenchEvent
+} from './workbenchContract'
+
+/** Typed arrays become plain arrays so the bundle survives JSON and structured clone alike. */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v))) as T
+}
+
+export class Workbench implements VaeLabApi {
+  private readonly service: VaeLabService
+  private readonly listeners = new Set<(e: WorkbenchEvent) => void>()
+  private runner: Promise<unknown> | null = null
+  private readonly abort = new AbortController()
+
+  constructor(
+    private readonly store: RunStore,
+    readonly workers = defaultWorkers()
+  ) {
+    this.service = new VaeLabService(store)
+  }
+
+  /** Starts working whatever was left queued; call once the adapters listen. */
+  start(): void {
+    this.kick()
+  }
+
+  /** Stops claiming runs and cancels the ones training (they can be resumed later). */
+  async stop(): Promise<void> {
+    this.abort.abort()
+    await this.runner
+  }
+
+  subscribe(listener: (e: WorkbenchEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private emit(e: WorkbenchEvent) {
+    for (const l of this.listeners) l(e)
+  }
+
+  private kick() {
+    if (this.runner || this.abort.signal.aborted) return
+    const onEvent = (e: ProgressEvent) => {
+      this.emit(e)
+      if (e.type === 'status') this.emit({ type: 'runs-changed' })
+    }
+    this.runner = this.service
+      .runQueue(onEvent, { workers: this.workers, signal: this.abort.signal })
+      .catch((e: unknown) => console.error('vae-lab: the queue stopped:', e))
+      .finally(() => {
+        this.runner = null
+        // Runs queued while the last slot was finishing are picked up here.
+        if (this.service.queue().some((r) => r.status === 'queued')) this.kick()
+      })
+  }
+
+  /** Validates `args` against the method's schema, calls it, and answers without throwing. */
+  async invoke(method: string, args: unknown): Promise<ApiAnswer<unknown>> {
+    try {
+      if (!Object.prototype.hasOwnProperty.call(API_ARGS, method)) {
+        throw new VaeLabError('NOT_FOUND', `unknown api method "${method}"`)
+      }
+      const parsed = API_ARGS[method as ApiMethod].safeParse(Array.isArray(args) ? args : [])
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]
+        throw new VaeLabError('INVALID_INPUT', `${method}: ${issue.path.length ? issue.path.join('.') + ': ' : ''}${issue.message}`)
+      }
+      const fn = this[method as ApiMethod] as (...a: unknown[]) => Promise<unknown>
+      return { ok: true, value: await fn.apply(this, parsed.data as unknown[]) }
+    } catch (e) {
+      if (isVaeLabError(e)) return { ok: false, error: { code: e.code, message: e.field ? `${e.field}: ${e.message}` : e.message } }
+      return { ok: false, error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } }
+    }
+  }
+
+  async listRuns(filter: { status?: RunStatus; sweep?: string; tag?: string } = {}) {
+    return this.service.listRuns(filter)
+  }
+
+  async getRun(runId: number): Promise<RunDetailsDto> {
+    const { run, metrics, evaluations } = this.service.runDetails(runId)
+    const { owner: _owner, ...dto } = run
+    return { run: dto, metrics, evaluations }
+  }
+
+  async queueSweep(req: { base: Record<string, unknown>; grid: SweepGrid & { latentDim: number[] }; sweepName?: string }) {
+    const result = await this.service.queueSweep(req)
+    this.emit({ type: 'runs-changed' })
+    this.kick()
+    return { sweep: result.sweep, runIds: result.runs.map((r) => r.id) }
+  }
+
+  async resumeRun(runId: number): Promise<void> {
+    this.store.requeueForResume(runId)
+    this.emit({ type: 'runs-changed' })
+    this.kick()
+  }
+
+  async cancelRun(runId: number) {
+    const what = this.service.cancelRun(runId)
+    this.emit({ type: 'runs-changed' })
+    return what
+  }
+
+  async setPriority(runId: number, priority: number) {
+    this.service.prioritizeRun(runId, priority)
+    this.emit({ type: 'runs-changed' })
+  }
+
+  async deleteRuns(runIds: number[]) {
+    this.service.deleteRuns(runIds)
+    this.emit({ type: 'runs-changed' })
+  }
+
+  async tagRun(runId: number, tag: string) {
+    this.service.tagRun(runId, tag)
+    this.emit({ type: 'runs-changed' })
+  }
+
+  async noteRun(runId: number, note: string) {
+    this.service.noteRun(runId, note)
+  }
+
+  async renameRun(runId: number, name: string) {
+    this.service.renameRun(runId, name)
+    this.emit({ type: 'runs-changed' })
+  }
+
+  async listDatasets() {
+    return this.service.listDatasets()
+  }
+
+  async importDataset(req: { name: string; trainImages: string; trainLabels: string; testImages: string; testLabels: string }) {
+    return this.service.importDataset(req)
+  }
+
+  async datasetPreview(name: string, count: number) {
+    const info = this.service.dataset(name)
+    const test = readImageSet(info.files.testImages, info.files.testLabels)
+    const n = Math.min(count, test.count)
+    return { name, labels: Array.from(test.labels.subarray(0, n)), images: Array.from(test.images.subarray(0, n * 784)) }
+  }
+
+  async backends() {
+    return backendReports()
+  }
+
+  async chooseBackend(choice: BackendChoice) {
+    const { name, reason } = await selectBackend(choice)
+    return { name, reason }
+  }
+
+  async figureInputs(req: unknown): Promise<FigureBundle> {
+    const r = FigureRequestSchema.parse(req)
+    const runs = resolveRuns(this.store, { runIds: r.runIds })
+    const collected = await collectFigureInputs(this.store, runs, {
+      ...r,
+      figures: new Set(r.figures ?? EXPORT_FIGURES),
+      strict: false
+    })
+    return plain({ inputs: collected.inputs, separability: collected.separability, skipped: collected.skipped })
+  }
+
+  async exportFigures(req: Record<string, unknown>) {
+    return exportFigures(this.store, req)
+  }
+
+  async queueStatus(): Promise<QueueStatus> {
+    const q = this.service.queue()
+    return {
+      workers: this.workers,
+      running: q.filter((r) => r.status === 'running').map((r) => r.id),
+      queued: q.filter((r) => r.status === 'queued').map((r) => r.id)
+    }
+  }
+}
