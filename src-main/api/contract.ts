@@ -8,7 +8,6 @@ export const ERROR_CODES = [
   'DATA_CORRUPT',
   'BACKEND_UNAVAILABLE',
   'DATABASE_INCOMPATIBLE',
-  'CANCELLED',
   'INTERNAL'
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -58,11 +57,11 @@ export const TrainConfigSchema = z
     lr: positiveFinite('learning rate').optional(),
     /** Coefficient of 1/2 * ||theta||^2 added to the per-image loss; 1/N_train is the paper's N(0, I) prior. */
     weightDecay: z
-      .number()
-      .refine((v) => Number.isFinite(v) && v >= 0, { error: 'weight decay must be a finite number >= 0' })
+      .number({ error: "weight decay must be a number >= 0, or 'prior' for the paper's N(0, I) prior" })
+      .refine((v) => Number.isFinite(v) && v >= 0, { error: "weight decay must be a finite number >= 0, or 'prior'" })
       .default(0),
     beta: z
-      .number()
+      .number({ error: 'beta must be a number' })
       .refine((v) => Number.isFinite(v) && v >= 0, { error: 'beta must be a finite number >= 0' })
       .default(1),
     samples: positiveInt('samples per datapoint (L)', 1000).default(1),
@@ -70,7 +69,7 @@ export const TrainConfigSchema = z
       .enum(['grey', 'dynamic', 'static'], { error: 'pixels must be grey, dynamic or static' })
       .default('grey'),
     init: z.enum(['glorot', 'paper'], { error: 'init must be glorot or paper' }).default('glorot'),
-    seed: z.number().int({ error: 'seed must be a whole number' }).min(0).max(2 ** 31 - 1).default(1),
+    seed: z.number({ error: 'seed must be a number' }).int({ error: 'seed must be a whole number' }).min(0).max(2 ** 31 - 1).default(1),
     /** Use only the first N training images (quick experiments and tests). */
     limitTrain: positiveInt('limit-train', 10_000_000).optional(),
     /** Use only the first N test images for evaluation. */

@@ -1,6 +1,7 @@
 // Implements every operation once, over the core; the CLI (and later IPC and HTTP) are thin
 // adapters over this. Inputs arrive unvalidated and are checked here against the contract.
 import os from 'node:os'
+import path from 'node:path'
 import type { z } from 'zod'
 import {
   DatasetImportSchema,
@@ -149,9 +150,20 @@ export class VaeLabService {
     return [builtinMnistInfo(), ...this.store.listDatasets()]
   }
 
-  /** Reads and checks all four files before registering anything. */
+  /** Reads and checks all four files before registering anything; paths are kept absolute. */
   importDataset(input: unknown): DatasetInfo {
-    const req = validate(DatasetImportSchema, input)
+    const parsed = validate(DatasetImportSchema, input)
+    const req = {
+      ...parsed,
+      trainImages: path.resolve(parsed.trainImages),
+      trainLabels: path.resolve(parsed.trainLabels),
+      testImages: path.resolve(parsed.testImages),
+      testLabels: path.resolve(parsed.testLabels)
+    }
+    // Runs refer to datasets by name: replacing one would silently change what they were trained on.
+    if (this.store.getDataset(req.name)) {
+      throw new VaeLabError('INVALID_INPUT', `a dataset named "${req.name}" already exists; choose another --name`)
+    }
     const train = readImageSet(req.trainImages, req.trainLabels)
     const test = readImageSet(req.testImages, req.testLabels)
     const info: DatasetInfo = {
@@ -178,13 +190,22 @@ export class VaeLabService {
     const combos = expandGrid(req.grid)
     if (combos.length > 1000) throw new VaeLabError('INVALID_INPUT', `the grid has ${combos.length} combinations; at most 1000 runs per sweep`)
     const configs: TrainConfig[] = combos.map((combo) => validate(TrainConfigSchema, { ...req.base, ...combo }))
-    this.dataset(configs[0].dataset)
+    const dataset = this.dataset(configs[0].dataset)
+    for (const c of configs) {
+      const images = Math.min(c.limitTrain ?? dataset.nTrain, dataset.nTrain)
+      if (images < c.batchSize) {
+        throw new VaeLabError('INVALID_INPUT', `${images} training images are fewer than one batch of ${c.batchSize}; lower --batch or raise --limit-train`, { field: c.limitTrain ? 'limitTrain' : 'batchSize' })
+      }
+    }
     await selectBackend(configs[0].backend)
     const varied = (Object.keys(req.grid) as GridField[]).filter((f) => f === 'latentDim' || (req.grid[f]?.length ?? 0) > 1)
     const runs = configs.map((config, i) => ({
       config,
       name: varied.map((f) => `${GRID_LABEL[f]} ${combos[i][f]}`).join(', ')
     }))
+    if (req.sweepName !== undefined && !/^\S.{0,99}$/.test(req.sweepName)) {
+      throw new VaeLabError('INVALID_INPUT', 'a sweep name is 1-100 characters and does not start with a space', { field: 'sweep' })
+    }
     const sweep = req.sweepName ?? sweepNameNow(req.grid)
     this.store.createSweep(sweep, req.grid, runs)
     return { sweep, runs: this.store.listRuns({ sweep }) }

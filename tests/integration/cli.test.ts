@@ -49,6 +49,10 @@ describe('vae-lab CLI', () => {
     [['--latent', '2', '--dataset', 'nope'], 'unknown dataset "nope"; known datasets: mnist'],
     [['--latent', '2', '--workers', '0'], 'workers: must be a whole number from 1 to 64'],
     [['--latent', '2', '--frobnicate'], "unknown option '--frobnicate'"],
+    [['--latent', '2', '--limit-train', '50'], '--limit-train: 50 training images are fewer than one batch of 100'],
+    [['--latent', '2', '--beta', 'abc'], '--beta: beta must be a number'],
+    [['--latent', '2', '--weight-decay', 'prio'], "--weight-decay: weight decay must be a number >= 0, or 'prior'"],
+    [['--latent', '2', '--sweep', ' x'], '--sweep: a sweep name is 1-100 characters'],
     [[], 'give --latent (e.g. --latent 2,5,10,50) or --preset paper']
   ])('train %j exits 2 with a clear message and writes no run', (args, message) => {
     const db = path.join(tempDir(), 'runs.sqlite')
@@ -64,6 +68,13 @@ describe('vae-lab CLI', () => {
       stderr: 'vae-lab: cannot create the directory /proc/vae-lab for the database (ENOENT); choose another --db\n'
     })
     expect(vaeLab(['runs', 'list', '--db', tempDir()])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^vae-lab: cannot open the database .*choose another --db/) })
+  })
+
+  it("resolves --weight-decay prior to 1/N of the images actually trained on", () => {
+    const db = path.join(tempDir(), 'runs.sqlite')
+    const [run] = JSON.parse(vaeLab(['train', '--latent', '2', '--limit-train', '2000', '--weight-decay', 'prior', '--detach', '--json', '--db', db]).stdout)
+    const shown = JSON.parse(vaeLab(['runs', 'show', String(run.id), '--json', '--db', db]).stdout)
+    expect(shown.config.weightDecay).toBeCloseTo(1 / 2000, 12)
   })
 
   it('refuses a forced backend that is not installed, saying how to get it', () => {
@@ -142,6 +153,13 @@ describe('vae-lab CLI', () => {
     const ok = vaeLab(['data', 'import', '--name', 'blocks', ...flags, '--db', db])
     expect(ok.code).toBe(0)
     expect(ok.stdout).toContain('imported blocks: 300 training and 100 test images')
+    expect(vaeLab(['data', 'import', '--name', 'blocks', ...flags, '--db', db])).toMatchObject({
+      code: 2,
+      stderr: 'vae-lab: a dataset named "blocks" already exists; choose another --name\n'
+    })
+    const empty = writeIdxDataset(tempDir(), syntheticSet(300, 1), { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 })
+    const emptyFlags = ['--train-images', empty.trainImages, '--train-labels', empty.trainLabels, '--test-images', empty.testImages, '--test-labels', empty.testLabels]
+    expect(vaeLab(['data', 'import', '--name', 'hollow', ...emptyFlags, '--db', db])).toMatchObject({ code: 2, stderr: expect.stringContaining('holds no images') })
     expect(vaeLab(['data', 'list', '--db', db]).stdout).toMatch(/mnist[\s\S]*blocks/)
 
     const r = vaeLab(['train', '--latent', '2', '--dataset', 'blocks', '--epochs', '1', '--hidden', '32', '--batch', '50', '--json', '--db', db])

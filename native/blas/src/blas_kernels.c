@@ -66,10 +66,21 @@ static int get_args(napi_env env, napi_callback_info info, size_t want, napi_val
   return argc >= want;
 }
 
+// A non-negative whole number below 2^53, or -1 (which every caller rejects): NaN, infinities,
+// fractions and non-numbers must not turn into offset 0.
 static int64_t num(napi_env env, napi_value v) {
-  int64_t x = -1;
-  napi_get_value_int64(env, v, &x);
-  return x;
+  double x;
+  if (napi_get_value_double(env, v, &x) != napi_ok) return -1;
+  if (!isfinite(x) || x < 0 || x > 9007199254740991.0 || floor(x) != x) return -1;
+  return (int64_t)x;
+}
+
+// (batch - 1) * stride + tail floats, or -1 if it overflows.
+static int64_t span(int64_t batch, int64_t stride, int64_t tail) {
+  int64_t prod, sum;
+  if (batch <= 0) return tail;
+  if (__builtin_mul_overflow(batch - 1, stride, &prod) || __builtin_add_overflow(prod, tail, &sum)) return -1;
+  return sum;
 }
 
 static double dbl(napi_env env, napi_value v) {
@@ -87,8 +98,13 @@ static int bool_arg(napi_env env, napi_value v) {
 // A float32 range of n elements at byte offset off must be aligned and inside the heap.
 static float *floats(const heap_t *h, int64_t off, int64_t n) {
   if (off < 0 || n < 0 || (off & 3) != 0) return NULL;
-  if ((uint64_t)off + (uint64_t)n * 4u > h->bytes) return NULL;
+  if ((uint64_t)n > h->bytes / 4u || (uint64_t)off > h->bytes - (uint64_t)n * 4u) return NULL;
   return (float *)(h->base + off);
+}
+
+// Two ranges of n floats share no element (the update loops declare their operands restrict).
+static int disjoint(const float *a, const float *b, int64_t n) {
+  return n == 0 || a + n <= b || b + n <= a;
 }
 
 // sgemm(heap, transA, transB, M, N, K, batch, aOff, aStride, bOff, bStride, cOff):
@@ -104,11 +120,17 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   int64_t aOff = num(env, argv[7]), aStride = num(env, argv[8]);
   int64_t bOff = num(env, argv[9]), bStride = num(env, argv[10]), cOff = num(env, argv[11]);
   if (M < 0 || N < 0 || K < 0 || batch < 0 || aStride < 0 || bStride < 0 || M > INT32_MAX ||
-      N > INT32_MAX || K > INT32_MAX)
-    return throw_error(env, "sgemm: bad dimensions");
-  float *A = floats(&h, aOff, (batch ? batch - 1 : 0) * aStride + M * K);
-  float *B = floats(&h, bOff, (batch ? batch - 1 : 0) * bStride + K * N);
-  float *C = floats(&h, cOff, batch * M * N);
+      N > INT32_MAX || K > INT32_MAX || batch > INT32_MAX)
+    return throw_error(env, "sgemm: dimensions must be whole numbers from 0 to 2^31-1");
+  // M, N, K < 2^31, so each single product fits in int64; batch products are checked.
+  int64_t mn, cCount;
+  if (__builtin_mul_overflow(M, N, &mn) || __builtin_mul_overflow(batch, mn, &cCount))
+    return throw_error(env, "sgemm: output size overflows");
+  int64_t aCount = span(batch, aStride, M * K), bCount = span(batch, bStride, K * N);
+  if (aCount < 0 || bCount < 0) return throw_error(env, "sgemm: operand size overflows");
+  float *A = floats(&h, aOff, aCount);
+  float *B = floats(&h, bOff, bCount);
+  float *C = floats(&h, cOff, cCount);
   if (!A || !B || !C) return throw_error(env, "sgemm: operand outside the wasm heap");
   if (M == 0 || N == 0 || batch == 0) return NULL;
   if (K == 0) {
@@ -148,6 +170,9 @@ static napi_value adam(napi_env env, napi_callback_info info) {
   float *w = floats(&h, num(env, argv[2]), n), *g = floats(&h, num(env, argv[3]), n);
   float *m = floats(&h, num(env, argv[4]), n), *v = floats(&h, num(env, argv[5]), n);
   if (!w || !g || !m || !v) return throw_error(env, "adam: operand outside the wasm heap");
+  if (!disjoint(w, g, n) || !disjoint(w, m, n) || !disjoint(w, v, n) || !disjoint(g, m, n) || !disjoint(g, v, n) ||
+      !disjoint(m, v, n))
+    return throw_error(env, "adam: operands overlap");
   const float lr = (float)dbl(env, argv[6]), b1 = (float)dbl(env, argv[7]), b2 = (float)dbl(env, argv[8]);
   const float eps = (float)dbl(env, argv[9]);
   const float c1 = 1.0f - (float)dbl(env, argv[10]), c2 = 1.0f - (float)dbl(env, argv[11]);
@@ -166,6 +191,7 @@ static napi_value adagrad(napi_env env, napi_callback_info info) {
   float *w = floats(&h, num(env, argv[2]), n), *g = floats(&h, num(env, argv[3]), n);
   float *acc = floats(&h, num(env, argv[4]), n);
   if (!w || !g || !acc) return throw_error(env, "adagrad: operand outside the wasm heap");
+  if (!disjoint(w, g, n) || !disjoint(w, acc, n) || !disjoint(g, acc, n)) return throw_error(env, "adagrad: operands overlap");
   const float lr = (float)dbl(env, argv[5]), eps = (float)dbl(env, argv[6]);
   for (int64_t i = 0; i < n; i++) {
     const float gi = g[i];

@@ -80,7 +80,10 @@ export function sweepInput(f: TrainFlags, nTrain: () => number): { base: Partial
     const value = f[flag]
     if (value !== undefined) grid[field] = parseList(field, value)
   }
-  const weightDecay = f.weightDecay === 'prior' ? 1 / nTrain() : num(f.weightDecay)
+  // N is the number of images actually trained on: --limit-train shrinks the data, not the prior.
+  const limit = num(f.limitTrain)
+  const n = () => Math.min(limit !== undefined && limit > 0 ? limit : Infinity, nTrain())
+  const weightDecay = f.weightDecay === 'prior' ? 1 / n() : num(f.weightDecay)
   const base: Record<string, unknown> = {
     dataset: f.dataset,
     batchSize: num(f.batch),

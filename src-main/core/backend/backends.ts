@@ -30,10 +30,6 @@ const HOW_TO_GET: Record<BackendName, string> = {
   cpu: 'reinstall the project (`npm ci`)'
 }
 
-export function howToGet(name: BackendName): string {
-  return HOW_TO_GET[name]
-}
-
 function wasmDir(): string {
   return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')
 }

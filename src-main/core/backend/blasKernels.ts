@@ -58,7 +58,9 @@ const BUILD_HINT = 'build it with `npm run build:native` (needs a C compiler and
 function candidateFiles(): string[] {
   const env = process.env.VAE_LAB_BLAS_ADDON
   if (env) return [env]
-  const starts = [typeof __dirname === 'string' ? __dirname : '', process.cwd()].filter(Boolean)
+  // Only from this file's own location: searching from the working directory would dlopen a
+  // .node file found above wherever the user happens to be.
+  const starts = [__dirname]
   const files: string[] = []
   for (const start of starts) {
     let dir = start
@@ -248,7 +250,7 @@ export function installBlasKernels(addon: BlasAddon, options: BlasKernelOptions 
   return threads
 }
 
-/** The Identity fix alone: it needs no add-on, so the plain wasm path can have it too. */
+/** The Identity fix alone; it needs no add-on (plain wasm keeps the stock Identity: unmeasured there). */
 export function installZeroCopyIdentity(): void {
   wasmInternals()
   replaceKernel('Identity', zeroCopyIdentity)

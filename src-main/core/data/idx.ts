@@ -66,6 +66,7 @@ export function checkImagesAndLabels(
   if (labels.dims.length !== 1) {
     throw new VaeLabError('DATA_CORRUPT', `${labelsFile}: expected a 1-D label file, found ${labels.dims.join('x')}`)
   }
+  if (images.dims[0] === 0) throw new VaeLabError('DATA_CORRUPT', `${imagesFile} holds no images`)
   if (images.dims[0] !== labels.dims[0]) {
     throw new VaeLabError(
       'DATA_CORRUPT',

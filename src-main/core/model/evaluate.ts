@@ -85,25 +85,39 @@ export async function evaluateNelbo(m: Model, set: ImageSet, seed: number): Prom
  * computed with log-sum-exp. k = 1 is the ELBO; the bound tightens as k grows.
  */
 export async function iwaeBound(m: Model, set: ImageSet, k: number, seed: number): Promise<IwaeReport> {
-  const imagesPerChunk = Math.max(1, Math.floor(4000 / k))
+  // Rows per pass stay near 4,000 whatever k is: large k is split into passes over the samples,
+  // combined with a running log-sum-exp, so memory does not grow with k.
+  const samplesPerPass = Math.min(k, 4000)
+  const passes = Math.ceil(k / samplesPerPass)
+  const imagesPerChunk = Math.max(1, Math.floor(4000 / samplesPerPass))
   let total = 0
   await forEachChunk(
     set,
     imagesPerChunk,
     (x, chunk) => {
       const { mu, logVar } = encode(m.params, x, m.matMul)
-      // Row i*k + s is sample s of image i.
-      const repeat = (t: tf.Tensor2D) => tf.reshape(tf.tile(t, [1, k]), [imagesPerChunk * k, t.shape[1]]) as tf.Tensor2D
-      const muK = repeat(mu)
-      const logVarK = repeat(logVar)
-      const eps = tf.randomNormal(muK.shape, 0, 1, 'float32', deriveSeed(seed, STREAM_IWAE_EPS, chunk)) as tf.Tensor2D
-      const z = reparameterize(muK, logVarK, eps)
-      const logPxGivenZ = tf.neg(bernoulliRec(decode(m.params, z, m.matMul), repeat(x)))
-      const logPz = standardNormalLogPdf(z)
-      // log q(z|x) = log N(eps; 0, I) - 1/2 sum_j log sigma_j^2
-      const logQz = tf.sub(standardNormalLogPdf(eps), tf.mul(tf.sum(logVarK, 1), 0.5))
-      const logW = tf.reshape(tf.sub(tf.add(logPxGivenZ, logPz), logQz), [imagesPerChunk, k])
-      return tf.sub(tf.logSumExp(logW, 1), Math.log(k))
+      let logSum: tf.Tensor1D | null = null
+      for (let p = 0; p < passes; p++) {
+        const s = Math.min(samplesPerPass, k - p * samplesPerPass)
+        const passSum = tf.tidy(() => {
+          // Row i*s + j is sample j of image i.
+          const repeat = (t: tf.Tensor2D) => tf.reshape(tf.tile(t, [1, s]), [imagesPerChunk * s, t.shape[1]]) as tf.Tensor2D
+          const muK = repeat(mu)
+          const logVarK = repeat(logVar)
+          const eps = tf.randomNormal(muK.shape, 0, 1, 'float32', deriveSeed(seed, STREAM_IWAE_EPS, chunk * passes + p)) as tf.Tensor2D
+          const z = reparameterize(muK, logVarK, eps)
+          const logPxGivenZ = tf.neg(bernoulliRec(decode(m.params, z, m.matMul), repeat(x)))
+          const logPz = standardNormalLogPdf(z)
+          // log q(z|x) = log N(eps; 0, I) - 1/2 sum_j log sigma_j^2
+          const logQz = tf.sub(standardNormalLogPdf(eps), tf.mul(tf.sum(logVarK, 1), 0.5))
+          const logW = tf.reshape(tf.sub(tf.add(logPxGivenZ, logPz), logQz), [imagesPerChunk, s])
+          const passLse = tf.logSumExp(logW, 1) as tf.Tensor1D
+          return logSum === null ? passLse : (tf.logSumExp(tf.stack([logSum, passLse]), 0) as tf.Tensor1D)
+        })
+        logSum?.dispose()
+        logSum = passSum
+      }
+      return tf.sub(logSum as tf.Tensor1D, Math.log(k))
     },
     (values, _start, real) => {
       for (let r = 0; r < real; r++) total += values[r]

@@ -85,7 +85,12 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
 
   const finishFailed = (runId: number, e: unknown) => {
     const message = isVaeLabError(e) || e instanceof Error ? e.message : String(e)
-    store.finishRun(runId, 'failed', message, null)
+    try {
+      store.finishRun(runId, 'failed', message, null)
+    } catch {
+      // The database refuses even this write (locked for longer than its timeout): the run keeps
+      // status 'running' under this process, and the next start marks it interrupted.
+    }
     onEvent({ type: 'status', runId, status: 'failed', message })
   }
 

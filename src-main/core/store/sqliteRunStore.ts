@@ -118,6 +118,13 @@ export function openDatabase(file: string): Database.Database {
           'upgrade VAE Lab, or choose another database with --db. The file was not changed.'
       )
     }
+    const objects = (db.prepare('SELECT count(*) AS n FROM sqlite_master').get() as { n: number }).n
+    if (version === 0 && objects > 0) {
+      throw new VaeLabError(
+        'DATABASE_INCOMPATIBLE',
+        `${file} is an SQLite database of another program (it has tables but no VAE Lab schema); it was left untouched. Choose another file with --db.`
+      )
+    }
     db.pragma('journal_mode = WAL')
     db.pragma('foreign_keys = ON')
     const pending = MIGRATIONS.filter((m) => m.version > version)

@@ -32,6 +32,7 @@ export function range(n: number): Uint32Array {
 
 /** A seed for step `step` of stream `stream`, so every random draw of a run is reproducible. */
 export function deriveSeed(seed: number, stream: number, step: number): number {
-  const rng = mulberry32((seed * 0x9e3779b1) ^ (stream * 0x85ebca6b) ^ step)
+  // Math.imul keeps the 32-bit products exact; a plain * loses bits above 2^53 for large seeds.
+  const rng = mulberry32(Math.imul(seed, 0x9e3779b1) ^ Math.imul(stream, 0x85ebca6b) ^ step)
   return Math.floor(rng() * 2 ** 31)
 }

@@ -104,6 +104,7 @@ export async function trainVae(
   let epochsDone = resume?.epoch ?? 0
   let step = epochsDone * batches
   let imgPerSec: number | null = null
+  let lastTest: Awaited<ReturnType<typeof evaluateNelbo>> | null = null
 
   try {
     for (let epoch = epochsDone + 1; epoch <= cfg.epochs; epoch++) {
@@ -132,6 +133,7 @@ export async function trainVae(
       const seconds = (performance.now() - started) / 1000
       imgPerSec = (batches * B) / seconds
       const testReport = await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
+      lastTest = testReport
       epochsDone = epoch
       const metrics: EpochMetrics = {
         epoch,
@@ -143,7 +145,9 @@ export async function trainVae(
       }
       hooks.onEpoch?.(metrics, await checkpointBlob(params, optimizer))
     }
-    const finalTest = await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
+    // The last epoch's evaluation is the final one (same weights, same seed); a run resumed after
+    // its last epoch has none yet.
+    const finalTest = lastTest ?? (await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0)))
     return {
       status: 'completed',
       epochsDone,

@@ -19,12 +19,20 @@ export interface TrainingHandle {
   cancel(): void
 }
 
-/** The compiled worker; under vitest the sources are .ts, so use the build in out/node. */
+/**
+ * The compiled worker. Next to this file in out/node (the CLI); under vitest the sources are .ts,
+ * so the build in out/node; in the Electron bundle (out/main/index.js) out/node beside it, which
+ * `npm run build` builds too: the worker keeps the CLI's layout, so its package lookups hold.
+ */
 export function workerScript(): string {
   const here = path.join(__dirname, 'worker.js')
   if (fs.existsSync(here)) return here
-  const built = path.resolve(__dirname, '../../../out/node/core/train/worker.js')
-  if (fs.existsSync(built)) return built
+  const candidates = [
+    path.resolve(__dirname, '../../../out/node/core/train/worker.js'),
+    path.resolve(__dirname, '../node/core/train/worker.js')
+  ]
+  const built = candidates.find((p) => fs.existsSync(p))
+  if (built) return built
   throw new VaeLabError('INTERNAL', `training worker not found at ${here}; run \`npm run build:node\``)
 }
 
@@ -39,7 +47,7 @@ export function startTraining(job: Omit<TrainJob, 'cancelFlag'>, handlers: Worke
       f()
       void worker.terminate()
     }
-    worker.on('message', (m: WorkerMessage) => {
+    const dispatch = (m: WorkerMessage) => {
       switch (m.type) {
         case 'ready':
           return handlers.onReady?.(m.backend, m.detail)
@@ -51,6 +59,17 @@ export function startTraining(job: Omit<TrainJob, 'cancelFlag'>, handlers: Worke
           return settle(() => resolve(m.outcome))
         case 'error':
           return settle(() => reject(new VaeLabError(m.code, m.message)))
+      }
+    }
+    worker.on('message', (m: WorkerMessage) => {
+      // A handler that throws (say, the database is locked past its timeout) must end this run,
+      // not the process that listens.
+      try {
+        dispatch(m)
+      } catch (e) {
+        Atomics.store(new Int32Array(cancelFlag), 0, 1)
+        const message = e instanceof Error ? e.message : String(e)
+        settle(() => reject(e instanceof VaeLabError ? e : new VaeLabError('INTERNAL', message, { cause: e })))
       }
     })
     worker.on('error', (e) => settle(() => reject(new VaeLabError('INTERNAL', `training worker crashed: ${e.message}`, { cause: e }))))

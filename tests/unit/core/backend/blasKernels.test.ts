@@ -283,3 +283,25 @@ describe.skipIf(!loaded)('fused optimisers', () => {
     m.dispose()
   })
 })
+
+describe.skipIf(!loaded)('the add-on refuses bad ranges instead of touching memory', () => {
+  const heap = new Uint8Array(1 << 16)
+  it.each([
+    ['a NaN offset', () => addon.sgemm(heap, false, false, 2, 2, 2, 1, NaN, 0, 0, 0, 64)],
+    ['a fractional offset', () => addon.sgemm(heap, false, false, 2, 2, 2, 1, 0.5, 0, 0, 0, 64)],
+    ['sizes whose product overflows', () => addon.sgemm(heap, false, false, 2 ** 15, 2 ** 15, 1, 2 ** 30, 0, 0, 0, 0, 0)],
+    ['an operand past the end', () => addon.sgemm(heap, false, false, 64, 64, 64, 1, 0, 0, 0, 0, 60_000)]
+  ])('sgemm with %s throws', (_what, call) => {
+    expect(call).toThrow(/sgemm: /)
+  })
+
+  it('adam and adagrad refuse overlapping operands', () => {
+    expect(() => addon.adam(heap, 10, 0, 0, 100, 200, 0.1, 0.9, 0.999, 1e-7, 0.9, 0.999)).toThrow('adam: operands overlap')
+    expect(() => addon.adagrad(heap, 10, 0, 20, 20, 0.1, 1e-7)).toThrow('adagrad: operands overlap')
+  })
+})
+
+// CI installs a BLAS and sets VAE_LAB_REQUIRE_BLAS=1, so a broken build fails there instead of skipping.
+it.runIf(process.env.VAE_LAB_REQUIRE_BLAS === '1')('loads the native kernels, as this run requires', () => {
+  expect(load).toMatchObject({ ok: true })
+})

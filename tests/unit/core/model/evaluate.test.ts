@@ -50,6 +50,16 @@ describe('iwaeBound', () => {
     expect(k50).toBeGreaterThan(0)
   })
 
+  it('splits k above 4,000 into passes (memory stays bounded) and still gives a tighter bound', async () => {
+    const few = { ...test, count: 3, images: test.images.subarray(0, 3 * 784), labels: test.labels.subarray(0, 3) }
+    const before = tf.memory().numTensors
+    const big = await iwaeBound(trained, few, 9000, 4)
+    expect(tf.memory().numTensors).toBe(before)
+    const one = await iwaeBound(trained, few, 1, 4)
+    expect(Number.isFinite(big.nll)).toBe(true)
+    expect(big.nll).toBeLessThan(one.nll + 1)
+  })
+
   it('frees its tensors', async () => {
     const before = tf.memory().numTensors
     await iwaeBound(trained, test, 7, 1)

@@ -192,6 +192,16 @@ describe('SqliteRunStore', () => {
     expect(fs.readFileSync(file).equals(garbage)).toBe(true)
   })
 
+  it("refuses another program's SQLite database and leaves it untouched", () => {
+    const file = path.join(tempDir(), 'foreign.sqlite')
+    const other = new Database(file)
+    other.exec('CREATE TABLE runs (x)')
+    other.close()
+    const before = fs.readFileSync(file)
+    expect(() => new SqliteRunStore(file)).toThrow(/is an SQLite database of another program .* left untouched/)
+    expect(fs.readFileSync(file).equals(before)).toBe(true)
+  })
+
   it('reports a run whose stored config was damaged, instead of crashing', () => {
     const s = store()
     const { runIds } = s.createSweep('a', {}, [{ config: config(2) }])

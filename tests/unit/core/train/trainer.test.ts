@@ -94,6 +94,12 @@ describe('trainVae', () => {
 
   const blas = loadBlasAddon()
   if (!blas.ok) console.warn(`skipping the wasm-blas agreement test: ${blas.reason}`)
+  it('reaches the same test -ELBO on cpu as on wasm (different kernels, same model)', async () => {
+    const wasm = await train('wasm', { seed: 5, epochs: 2 })
+    const cpu = await train('cpu', { seed: 5, epochs: 2 })
+    for (let e = 0; e < 2; e++) expect(Math.abs(cpu.epochs[e].test.nelbo - wasm.epochs[e].test.nelbo)).toBeLessThan(1e-3 * wasm.epochs[e].test.nelbo)
+  })
+
   it.skipIf(!blas.ok)('reaches the same test -ELBO on wasm-blas (native kernels, fused Adam) as on wasm', async () => {
     const wasm = await train('wasm', { seed: 5, epochs: 2 })
     const env = await useBackend('wasm-blas')
