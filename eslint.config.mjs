@@ -10,7 +10,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', __dirname: 'readonly', require: 'readonly', URL: 'readonly', performance: 'readonly', SharedArrayBuffer: 'readonly', Atomics: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', __dirname: 'readonly', require: 'readonly', URL: 'readonly', performance: 'readonly', SharedArrayBuffer: 'readonly', Atomics: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', fetch: 'readonly', AbortController: 'readonly' } },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }]
@@ -32,8 +32,15 @@ export default tseslint.config(
     rules: layer([{ group: ['electron', '**/adapters/**', '**/electron/**'], message: 'core never imports electron or adapters' }])
   },
   {
-    files: ['src-main/adapters/cli/**/*.ts', 'src-main/api/service.ts'],
-    rules: layer([{ group: ['electron'], message: 'only src-main/electron may import electron' }])
+    files: ['src-main/api/**/*.ts'],
+    rules: layer([{ group: ['electron', '**/adapters/**', '**/electron/**'], message: 'the api never imports electron or adapters' }])
+  },
+  {
+    files: ['src-main/adapters/**/*.ts'],
+    rules: layer([
+      { group: ['electron'], message: 'only src-main/electron may import electron' },
+      { group: ['**/core/**'], message: 'adapters use the api layer (src-main/api/runtime.ts re-exports what they need from core)' }
+    ])
   },
   {
     files: ['**/*.mjs', 'bin/**/*.js'],

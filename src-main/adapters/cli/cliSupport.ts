@@ -3,12 +3,10 @@
 import { Option } from 'commander'
 import type { ProgressEvent, RunSummary } from '../../api/contract'
 import { VaeLabService } from '../../api/service'
-import { VaeLabError } from '../../core/errors'
-import { defaultDatabase } from '../../core/paths'
-import { SqliteRunStore } from '../../core/store/sqliteRunStore'
 import { EXIT_INTERRUPTED, EXIT_UNEXPECTED } from './exitCodes'
 import { toNumber } from './parseOptions'
 import { ProgressView } from './progressView'
+import { defaultDatabase, openRunStore, VaeLabError } from '../../api/runtime'
 
 export interface Io {
   stdout: NodeJS.WriteStream
@@ -21,7 +19,7 @@ export const dbOption = () => new Option('--db <path>', `SQLite database of runs
 
 /** Opens the service on `--db`; the store is closed when `body` settles. */
 export async function withService<T>(db: string | undefined, body: (s: VaeLabService) => Promise<T> | T): Promise<T> {
-  const store = new SqliteRunStore(db ?? defaultDatabase())
+  const store = openRunStore(db)
   try {
     return await body(new VaeLabService(store))
   } finally {

@@ -3,11 +3,9 @@
 import { Command, Option } from 'commander'
 import { EXPORT_FIGURES, EXPORT_FORMATS, PROJECTION_METHODS, type ExportResult } from '../../api/exportContract'
 import { exportFigures } from '../../api/exportService'
-import { isVaeLabError, VaeLabError } from '../../core/errors'
-import { defaultDatabase } from '../../core/paths'
-import { SqliteRunStore } from '../../core/store/sqliteRunStore'
 import { dbOption } from './cliSupport'
 import { toNumber } from './parseOptions'
+import { isVaeLabError, openRunStore, VaeLabError } from '../../api/runtime'
 
 interface Io {
   stdout: NodeJS.WriteStream
@@ -93,7 +91,7 @@ export function registerExportCommand(program: Command, io: Io): void {
     .option('--json', 'print the result (files written, runs, skipped figures) as JSON')
     .addOption(dbOption())
     .action(async (f: ExportFlags) => {
-      const store = new SqliteRunStore(f.db ?? defaultDatabase())
+      const store = openRunStore(f.db)
       try {
         const progress = io.stderr.isTTY ? (p: { message: string }) => io.stderr.write(`  ${p.message}\n`) : undefined
         const result = await exportFigures(store, exportRequest(f), progress)

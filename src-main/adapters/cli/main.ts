@@ -1,7 +1,6 @@
 // The `vae-lab` command: a thin adapter over VaeLabService. Exit codes: 0 ok, 2 bad input or
 // data, 1 unexpected, 130 interrupted (style.md section 9).
 import { Command, CommanderError } from 'commander'
-import { isVaeLabError, type VaeLabError } from '../../core/errors'
 import type { Io } from './cliSupport'
 import { EXIT_BAD_INPUT, EXIT_CODE_OF, EXIT_OK, EXIT_UNEXPECTED } from './exitCodes'
 import { FLAG_OF } from './parseOptions'
@@ -10,6 +9,7 @@ import { registerRunsCommands } from './runsCommands'
 import { registerServeCommand } from './serveCommand'
 import { registerToolCommands } from './toolCommands'
 import { registerTrainCommands } from './trainCommands'
+import { isVaeLabError, type VaeLabError } from '../../api/runtime'
 
 export function buildProgram(io: Io): Command {
   const program = new Command('vae-lab')

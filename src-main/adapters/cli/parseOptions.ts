@@ -2,7 +2,7 @@
 // do not parse become NaN so the contract rejects them with its own clear message.
 import type { TrainConfigInput } from '../../api/contract'
 import type { GridField, SweepGrid } from '../../api/service'
-import { VaeLabError } from '../../core/errors'
+import { VaeLabError } from '../../api/runtime'
 
 export interface TrainFlags {
   latent?: string

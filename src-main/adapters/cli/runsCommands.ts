@@ -2,8 +2,8 @@
 import { createInterface } from 'node:readline/promises'
 import { Command, Option } from 'commander'
 import { RUN_STATUSES, type FinalEvaluation, type IwaeReport, type RunStatus } from '../../api/contract'
-import { VaeLabError } from '../../core/errors'
 import { dbOption, parseRunId, printRuns, runJson, runsTable, withService, type Io } from './cliSupport'
+import { VaeLabError } from '../../api/runtime'
 
 /** One readable line per stored evaluation; JSON for kinds this version does not know. */
 function describeEvaluation(kind: string, result: unknown): string {

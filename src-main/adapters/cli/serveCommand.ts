@@ -3,13 +3,10 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { Command } from 'commander'
 import { Workbench } from '../../api/workbench'
-import { VaeLabError } from '../../core/errors'
-import { defaultDatabase } from '../../core/paths'
-import { SqliteRunStore } from '../../core/store/sqliteRunStore'
-import { repoRoot } from '../../core/version'
 import { startServer } from '../http/server'
 import { dbOption, parseWorkers, type Io } from './cliSupport'
 import { toNumber } from './parseOptions'
+import { openRunStore, repoRoot, VaeLabError } from '../../api/runtime'
 
 /** The built UI (electron-vite's renderer output). */
 export function rendererDir(): string {
@@ -44,7 +41,7 @@ export function registerServeCommand(program: Command, io: Io): void {
       if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) {
         throw new VaeLabError('INVALID_INPUT', 'must be a whole number from 1 to 64', { field: 'workers' })
       }
-      const store = new SqliteRunStore(f.db ?? defaultDatabase())
+      const store = openRunStore(f.db)
       const workbench = new Workbench(store, workers)
       let server
       try {

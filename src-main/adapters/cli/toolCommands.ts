@@ -1,9 +1,9 @@
 // eval, bench, backends, data and db: evaluation, the machine, datasets and the database file.
 import { Command } from 'commander'
 import { backendReports, benchmarkBackends } from '../../api/service'
-import { VaeLabError } from '../../core/errors'
 import { dbOption, parseRunId, withService, type Io } from './cliSupport'
 import { toNumber } from './parseOptions'
+import { VaeLabError } from '../../api/runtime'
 
 export function registerToolCommands(program: Command, io: Io): void {
   program

@@ -2,9 +2,9 @@
 import { Command, Option } from 'commander'
 import { BACKEND_NAMES } from '../../api/contract'
 import { PAPER_PRESET, type SweepRequest } from '../../api/service'
-import { VaeLabError } from '../../core/errors'
 import { dbOption, parseRunId, parseWorkers, printRuns, withProgress, withService, type Io } from './cliSupport'
 import { sweepInput, toNumber, type TrainFlags } from './parseOptions'
+import { VaeLabError } from '../../api/runtime'
 
 type TrainOptions = TrainFlags & { sweep?: string; workers?: string; detach?: boolean; json?: boolean; db?: string }
 
