@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'electron-vite'
 
 // Our roots are src-main and src-renderer, not electron-vite's src/{main,preload,renderer}:
@@ -20,6 +21,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, 'src-renderer'),
+    plugins: [vue()],
     build: {
       rollupOptions: { input: resolve(__dirname, 'src-renderer/index.html') }
     }

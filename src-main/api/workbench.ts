@@ -5,14 +5,12 @@ import { readImageSet } from '../core/data/dataset'
 import { isVaeLabError, VaeLabError } from '../core/errors'
 import type { RunStore } from '../core/store/runStore'
 import type { BackendChoice, ProgressEvent, RunStatus } from './contract'
-import { collectFigureInputs } from './collectFigureInputs'
-import { EXPORT_FIGURES } from './exportContract'
-import { exportFigures, resolveRuns } from './exportService'
+import type { ExportResult } from './exportContract'
+import { runFigureJob } from './figureJobs'
 import { backendReports, defaultWorkers, VaeLabService, type SweepGrid } from './service'
 import { selectBackend } from '../core/backend/backends'
 import {
   API_ARGS,
-  FigureRequestSchema,
   type ApiAnswer,
   type ApiMethod,
   type FigureBundle,
@@ -22,15 +20,10 @@ import {
   type WorkbenchEvent
 } from './workbenchContract'
 
-/** Typed arrays become plain arrays so the bundle survives JSON and structured clone alike. */
-function plain<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v))) as T
-}
-
 export class Workbench implements VaeLabApi {
   private readonly service: VaeLabService
   private readonly listeners = new Set<(e: WorkbenchEvent) => void>()
-  private runner: Promise<unknown> | null = null
+  private readonly slots = new Set<Promise<unknown>>()
   private readonly abort = new AbortController()
 
   constructor(
@@ -48,7 +41,7 @@ export class Workbench implements VaeLabApi {
   /** Stops claiming runs and cancels the ones training (they can be resumed later). */
   async stop(): Promise<void> {
     this.abort.abort()
-    await this.runner
+    await Promise.all(this.slots)
   }
 
   subscribe(listener: (e: WorkbenchEvent) => void): () => void {
@@ -60,20 +53,26 @@ export class Workbench implements VaeLabApi {
     for (const l of this.listeners) l(e)
   }
 
+  /**
+   * Fills free worker slots: each slot trains queued runs one after another until none is left, so
+   * a sweep queued while others train starts at once on any idle slot.
+   */
   private kick() {
-    if (this.runner || this.abort.signal.aborted) return
     const onEvent = (e: ProgressEvent) => {
       this.emit(e)
       if (e.type === 'status') this.emit({ type: 'runs-changed' })
     }
-    this.runner = this.service
-      .runQueue(onEvent, { workers: this.workers, signal: this.abort.signal })
-      .catch((e: unknown) => console.error('vae-lab: the queue stopped:', e))
-      .finally(() => {
-        this.runner = null
-        // Runs queued while the last slot was finishing are picked up here.
-        if (this.service.queue().some((r) => r.status === 'queued')) this.kick()
-      })
+    while (this.slots.size < this.workers && !this.abort.signal.aborted && this.service.queue().some((r) => r.status === 'queued')) {
+      const slot: Promise<unknown> = this.service
+        .runQueue(onEvent, { workers: 1, signal: this.abort.signal })
+        .catch((e: unknown) => console.error('vae-lab: a queue slot stopped:', e))
+        .finally(() => {
+          this.slots.delete(slot)
+          // Runs queued while this slot was finishing are picked up here.
+          this.kick()
+        })
+      this.slots.add(slot)
+    }
   }
 
   /** Validates `args` against the method's schema, calls it, and answers without throwing. */
@@ -172,19 +171,13 @@ export class Workbench implements VaeLabApi {
     return { name, reason }
   }
 
+  // Projections, k-NN and renderers take from 0.3 s to seconds: off the event loop.
   async figureInputs(req: unknown): Promise<FigureBundle> {
-    const r = FigureRequestSchema.parse(req)
-    const runs = resolveRuns(this.store, { runIds: r.runIds })
-    const collected = await collectFigureInputs(this.store, runs, {
-      ...r,
-      figures: new Set(r.figures ?? EXPORT_FIGURES),
-      strict: false
-    })
-    return plain({ inputs: collected.inputs, separability: collected.separability, skipped: collected.skipped })
+    return runFigureJob<FigureBundle>({ kind: 'bundle', dbFile: this.store.file, request: req })
   }
 
-  async exportFigures(req: Record<string, unknown>) {
-    return exportFigures(this.store, req)
+  async exportFigures(req: Record<string, unknown>): Promise<ExportResult> {
+    return runFigureJob<ExportResult>({ kind: 'export', dbFile: this.store.file, request: req })
   }
 
   async queueStatus(): Promise<QueueStatus> {

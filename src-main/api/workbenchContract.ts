@@ -18,6 +18,9 @@ import {
 } from './contract'
 import { EXPORT_FIGURES, PROJECTION_METHODS, type ExportRequestInput, type ExportResult } from './exportContract'
 import type { FigureInputs } from '../core/figures/figureSpecs'
+import { API_METHODS, type ApiMethod } from './apiMethods'
+
+export { API_METHODS, type ApiMethod }
 
 const runId = z.number({ error: 'a run id must be a number' }).int({ error: 'a run id is a whole number' }).min(1, { error: 'a run id is at least 1' })
 const gridValues = z.array(z.number({ error: 'grid values must be numbers' }), { error: 'grid values must be a list' }).min(1).max(100)
@@ -71,9 +74,7 @@ export const API_ARGS = {
   figureInputs: z.tuple([FigureRequestSchema]),
   exportFigures: z.tuple([z.record(z.string(), z.unknown())]),
   queueStatus: z.tuple([])
-} as const
-export type ApiMethod = keyof typeof API_ARGS
-export const API_METHODS = Object.keys(API_ARGS) as ApiMethod[]
+} as const satisfies Record<ApiMethod, z.ZodTuple>
 
 export interface RunDetailsDto {
   run: RunSummary & {
@@ -132,8 +133,22 @@ export interface VaeLabApi {
   queueStatus(): Promise<QueueStatus>
 }
 
+// The name list (apiMethods.ts), the schemas and the interface must agree: each line fails to
+// compile when a method is added to one and not the others.
+type SameKeys<A, B> = [Exclude<A, B> | Exclude<B, A>] extends [never] ? true : never
+const methodsHaveSchemas: SameKeys<keyof typeof API_ARGS, ApiMethod> = true
+const methodsAreTheApi: SameKeys<keyof VaeLabApi, ApiMethod> = true
+void methodsHaveSchemas
+void methodsAreTheApi
+
 /** Events pushed to the UI: training progress, and "runs changed, refresh". */
 export type WorkbenchEvent = ProgressEvent | { type: 'runs-changed' }
 
 /** How an adapter answers a call: never a thrown error across the boundary. */
 export type ApiAnswer<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode | 'UNAUTHORIZED'; message: string } }
+
+/**
+ * What the Electron preload exposes as `window.vaeLab`: the api, plus a subscription to events.
+ * `onEvent` returns the function that unsubscribes.
+ */
+export type VaeLabBridge = VaeLabApi & { onEvent(listener: (e: WorkbenchEvent) => void): () => void }

@@ -1,4 +1,12 @@
-/** The IPC channels of the preload bridge; one per contract method exposed so far. */
-export const IPC = {
-  listRuns: 'vaeLab:listRuns'
-} as const
+// IPC channel names, shared by main and preload. One channel per api method, named after it, so
+// the main side answers only what the contract names and a channel can't carry a method name.
+import type { ApiMethod } from '../api/apiMethods'
+
+export type ApiChannel = `vaeLab:call:${ApiMethod}`
+
+export function ipcChannel(method: ApiMethod): ApiChannel {
+  return `vaeLab:call:${method}`
+}
+
+/** The one channel on which the main process pushes WorkbenchEvents to the window. */
+export const EVENT_CHANNEL = 'vaeLab:event'

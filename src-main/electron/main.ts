@@ -1,62 +1,128 @@
-// Electron main process: one window with the security baseline of design.md section 4, and the
-// IPC adapter over the service. The core stays free of electron; only this folder imports it.
+// Electron main process: one window with the security baseline of design.md section 4, the api
+// over IPC (one channel per method, sender checked on every message), and the workbench working
+// the run queue in worker threads. The core stays free of electron; only this folder imports it.
 import path from 'node:path'
-import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron'
-import { VaeLabService } from '../api/service'
-import { isVaeLabError } from '../core/errors'
-import { defaultDatabase } from '../core/paths'
-import { SqliteRunStore } from '../core/store/sqliteRunStore'
-import { IPC } from './ipcChannels'
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, type IpcMainInvokeEvent, type WebFrameMain } from 'electron'
+import { Workbench } from '../api/workbench'
+import { openRunStore, type RunStore } from '../api/runtime'
+import { registerApiHandlers } from './apiHandlers'
+import { APP_ENTRY, APP_SCHEME, devServerOrigin, isAppUrl } from './appUrls'
+import { forwardEvents } from './eventForwarder'
+import { EVENT_CHANNEL } from './ipcChannels'
+import { explainNativeLoadError } from './nativeAbi'
+import { hardenContents, hardenSession, serveAppProtocol } from './security'
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'"
+// electron-vite's dev server, only when unpackaged and only on loopback.
+const devOrigin = app.isPackaged ? undefined : devServerOrigin(process.env.ELECTRON_RENDERER_URL)
+const rendererDir = path.join(__dirname, '../renderer')
+
+// Before `ready`: every renderer sandboxed, and app:// a standard, secure origin (so the page
+// gets same-origin module scripts and a CSP header, which file:// can't give).
+app.enableSandbox()
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
 
 let window: BrowserWindow | null = null
 
-function fromOurWindow(e: IpcMainInvokeEvent): boolean {
-  return window !== null && e.sender === window.webContents && e.senderFrame === window.webContents.mainFrame
+/** Only the app's own top frame, showing the app's own page, may call the api. */
+function trustedFrame(frame: WebFrameMain | null): boolean {
+  const main = window && !window.isDestroyed() ? window.webContents.mainFrame : null
+  if (!frame || !main) return false
+  return frame.processId === main.processId && frame.routingId === main.routingId && isAppUrl(frame.url, devOrigin)
 }
 
-function handle<T>(channel: string, body: () => T | Promise<T>) {
-  ipcMain.handle(channel, async (e) => {
-    if (!fromOurWindow(e)) return { ok: false, error: { code: 'UNAUTHORIZED', message: 'unknown sender' } }
-    try {
-      return { ok: true, value: await body() }
-    } catch (err) {
-      if (isVaeLabError(err)) return { ok: false, error: { code: err.code, message: err.message } }
-      return { ok: false, error: { code: 'INTERNAL', message: String(err) } }
-    }
-  })
+function openStore(): RunStore | null {
+  try {
+    return openRunStore()
+  } catch (e) {
+    const why = explainNativeLoadError(e, process.versions) ?? (e instanceof Error ? e.message : String(e))
+    console.error(`vae-lab: cannot open the database: ${why}`)
+    dialog.showErrorBox('VAE Lab cannot open its database', why)
+    return null
+  }
 }
 
-async function start() {
-  await app.whenReady()
-  const store = new SqliteRunStore(defaultDatabase())
-  const service = new VaeLabService(store)
-  handle(IPC.listRuns, () => service.listRuns())
-  app.on('will-quit', () => store.close())
-
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) =>
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
-  )
-  window = new BrowserWindow({
-    width: 1280,
-    height: 860,
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1360,
+    height: 880,
+    minWidth: 900,
+    minHeight: 600,
     title: 'VAE Lab',
+    show: false,
     webPreferences: {
       preload: path.join(__dirname, '../preload/index.cjs'),
       contextIsolation: true,
       nodeIntegration: false,
-      sandbox: true
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      sandbox: true,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      safeDialogs: true,
+      // Middle-click opens links in new windows; the window-open handler denies them anyway.
+      disableBlinkFeatures: 'Auxclick'
     }
   })
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https:')) void shell.openExternal(url)
-    return { action: 'deny' }
+  win.once('ready-to-show', () => win.show())
+  return win
+}
+
+async function start(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) return app.quit()
+  app.on('second-instance', () => window?.focus())
+  // Every web contents, present and future (DevTools included), gets the navigation policy.
+  app.on('web-contents-created', (_event, contents) => hardenContents(contents, devOrigin))
+  await app.whenReady()
+
+  const store = openStore()
+  if (!store) return app.exit(1)
+  const workbench = new Workbench(store)
+  hardenSession(session.defaultSession, devOrigin)
+  serveAppProtocol(session.defaultSession, APP_SCHEME, rendererDir)
+  const unregister = registerApiHandlers(ipcMain, workbench, (event: IpcMainInvokeEvent) => trustedFrame(event.senderFrame))
+
+  // The first backend probe loads modules synchronously (about 100 ms, measured with
+  // bench/eventLoopLag.mjs); do it now rather than in the middle of the first sweep.
+  await workbench.backends()
+  window = createWindow()
+  const contents = window.webContents
+  const stopEvents = forwardEvents(
+    (l) => workbench.subscribe(l),
+    { send: (e) => (contents.isDestroyed() ? undefined : contents.send(EVENT_CHANNEL, e)) }
+  )
+  window.on('closed', () => {
+    stopEvents()
+    window = null
   })
-  window.webContents.on('will-navigate', (e) => e.preventDefault())
-  if (process.env.ELECTRON_RENDERER_URL) await window.loadURL(process.env.ELECTRON_RENDERER_URL)
-  else await window.loadFile(path.join(__dirname, '../renderer/index.html'))
+  // Start training only once someone can watch it (runs left queued continue now).
+  workbench.start()
+
+  let stopping = false
+  app.on('before-quit', (event) => {
+    if (stopping) return
+    stopping = true
+    event.preventDefault()
+    // Running runs are cancelled (resumable) and the database closed before the process goes.
+    void workbench
+      .stop()
+      .catch((e: unknown) => console.error('vae-lab: stopping the queue failed:', e))
+      .finally(() => {
+        unregister()
+        store.close()
+        app.quit()
+      })
+  })
+
+  await window.loadURL(devOrigin ? (process.env.ELECTRON_RENDERER_URL as string) : APP_ENTRY)
 }
 
 app.on('window-all-closed', () => app.quit())
-void start()
+start().catch((e: unknown) => {
+  console.error('vae-lab: the app failed to start:', e)
+  dialog.showErrorBox('VAE Lab failed to start', e instanceof Error ? e.message : String(e))
+  app.exit(1)
+})

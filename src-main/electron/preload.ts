@@ -1,16 +1,6 @@
-// The renderer's only door to the main process: named contract methods, never raw ipcRenderer.
+// The renderer's only door to the main process (design.md section 4): runs sandboxed, with
+// context isolation, and exposes the api contract's methods and an event subscription, nothing else.
 import { contextBridge, ipcRenderer } from 'electron'
-import type { RunSummary } from '../api/contract'
-import { IPC } from './ipcChannels'
+import { createBridge } from './preloadBridge'
 
-type Answer<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } }
-
-async function call<T>(channel: string): Promise<T> {
-  const answer = (await ipcRenderer.invoke(channel)) as Answer<T>
-  if (!answer.ok) throw new Error(`${answer.error.code}: ${answer.error.message}`)
-  return answer.value
-}
-
-contextBridge.exposeInMainWorld('vaeLab', {
-  listRuns: () => call<RunSummary[]>(IPC.listRuns)
-})
+contextBridge.exposeInMainWorld('vaeLab', createBridge(ipcRenderer))

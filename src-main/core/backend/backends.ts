@@ -68,7 +68,16 @@ async function webGpuAdapter(): Promise<string | null> {
   return null
 }
 
-export async function probeBackend(name: BackendName): Promise<BackendReport> {
+// Probing loads (or fails to load) native modules synchronously, ~100 ms on first use: once per
+// process is enough, and keeps a long-running server's event loop free afterwards.
+const probes = new Map<BackendName, Promise<BackendReport>>()
+
+export function probeBackend(name: BackendName): Promise<BackendReport> {
+  if (!probes.has(name)) probes.set(name, probeUncached(name))
+  return probes.get(name) as Promise<BackendReport>
+}
+
+async function probeUncached(name: BackendName): Promise<BackendReport> {
   switch (name) {
     case 'cpu':
       return { name, available: true, detail: 'plain JavaScript kernels (slowest; always there)' }

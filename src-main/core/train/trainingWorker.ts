@@ -1,9 +1,8 @@
 // Main-thread side of a training worker: starts it, relays its events, cancels it, and turns
 // a crash of the worker into a failed outcome instead of a hung promise.
-import fs from 'node:fs'
-import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { BackendName, EpochMetrics } from '../../api/contract'
+import { compiledScript } from '../compiledScript'
 import { VaeLabError } from '../errors'
 import type { BatchProgress } from './trainer'
 import type { TrainJob, TrainSummary, WorkerMessage } from './workerProtocol'
@@ -19,26 +18,9 @@ export interface TrainingHandle {
   cancel(): void
 }
 
-/**
- * The compiled worker. Next to this file in out/node (the CLI); under vitest the sources are .ts,
- * so the build in out/node; in the Electron bundle (out/main/index.js) out/node beside it, which
- * `npm run build` builds too: the worker keeps the CLI's layout, so its package lookups hold.
- */
-export function workerScript(): string {
-  const here = path.join(__dirname, 'worker.js')
-  if (fs.existsSync(here)) return here
-  const candidates = [
-    path.resolve(__dirname, '../../../out/node/core/train/worker.js'),
-    path.resolve(__dirname, '../node/core/train/worker.js')
-  ]
-  const built = candidates.find((p) => fs.existsSync(p))
-  if (built) return built
-  throw new VaeLabError('INTERNAL', `training worker not found at ${here}; run \`npm run build:node\``)
-}
-
 export function startTraining(job: Omit<TrainJob, 'cancelFlag'>, handlers: WorkerHandlers = {}): TrainingHandle {
   const cancelFlag = new SharedArrayBuffer(4)
-  const worker = new Worker(workerScript(), { workerData: { ...job, cancelFlag } satisfies TrainJob })
+  const worker = new Worker(compiledScript('core/train/worker.js'), { workerData: { ...job, cancelFlag } satisfies TrainJob })
   let settled = false
   const done = new Promise<TrainSummary>((resolve, reject) => {
     const settle = (f: () => void) => {

@@ -1,0 +1,30 @@
+// Main-thread side of the figure worker: one short-lived worker per request.
+import { Worker } from 'node:worker_threads'
+import type { ErrorCode } from './contract'
+import { compiledScript } from '../core/compiledScript'
+import { VaeLabError } from '../core/errors'
+
+export interface FigureJob {
+  kind: 'bundle' | 'export'
+  dbFile: string
+  request: unknown
+}
+
+type Answer = { ok: true; value: unknown } | { ok: false; error: { code: ErrorCode; message: string; field?: string } }
+
+export function runFigureJob<T>(job: FigureJob): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const worker = new Worker(compiledScript('api/figureWorker.js'), { workerData: job })
+    let answered = false
+    worker.once('message', (a: Answer) => {
+      answered = true
+      void worker.terminate()
+      if (a.ok) resolve(a.value as T)
+      else reject(new VaeLabError(a.error.code, a.error.message, { field: a.error.field }))
+    })
+    worker.once('error', (e) => reject(new VaeLabError('INTERNAL', `the figure worker crashed: ${e.message}`, { cause: e })))
+    worker.once('exit', (code) => {
+      if (!answered) reject(new VaeLabError('INTERNAL', `the figure worker exited with code ${code} before answering`))
+    })
+  })
+}

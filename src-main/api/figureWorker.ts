@@ -1,0 +1,26 @@
+// worker_threads entry for the workbench's heavy figure work (Compare's bundle, exports), so the
+// main process's event loop stays free while projections and renderers run.
+import { parentPort, workerData } from 'node:worker_threads'
+import { isVaeLabError } from '../core/errors'
+import { SqliteRunStore } from '../core/store/sqliteRunStore'
+import { exportFigures } from './exportService'
+import { figureBundle } from './figureBundle'
+import type { FigureJob } from './figureJobs'
+
+async function run(job: FigureJob): Promise<unknown> {
+  const store = new SqliteRunStore(job.dbFile)
+  try {
+    return job.kind === 'bundle' ? await figureBundle(store, job.request) : await exportFigures(store, job.request)
+  } finally {
+    store.close()
+  }
+}
+
+run(workerData as FigureJob).then(
+  (value) => parentPort?.postMessage({ ok: true, value }),
+  (e: unknown) =>
+    parentPort?.postMessage({
+      ok: false,
+      error: isVaeLabError(e) ? { code: e.code, message: e.message, field: e.field } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) }
+    })
+)

@@ -1,0 +1,75 @@
+// One run in detail: config, per-epoch metrics (growing live while it trains), evaluations and,
+// once finished, its figures.
+import { defineStore } from 'pinia'
+import { ref, shallowRef, triggerRef } from 'vue'
+import type { FigureBundle, RunDetailsDto } from '../../src-main/api/workbenchContract'
+import { getClient } from '../api/client'
+import { useNotices } from './notices'
+import { useRuns } from './runs'
+
+export const useRunDetail = defineStore('runDetail', () => {
+  const notices = useNotices()
+  const runId = ref<number | null>(null)
+  const details = shallowRef<RunDetailsDto | null>(null)
+  const figures = shallowRef<FigureBundle | null>(null)
+  const loading = ref(false)
+  const missing = ref<string | null>(null)
+  let stopEpochs: (() => void) | null = null
+  let figuresFor: string | null = null
+
+  async function open(id: number): Promise<void> {
+    if (runId.value !== id) {
+      details.value = null
+      figures.value = null
+      figuresFor = null
+    }
+    runId.value = id
+    missing.value = null
+    stopEpochs ??= useRuns().onEpoch((rid, m) => {
+      const d = details.value
+      if (!d || rid !== d.run.id || d.metrics.some((x) => x.epoch === m.epoch)) return
+      d.metrics.push(m)
+      d.run.epochsDone = m.epoch
+      triggerRef(details)
+    })
+    await reload()
+  }
+
+  async function reload(): Promise<void> {
+    const id = runId.value
+    if (id === null) return
+    loading.value = true
+    try {
+      const d = await getClient().getRun(id)
+      if (runId.value !== id) return
+      details.value = d
+      await loadFigures(d)
+    } catch (e) {
+      if (runId.value !== id) return
+      const err = e as { code?: string; message?: string }
+      if (err.code === 'NOT_FOUND') missing.value = err.message ?? `run ${id} does not exist`
+      else notices.error(e, `Load run ${id}`)
+    } finally {
+      loading.value = false
+    }
+  }
+
+  /** Figures exist for finished runs; fetched once per run and status. */
+  async function loadFigures(d: RunDetailsDto): Promise<void> {
+    const key = `${d.run.id}:${d.run.status}`
+    if (figuresFor === key || d.run.status !== 'completed') return
+    figuresFor = key
+    try {
+      figures.value = await getClient().figureInputs({ runIds: [d.run.id], figures: ['recon', 'manifold', 'scatter'] })
+    } catch (e) {
+      notices.error(e, 'Draw the run\'s figures')
+    }
+  }
+
+  function close(): void {
+    stopEpochs?.()
+    stopEpochs = null
+  }
+
+  return { runId, details, figures, loading, missing, open, reload, close }
+})
