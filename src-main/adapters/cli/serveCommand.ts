@@ -43,6 +43,8 @@ export function registerServeCommand(program: Command, io: Io): void {
       }
       const store = openRunStore(f.db)
       const workbench = new Workbench(store, workers)
+      // Backend probes load native modules synchronously (~70-100 ms, once): before anyone waits.
+      await workbench.backends()
       let server
       try {
         server = await startServer(workbench, { port, rendererDir: rendererDir() })
@@ -52,8 +54,6 @@ export function registerServeCommand(program: Command, io: Io): void {
         if (code === 'EADDRINUSE') throw new VaeLabError('INVALID_INPUT', `port ${port} is in use; choose another with --port, or 0 for any free one`, { field: 'port' })
         throw new VaeLabError('INVALID_INPUT', (e as Error).message)
       }
-      // Backend probes load native modules synchronously (~100 ms, once): before anyone is waiting.
-      await workbench.backends()
       workbench.start()
       io.stdout.write(`VAE Lab is at ${server.url}\n`)
       if (f.open && !openBrowser(server.url)) io.stderr.write('vae-lab: no browser to open here; open the URL above in one\n')
