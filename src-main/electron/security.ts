@@ -4,20 +4,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { shell, type Session, type WebContents } from 'electron'
-import { CSP } from '../adapters/http/server'
+import { CONTENT_TYPES, CSP } from '../adapters/webAssets'
 import { appFile, isAllowedRequest, isAppUrl, isExternalLink } from './appUrls'
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf'
-}
 
 /** Serves the built renderer at vae-lab://app/ with the CSP as a response header (not a meta tag). */
 export function serveAppProtocol(ses: Session, scheme: string, rendererDir: string): void {
@@ -27,7 +15,7 @@ export function serveAppProtocol(ses: Session, scheme: string, rendererDir: stri
     const body = await fs.promises.readFile(file)
     return new Response(new Uint8Array(body), {
       headers: {
-        'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
         'content-security-policy': CSP,
         'x-content-type-options': 'nosniff',
         'cache-control': 'no-store'

@@ -2,21 +2,14 @@
 // management api; other stores read runs from here.
 import { defineStore } from 'pinia'
 import { computed, reactive, ref, shallowRef, triggerRef } from 'vue'
-import type { EpochMetrics, RunStatus, RunSummary } from '../../src-main/api/contract'
+import type { EpochMetrics, ProgressEvent, RunStatus, RunSummary } from '../../src-main/api/contract'
 import type { WorkbenchEvent } from '../../src-main/api/workbenchContract'
 import { getClient } from '../api/client'
 import { EMPTY_QUERY, filterRuns, sortRuns, sweepsOf, type RunQuery, type SortDir, type SortKey } from '../model/runTable'
 import { useNotices } from './notices'
 
 /** The latest batch event of a running run. */
-export interface LiveProgress {
-  epoch: number
-  epochs: number
-  batch: number
-  batches: number
-  loss: number
-  imgPerSec: number
-  etaSeconds: number
+export type LiveProgress = Omit<Extract<ProgressEvent, { type: 'batch' }>, 'type' | 'runId'> & {
   /** 0..1 over the whole run. */
   fraction: number
 }

@@ -8,11 +8,10 @@ import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Workbench } from '../../api/workbench'
 import type { ApiAnswer } from '../../api/workbenchContract'
+import { CONTENT_TYPES, CSP } from '../webAssets'
 
 const COOKIE = 'vae_lab_token'
 const MAX_BODY = 1 << 20
-// ECharts tooltips need inline styles; nothing is loaded from elsewhere.
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 const STATUS: Record<string, number> = {
   INVALID_INPUT: 400,
@@ -24,17 +23,6 @@ const STATUS: Record<string, number> = {
   INTERNAL: 500
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf'
-}
 
 export interface ServerOptions {
   /** 0 picks a free port. */
@@ -152,7 +140,7 @@ export async function startServer(workbench: Workbench, o: ServerOptions): Promi
       return send(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: `no such file: ${url.pathname}` } })
     }
     const headers: Record<string, string> = {
-      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store'
     }
