@@ -13,7 +13,7 @@ const TIMEOUT_MS = Number(process.env.VAE_LAB_FETCH_TIMEOUT_MS ?? 180_000)
 if (process.env.VAE_LAB_SKIP_NATIVE_FETCH === '1') {
   console.log('vae-lab: VAE_LAB_SKIP_NATIVE_FETCH=1, not fetching Electron or libtensorflow')
 } else {
-  fetchStep('Electron binary', 'electron/package.json', ['install.js'], 'the desktop window cannot open (training and the CLI work); with internet, run `node node_modules/electron/install.js`')
+  fetchStep('Electron binary', 'electron/package.json', ['install.js'], '`npm start` opens the workbench in a browser instead; for the desktop app, with internet, run `node node_modules/electron/install.js`')
   fetchStep('libtensorflow for @tensorflow/tfjs-node', '@tensorflow/tfjs-node/package.json', ['scripts/install.js'], 'training uses the wasm backend; with internet, run `npm rebuild @tensorflow/tfjs-node --foreground-scripts`')
 }
 const blas = path.join(root, 'scripts', 'build-native-blas.mjs')
