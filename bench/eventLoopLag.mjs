@@ -5,6 +5,7 @@
 // probe) per phase and names what was in flight during every stall over the threshold.
 // Needs the compiled core: `npm run build:node && node bench/eventLoopLag.mjs [--epochs 2]
 // [--train 10000] [--workers 2] [--threshold 50] [--warm]`. Prints JSON.
+import { fileURLToPath } from 'node:url'
 import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
@@ -13,7 +14,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const out = (p) => path.join(root, 'out', 'node', p)
 if (!fs.existsSync(out('api/workbench.js'))) {
   console.error('bench: the core is not built; run `npm run build:node` first')

@@ -2,13 +2,14 @@
 // 2, 5, 10, 50) into a temporary database, then times `exportFigures` writing the whole report
 // (7 figures as SVG + PNG, one PDF, CSV/JSON metrics, configs). Needs `npm run build:node` first.
 // Prints one JSON object on stdout.
+import { fileURLToPath } from 'node:url'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vae-lab-bench-export-'))
 const db = path.join(dir, 'runs.sqlite')

@@ -1,12 +1,13 @@
 // `npm run bench:fidelity`: the same config trained by VAE Lab and by the independent PyTorch
 // implementation (bench/pytorch_vae.py), 1 epoch of full MNIST, latent 2 and 5, three seeds each.
 // Prints test -ELBO per run, the means and their difference (issue 3 asks for at most 2 nats).
+import { fileURLToPath } from 'node:url'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PYTHON = process.env.VAE_LAB_TORCH_PYTHON ?? '/usr/bin/python3'
 const seeds = (process.env.SEEDS ?? '1,2,3').split(',').map(Number)
 const latents = (process.env.LATENTS ?? '2,5').split(',').map(Number)

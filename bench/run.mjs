@@ -1,10 +1,11 @@
 // `npm run bench`: training throughput of VAE Lab's backends against PyTorch measured in the same
 // run (784-500-20, batch 100, Adam, one thread). Prints one JSON object on stdout.
+import { fileURLToPath } from 'node:url'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PYTHON = process.env.VAE_LAB_TORCH_PYTHON ?? '/usr/bin/python3'
 const WASM_TRANSPOSE_FREE_BASELINE = 1717 // design.md: best tfjs wasm figure measured before this project
 

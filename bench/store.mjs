@@ -1,13 +1,14 @@
 // The run database at scale (issue 4): 1,000 runs with 100 epochs of metrics each. Times the
 // queries behind `runs list --json` and a 4-run metrics comparison, and the per-epoch write
 // (metrics plus a real-size checkpoint) against the training time of an epoch. Prints JSON.
+import { fileURLToPath } from 'node:url'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const out = (p) => path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'out', 'node', p)
+const out = (p) => path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'out', 'node', p)
 const { SqliteRunStore } = require(out('core/store/sqliteRunStore.js'))
 const { TrainConfigSchema } = require(out('api/contract.js'))
 

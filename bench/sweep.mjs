@@ -1,12 +1,13 @@
 // Sweep throughput (issue 4): the paper's four runs (latent 2, 5, 10, 50; 784-500-z, batch 100,
 // Adam) on N training images, trained with --workers 1 and then --workers 2, through the CLI.
 // Aggregate images/s = all runs' training images / wall time of the whole sweep. Prints JSON.
+import { fileURLToPath } from 'node:url'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const images = Number(process.argv[2] ?? 12000)
 const epochs = 2
 const latents = [2, 5, 10, 50]

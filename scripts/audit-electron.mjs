@@ -2,11 +2,12 @@
 // findings as JSON: `node scripts/audit-electron.mjs [--fail-on high] DIR_OR_FILE...`.
 // Offline on purpose: the tool fetches translations and Electron's release list from GitHub on
 // every run; both lookups are answered here with "unavailable", so no request leaves the machine.
+import { fileURLToPath } from 'node:url'
 import { createRequire, Module } from 'node:module'
 import path from 'node:path'
 
 const require = createRequire(import.meta.url)
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const toolDir = path.dirname(require.resolve('@doyensec/electronegativity/package.json'))
 const toolRequire = createRequire(path.join(toolDir, 'package.json'))
 

@@ -1,13 +1,14 @@
 // postinstall: the downloads that package.json's allowScripts skips (the Electron binary,
 // tfjs-node's libtensorflow) and the optional native BLAS kernels, each tried with a time limit.
 // Offline (as in CI) each prints one line and the install still succeeds: training uses wasm.
+import { fileURLToPath } from 'node:url'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 
 const require = createRequire(import.meta.url)
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const TIMEOUT_MS = Number(process.env.VAE_LAB_FETCH_TIMEOUT_MS ?? 180_000)
 
 if (process.env.VAE_LAB_SKIP_NATIVE_FETCH === '1') {

@@ -2,13 +2,14 @@
 // binary is installed and can use the database module; otherwise serves the same built UI in the
 // browser (`vae-lab serve`) and says in one line why, and how to get the desktop app.
 // Arguments after `npm start --` go to `vae-lab serve` (e.g. `--port 8080 --no-open`).
+import { fileURLToPath } from 'node:url'
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 
 const require = createRequire(import.meta.url)
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const built = ['out/node/adapters/cli/main.js', 'out/node/core/train/worker.js', 'out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html']
 
 const missing = built.filter((f) => !fs.existsSync(path.join(root, f)))

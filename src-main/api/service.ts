@@ -1,5 +1,6 @@
 // Implements every operation once, over the core; the CLI (and later IPC and HTTP) are thin
 // adapters over this. Inputs arrive unvalidated and are checked here against the contract.
+import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { z } from 'zod'
@@ -60,6 +61,8 @@ export interface SweepResult {
 export interface QueueRequest {
   workers?: number
   signal?: AbortSignal
+  /** On abort, runs in training are 'cancel'led (Ctrl-C) or 'requeue'd (the app closing). */
+  onAbort?: 'cancel' | 'requeue'
 }
 
 export type BenchmarkEntry = { backend: BackendName; variant: string; available: boolean; detail: string } & Partial<BenchmarkResult>
@@ -221,9 +224,14 @@ export class VaeLabService {
 
   /** Trains whatever is queued (by priority, then age) until the queue is empty; returns the ids trained. */
   async runQueue(onEvent: (e: ProgressEvent) => void = () => {}, q: QueueRequest = {}): Promise<RunSummary[]> {
-    const ids = await this.work({ workers: checkWorkers(q.workers ?? defaultWorkers()), signal: q.signal }, onEvent)
+    const ids = await this.work({ workers: checkWorkers(q.workers ?? defaultWorkers()), signal: q.signal, onAbort: q.onAbort }, onEvent)
     const done = new Set(ids)
     return this.store.listRuns().filter((r) => done.has(r.id))
+  }
+
+  /** Puts an interrupted, cancelled or failed run back in the queue, to continue from its checkpoint. */
+  requeueRun(runId: number): void {
+    this.store.requeueForResume(runId)
   }
 
   /** Continues an interrupted, cancelled or failed run from its latest checkpoint, here and now. */
@@ -233,19 +241,17 @@ export class VaeLabService {
     return this.store.listRuns().find((r) => r.id === runId) as RunSummary
   }
 
-  private work(o: { workers: number; runIds?: number[]; signal?: AbortSignal }, onEvent: (e: ProgressEvent) => void) {
+  private work(o: { workers: number; runIds?: number[]; signal?: AbortSignal; onAbort?: 'cancel' | 'requeue' }, onEvent: (e: ProgressEvent) => void) {
     return runQueue({ store: this.store, dataset: (name) => this.dataset(name), onEvent }, o)
   }
 
   /** Queued and running runs, in the order the queue takes them. */
   queue(): RunSummary[] {
-    const byId = new Map(this.store.listRuns().map((r) => [r.id, r]))
-    const rank = (r: RunSummary) => (r.status === 'running' ? 0 : 1)
-    return [...byId.values()]
-      .filter((r) => r.status === 'queued' || r.status === 'running')
-      .map((r) => ({ r, priority: this.store.requireRun(r.id).priority }))
-      .sort((a, b) => rank(a.r) - rank(b.r) || b.priority - a.priority || a.r.id - b.r.id)
-      .map(({ r }) => r)
+    return this.store.listQueue()
+  }
+
+  hasQueued(): boolean {
+    return this.store.hasQueued()
   }
 
   cancelRun(runId: number): 'cancelled' | 'requested' {
@@ -283,10 +289,26 @@ export class VaeLabService {
     return { file: this.store.file, ok: problems.length === 0, problems, runs: this.store.countRuns() }
   }
 
-  async backupDatabase(file: string): Promise<void> {
+  /**
+   * A consistent copy, written beside the target and renamed into place: never the database
+   * itself (or its -wal/-shm files), and an existing file only when `overwrite` says so.
+   */
+  async backupDatabase(file: string, overwrite = false): Promise<void> {
+    const target = path.resolve(file)
+    const source = fs.realpathSync(this.store.file)
+    const real = fs.existsSync(target) ? fs.realpathSync(target) : target
+    if ([source, `${source}-wal`, `${source}-shm`].includes(real)) {
+      throw new VaeLabError('INVALID_INPUT', `${file} is the database itself; back it up to another path`)
+    }
+    if (fs.existsSync(target) && !overwrite) {
+      throw new VaeLabError('INVALID_INPUT', `${file} exists; choose another path, or add --force to replace it`)
+    }
+    const staging = `${target}.partial-${process.pid}`
     try {
-      await this.store.backup(file)
+      await this.store.backup(staging)
+      fs.renameSync(staging, target)
     } catch (e) {
+      fs.rmSync(staging, { force: true })
       throw new VaeLabError('INVALID_INPUT', `cannot write a backup to ${file}: ${(e as Error).message}`, { cause: e })
     }
   }

@@ -20,10 +20,16 @@ import {
   type WorkbenchEvent
 } from './workbenchContract'
 
+const WATCH_MS = 2000
+const RETRY_MS = 5000
+const STOP_GRACE_MS = 15_000
+
 export class Workbench implements VaeLabApi {
   private readonly service: VaeLabService
   private readonly listeners = new Set<(e: WorkbenchEvent) => void>()
   private readonly slots = new Set<Promise<unknown>>()
+  private watch: ReturnType<typeof setInterval> | undefined
+  private retryAfter = 0
   private readonly abort = new AbortController()
 
   constructor(
@@ -33,15 +39,36 @@ export class Workbench implements VaeLabApi {
     this.service = new VaeLabService(store)
   }
 
-  /** Starts working whatever was left queued; call once the adapters listen. */
+  /**
+   * Starts working whatever was left queued, and watches the database: runs queued by another
+   * process (a CLI with --detach) start here too, and the UI hears of changes made elsewhere.
+   */
   start(): void {
     this.kick()
+    let seen = this.store.dataVersion()
+    this.watch = setInterval(() => {
+      try {
+        const version = this.store.dataVersion()
+        if (version !== seen) {
+          seen = version
+          this.emit({ type: 'runs-changed' })
+        }
+        if (Date.now() >= this.retryAfter) this.kick()
+      } catch (e) {
+        console.error('vae-lab: cannot read the run database:', e)
+      }
+    }, WATCH_MS)
   }
 
-  /** Stops claiming runs and cancels the ones training (they can be resumed later). */
+  /**
+   * Stops claiming runs; runs in training go back to the front of the queue (they continue from
+   * their checkpoint at the next start). A worker that does not stop within the grace period is
+   * left to the process exit, and the next start marks its run interrupted.
+   */
   async stop(): Promise<void> {
+    clearInterval(this.watch)
     this.abort.abort()
-    await Promise.all(this.slots)
+    await Promise.race([Promise.all(this.slots), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())])
   }
 
   subscribe(listener: (e: WorkbenchEvent) => void): () => void {
@@ -62,15 +89,19 @@ export class Workbench implements VaeLabApi {
       this.emit(e)
       if (e.type === 'status') this.emit({ type: 'runs-changed' })
     }
-    while (this.slots.size < this.workers && !this.abort.signal.aborted && this.service.queue().some((r) => r.status === 'queued')) {
+    while (this.slots.size < this.workers && !this.abort.signal.aborted && this.service.hasQueued()) {
       const slot: Promise<unknown> = this.service
-        .runQueue(onEvent, { workers: 1, signal: this.abort.signal })
-        .catch((e: unknown) => console.error('vae-lab: a queue slot stopped:', e))
-        .finally(() => {
-          this.slots.delete(slot)
-          // Runs queued while this slot was finishing are picked up here.
-          this.kick()
-        })
+        .runQueue(onEvent, { workers: 1, signal: this.abort.signal, onAbort: 'requeue' })
+        .then(
+          () => this.kick(), // runs queued while this slot was finishing
+          (e: unknown) => {
+            // Say, the database stayed locked while claiming: try again from the watch timer,
+            // not in a tight loop.
+            console.error('vae-lab: a queue slot stopped:', e)
+            this.retryAfter = Date.now() + RETRY_MS
+          }
+        )
+        .finally(() => this.slots.delete(slot))
       this.slots.add(slot)
     }
   }
@@ -112,7 +143,7 @@ export class Workbench implements VaeLabApi {
   }
 
   async resumeRun(runId: number): Promise<void> {
-    this.store.requeueForResume(runId)
+    this.service.requeueRun(runId)
     this.emit({ type: 'runs-changed' })
     this.kick()
   }

@@ -220,6 +220,14 @@ describe('the browser-mode server', () => {
     expect((await request({ path: '/api/call/listRuns' })).status).toBe(405)
   })
 
+  it('answers a badly escaped path with 400 and a body over 1 MiB with 413, and keeps serving', async () => {
+    expect((await request({ path: '/%E0%A4%A' })).status).toBe(400)
+    expect((await request({ method: 'POST', path: '/api/call/%E0%A4%A', body: '{}' })).status).toBe(400)
+    const big = JSON.stringify({ args: ['x'.repeat(1_100_000)] })
+    expect((await request({ method: 'POST', path: '/api/call/listRuns', body: big, headers: { 'content-type': 'application/json' } })).status).toBe(413)
+    expect((await call('listRuns')).status).toBe(200)
+  })
+
   it('round-trips every api method with valid arguments, and streams the run events', async () => {
     const exercised = new Set<ApiMethod>()
     // A void method's answer is {"ok": true}: JSON has no undefined.

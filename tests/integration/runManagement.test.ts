@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
@@ -128,10 +129,41 @@ describe('the queue', () => {
     expect(after.epochs as number).toBeGreaterThanOrEqual(1)
   })
 
+  it('lets two processes work one queue: every run is trained exactly once', async () => {
+    const db = path.join(tempDir(), 'shared-queue.sqlite')
+    const queued = json(['train', '--latent', '2,3,4,5,6,7', '--epochs', '1', ...small, '--detach', '--db', db]).map((r) => r.id as number)
+    const work = () =>
+      new Promise<number[]>((resolve, reject) => {
+        const c = spawn(process.execPath, [BIN, 'queue', 'run', '--workers', '1', '--json', '--db', db])
+        let out = ''
+        c.stdout.on('data', (d: Buffer) => (out += d.toString()))
+        c.on('exit', (code) => (code === 0 ? resolve((JSON.parse(out) as { id: number }[]).map((r) => r.id)) : reject(new Error(`exit ${code}`))))
+      })
+    const [a, b] = await Promise.all([work(), work()])
+    expect([...a, ...b].sort((x, y) => x - y)).toEqual(queued)
+    expect(a.filter((id) => b.includes(id))).toEqual([])
+    expect(json(['runs', 'list', '--status', 'completed', '--db', db])).toHaveLength(6)
+  })
+
   it('makes one run per combination of a grid and names them by what varies', () => {
     const db = path.join(tempDir(), 'g.sqlite')
     const runs = json(['train', '--latent', '2,5', '--beta', '1,4', '--seed', '7', '--epochs', '1', '--detach', '--db', db])
     expect(runs.map((r) => r.name)).toEqual(['latent 2, beta 1', 'latent 2, beta 4', 'latent 5, beta 1', 'latent 5, beta 4'])
+  })
+})
+
+describe('db commands', () => {
+  it('backs up to a new file, replaces an existing one only with --force, and never checks a database that is not there', () => {
+    const dir = tempDir()
+    const db = path.join(dir, 'runs.sqlite')
+    json(['train', '--latent', '2', '--epochs', '1', '--detach', '--db', db])
+    const copy = path.join(dir, 'copy.sqlite')
+    expect(vaeLab(['db', 'backup', copy, '--db', db])).toMatchObject({ code: 0, stdout: `backed up to ${copy}\n` })
+    expect(vaeLab(['db', 'backup', copy, '--force', '--db', db]).code).toBe(0)
+    expect(json(['runs', 'list', '--db', copy])).toHaveLength(1)
+    const missing = path.join(dir, 'typo.sqlite')
+    expect(vaeLab(['db', 'check', '--db', missing])).toMatchObject({ code: 2, stderr: `vae-lab: there is no database at ${missing}\n` })
+    expect(fs.existsSync(missing)).toBe(false)
   })
 })
 
@@ -164,12 +196,18 @@ describe('run commands', () => {
     [['queue', 'priority', '1', 'high'], 'PRIORITY: priority must be a whole number'],
     [['queue', 'run', '--workers', '0'], '--workers: must be a whole number from 1 to 64'],
     [['db', 'backup', '/nonexistent-dir/x.sqlite'], 'cannot write a backup to /nonexistent-dir/x.sqlite'],
+    [['db', 'backup', '--force', 'DB'], 'is the database itself; back it up to another path'],
+    [['db', 'backup', 'DB-wal'], 'is the database itself'],
+    [['db', 'backup', 'EXISTING'], 'exists; choose another path, or add --force to replace it'],
     [['train', '--latent', '2', '--beta', '1,,2', '--detach'], '--beta: "1,,2" is not a comma-separated list']
   ])('%j exits 2 with a clear message and changes nothing', (args, message) => {
     const db = path.join(tempDir(), 'e.sqlite')
     json(['train', '--latent', '2', '--epochs', '1', '--detach', '--db', db])
     const before = vaeLab(['runs', 'show', '1', '--json', '--db', db]).stdout
-    const r = vaeLab([...args, '--db', db])
+    const existing = path.join(tempDir(), 'existing.sqlite')
+    fs.writeFileSync(existing, 'keep me')
+    const r = vaeLab([...args.map((x) => x.replace(/^DB/, db).replace('EXISTING', existing)), '--db', db])
+    expect(fs.readFileSync(existing, 'utf8')).toBe('keep me')
     expect(r.stderr).toContain(message)
     expect(r.code).toBe(2)
     expect(vaeLab(['runs', 'show', '1', '--json', '--db', db]).stdout).toBe(before)

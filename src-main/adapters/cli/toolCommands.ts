@@ -1,9 +1,16 @@
 // eval, bench, backends, data and db: evaluation, the machine, datasets and the database file.
+import fs from 'node:fs'
 import { Command } from 'commander'
 import { backendReports, benchmarkBackends } from '../../api/service'
 import { dbOption, parseRunId, withService, type Io } from './cliSupport'
 import { toNumber } from './parseOptions'
-import { VaeLabError } from '../../api/runtime'
+import { defaultDatabase, VaeLabError } from '../../api/runtime'
+
+/** check and backup read a database: a typo in --db must not create an empty one and call it ok. */
+function requireExistingDatabase(db: string | undefined): void {
+  const file = db ?? defaultDatabase()
+  if (!fs.existsSync(file)) throw new VaeLabError('NOT_FOUND', `there is no database at ${file}`)
+}
 
 export function registerToolCommands(program: Command, io: Io): void {
   program
@@ -101,6 +108,7 @@ export function registerToolCommands(program: Command, io: Io): void {
     .option('--json', 'print JSON')
     .addOption(dbOption())
     .action(async (f: { json?: boolean; db?: string }) => {
+      requireExistingDatabase(f.db)
       await withService(f.db, (service) => {
         const r = service.checkDatabase()
         io.stdout.write(f.json ? JSON.stringify(r) + '\n' : r.ok ? `${r.file}: ok (${r.runs} runs)\n` : `${r.file}: damaged:\n${r.problems.join('\n')}\n`)
@@ -110,10 +118,12 @@ export function registerToolCommands(program: Command, io: Io): void {
   db.command('backup')
     .description('write a consistent copy of the database, safe while runs are training')
     .argument('<path>', 'where to write the copy')
+    .option('--force', 'replace an existing file at PATH')
     .addOption(dbOption())
-    .action(async (file: string, f: { db?: string }) => {
+    .action(async (file: string, f: { db?: string; force?: boolean }) => {
+      requireExistingDatabase(f.db)
       await withService(f.db, async (service) => {
-        await service.backupDatabase(file)
+        await service.backupDatabase(file, f.force === true)
         io.stdout.write(`backed up to ${file}\n`)
       })
     })

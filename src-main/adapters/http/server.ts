@@ -8,12 +8,32 @@ import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Workbench } from '../../api/workbench'
 import type { ApiAnswer } from '../../api/workbenchContract'
+
+type ApiAnswerError = Extract<ApiAnswer<unknown>, { ok: false }>['error']
+
+/** A request the server refuses with its own status (too large, badly escaped). */
+class HttpRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+function decodePath(p: string): string {
+  try {
+    return decodeURIComponent(p)
+  } catch {
+    throw new HttpRefusal(400, `badly escaped path: ${p}`)
+  }
+}
 import { CONTENT_TYPES, CSP } from '../webAssets'
 
 const COOKIE = 'vae_lab_token'
 const MAX_BODY = 1 << 20
 
-const STATUS: Record<string, number> = {
+const STATUS: Record<ApiAnswerError['code'], number> = {
   INVALID_INPUT: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
@@ -69,8 +89,9 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length
       if (size > MAX_BODY) {
-        reject(new Error('request body over 1 MiB'))
-        req.destroy()
+        reject(new HttpRefusal(413, 'the request body is over 1 MiB'))
+        req.removeAllListeners('data')
+        req.resume() // drain the rest, so the 413 reaches the client
       } else chunks.push(c)
     })
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
@@ -93,8 +114,9 @@ export async function startServer(workbench: Workbench, o: ServerOptions): Promi
 
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) send(res, 500, { ok: false, error: { code: 'INTERNAL', message: String(e) } })
-      else res.end()
+      if (res.headersSent) return res.end()
+      if (e instanceof HttpRefusal) return send(res, e.status, { ok: false, error: { code: 'INVALID_INPUT', message: e.message } })
+      send(res, 500, { ok: false, error: { code: 'INTERNAL', message: String(e) } })
     })
   })
 
@@ -110,13 +132,13 @@ export async function startServer(workbench: Workbench, o: ServerOptions): Promi
     if (url.pathname.startsWith('/api/call/')) {
       if (req.method !== 'POST') return send(res, 405, { ok: false, error: { code: 'INVALID_INPUT', message: 'use POST' } })
       let args: unknown
+      const body = await readBody(req)
       try {
-        const body = await readBody(req)
         args = body ? (JSON.parse(body) as { args?: unknown }).args : []
       } catch (e) {
         return send(res, 400, { ok: false, error: { code: 'INVALID_INPUT', message: `the request body is not valid JSON: ${(e as Error).message}` } })
       }
-      const answer: ApiAnswer<unknown> = await workbench.invoke(decodeURIComponent(url.pathname.slice('/api/call/'.length)), args)
+      const answer: ApiAnswer<unknown> = await workbench.invoke(decodePath(url.pathname.slice('/api/call/'.length)), args)
       return send(res, answer.ok ? 200 : (STATUS[answer.error.code] ?? 500), answer)
     }
     if (url.pathname === '/api/events') {
@@ -134,7 +156,8 @@ export async function startServer(workbench: Workbench, o: ServerOptions): Promi
   }
 
   function serveStatic(url: URL, res: http.ServerResponse) {
-    const rel = decodeURIComponent(url.pathname) === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '')
+    const decoded = decodePath(url.pathname)
+    const rel = decoded === '/' ? 'index.html' : decoded.replace(/^\/+/, '')
     const file = path.resolve(root, rel)
     if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       return send(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: `no such file: ${url.pathname}` } })

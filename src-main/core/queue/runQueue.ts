@@ -15,6 +15,8 @@ export interface QueueOptions {
   signal?: AbortSignal
   /** How often a running run checks for a cancel request left by another process. */
   cancelPollMs?: number
+  /** What an abort means for runs in training: 'cancel' (Ctrl-C; default) or 'requeue' (the app closing). */
+  onAbort?: 'cancel' | 'requeue'
 }
 
 export interface QueueDeps {
@@ -37,13 +39,14 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
   const onAbort = () => active.forEach((h) => h.cancel())
   o.signal?.addEventListener('abort', onAbort, { once: true })
 
+  // Never throws: whatever goes wrong ends this run (failed), not the queue or its other slots.
   const trainClaimed = async (runId: number) => {
-    const run = store.requireRun(runId)
-    let handle: TrainingHandle
+    let poll: ReturnType<typeof setInterval> | undefined
     try {
+      const run = store.requireRun(runId)
       const backend = await backendFor(run.config.backend)
       const checkpoint = run.resumes > 0 ? store.checkpoint(runId, 'latest') : null
-      handle = startTraining(
+      const handle = startTraining(
         {
           runId,
           dbFile: store.file,
@@ -55,7 +58,8 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
         {
           onReady: (name, detail) => {
             store.markRunning(runId, name, detail)
-            onEvent({ type: 'status', runId, status: 'running', message: detail })
+            const from = run.resumes > 0 ? (checkpoint ? `, resuming after epoch ${checkpoint.epoch}` : ', from epoch 1 (no checkpoint yet)') : ''
+            onEvent({ type: 'status', runId, status: 'running', message: detail + from })
           },
           onBatch: (p) => onEvent({ type: 'batch', runId, epochs: run.config.epochs, ...p }),
           // The worker has already stored the epoch and its checkpoint (a ~10 MB write that would
@@ -63,16 +67,24 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
           onEpoch: (metrics) => onEvent({ type: 'epoch', runId, metrics })
         }
       )
-    } catch (e) {
-      return finishFailed(runId, e)
-    }
-    active.set(runId, handle)
-    if (o.signal?.aborted) handle.cancel()
-    const poll = setInterval(() => {
-      if (store.isCancelRequested(runId)) handle.cancel()
-    }, o.cancelPollMs ?? 500)
-    try {
+      active.set(runId, handle)
+      if (o.signal?.aborted) handle.cancel()
+      poll = setInterval(() => {
+        try {
+          if (store.isCancelRequested(runId)) handle.cancel()
+        } catch {
+          // a locked database: the next poll asks again
+        }
+      }, o.cancelPollMs ?? 500)
       const outcome = await handle.done
+      if (outcome.status === 'cancelled' && o.signal?.aborted && o.onAbort === 'requeue') {
+        // The workbench is closing, not the user cancelling: the run goes back to the front of the
+        // queue and continues from its checkpoint when the workbench starts again.
+        store.finishRun(runId, 'interrupted', 'stopped when the workbench closed', outcome.imgPerSec)
+        store.requeueForResume(runId)
+        onEvent({ type: 'status', runId, status: 'queued', message: 'continues when the workbench starts again' })
+        return
+      }
       store.finishRun(runId, outcome.status, outcome.message ?? null, outcome.imgPerSec)
       onEvent({ type: 'status', runId, status: outcome.status, message: outcome.message })
     } catch (e) {
@@ -103,7 +115,11 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
     }
   }
   try {
-    await Promise.all(Array.from({ length: o.workers }, slot))
+    // Every slot finishes its run before a failing one (say, the database stayed locked while
+    // claiming) is reported: no run is left behind as 'running' under a live process.
+    const results = await Promise.allSettled(Array.from({ length: o.workers }, slot))
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
   } finally {
     o.signal?.removeEventListener('abort', onAbort)
   }

@@ -61,6 +61,11 @@ export interface RunStore {
    * `runIds`, marks it running and owned by `owner` ("host:pid"); null when none is queued.
    */
   claimNextQueued(owner: string, runIds?: number[]): number | null
+  hasQueued(): boolean
+  /** Running, then queued runs, in the order the queue takes them. */
+  listQueue(): RunSummary[]
+  /** Changes whenever another connection commits (PRAGMA data_version): a cheap "did anything change?". */
+  dataVersion(): number
   /** Records the backend that actually trains a claimed run. */
   markRunning(runId: number, backend: string, backendDetail: string): void
   appendEpoch(runId: number, metrics: EpochMetrics, checkpoint?: StoredCheckpoint): void

@@ -216,6 +216,9 @@ export class SqliteRunStore implements RunStore {
         WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND id IN (SELECT value FROM json_each(?))
                     ORDER BY priority DESC, id LIMIT 1) RETURNING id`),
       markRunning: db.prepare('UPDATE runs SET backend = ?, backend_detail = ? WHERE id = ?'),
+      hasQueued: db.prepare("SELECT 1 FROM runs WHERE status = 'queued' LIMIT 1"),
+      listQueue: db.prepare<[], RunRow>(`${SUMMARY_SELECT} WHERE r.status IN ('running', 'queued')
+        ORDER BY r.status = 'running' DESC, r.priority DESC, r.id`),
       runningOwners: db.prepare<[], { id: number; owner: string | null }>("SELECT id, owner FROM runs WHERE status = 'running'"),
       markInterrupted: db.prepare(`UPDATE runs SET status = 'interrupted', owner = NULL,
         message = 'the process training it stopped before the run finished; \`vae-lab resume\` continues it'
@@ -313,6 +316,18 @@ export class SqliteRunStore implements RunStore {
       .transaction(() => (runIds ? this.stmt.claimAmong.get(owner, now(), JSON.stringify(runIds)) : this.stmt.claimAny.get(owner, now())))
       .immediate()
     return row?.id ?? null
+  }
+
+  hasQueued(): boolean {
+    return this.stmt.hasQueued.get() !== undefined
+  }
+
+  listQueue(): RunSummary[] {
+    return this.stmt.listQueue.all().map(toSummary)
+  }
+
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number
   }
 
   markRunning(runId: number, backend: string, backendDetail: string): void {

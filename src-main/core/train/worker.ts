@@ -1,5 +1,6 @@
 // worker_threads entry: one training run per worker, its own tf instance and backend.
-// The main thread owns the database; this thread only posts events (design.md section 3).
+// It writes its own run's epochs, checkpoints and results on its own connection (WAL), and posts
+// progress to the main thread, which owns the rest of the database.
 import { parentPort, workerData } from 'node:worker_threads'
 import { initBackend } from '../backend/backends'
 import { loadDataset } from '../data/dataset'

@@ -1,0 +1,69 @@
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { TrainConfigSchema, type RunStatus } from '../../src-main/api/contract'
+import { Workbench } from '../../src-main/api/workbench'
+import { SqliteRunStore } from '../../src-main/core/store/sqliteRunStore'
+import { tempDir } from '../helpers/fixtures'
+
+const tiny = (latentDim: number, epochs = 1) =>
+  TrainConfigSchema.parse({ latentDim, epochs, hidden: 16, batchSize: 50, limitTrain: 300, limitTest: 100 })
+
+const cleanup: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f()
+})
+
+function open(workers: number) {
+  const file = path.join(tempDir(), 'runs.sqlite')
+  const store = new SqliteRunStore(file)
+  const workbench = new Workbench(store, workers)
+  cleanup.push(() => store.close(), () => workbench.stop())
+  // Another process on the same file: a CLI with --detach, say.
+  const other = new SqliteRunStore(file)
+  cleanup.push(() => other.close())
+  return { store, workbench, other }
+}
+
+async function until(check: () => boolean, what: string, ms = 60_000) {
+  const end = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+const statuses = (store: SqliteRunStore): RunStatus[] => store.listRuns().map((r) => r.status)
+
+describe('Workbench', () => {
+  it('trains runs queued by another process, and tells its listeners the runs changed', async () => {
+    const { store, workbench, other } = open(2)
+    const events: string[] = []
+    workbench.subscribe((e) => events.push(e.type))
+    workbench.start()
+    other.createSweep('from-cli', {}, [{ config: tiny(2) }, { config: tiny(3) }])
+    await until(() => statuses(store).every((s) => s === 'completed'), 'both runs to complete')
+    expect(events).toContain('runs-changed')
+    expect(events).toContain('epoch')
+  })
+
+  it('starts a sweep queued while another run trains on the free slot at once', async () => {
+    const { store, workbench } = open(2)
+    workbench.start()
+    const first = await workbench.queueSweep({ base: { ...tiny(2, 40) }, grid: { latentDim: [2] } })
+    await until(() => store.getRun(first.runIds[0])?.status === 'running', 'the first run to start')
+    const second = await workbench.queueSweep({ base: { ...tiny(3) }, grid: { latentDim: [3] } })
+    await until(() => store.getRun(second.runIds[0])?.status !== 'queued', 'the second run to start', 5_000)
+    expect(store.getRun(first.runIds[0])?.status).toBe('running')
+  })
+
+  it('puts runs in training back at the front of the queue when it stops, to continue at the next start', async () => {
+    const { store, workbench } = open(1)
+    workbench.start()
+    const { runIds } = await workbench.queueSweep({ base: { ...tiny(2, 200) }, grid: { latentDim: [2] } })
+    await until(() => store.epochMetrics(runIds[0]).length >= 1, 'an epoch to finish')
+    await workbench.stop()
+    const run = store.requireRun(runIds[0])
+    expect(run).toMatchObject({ status: 'queued', resumes: 1 })
+    expect(store.checkpoint(runIds[0], 'latest')?.epoch).toBeGreaterThanOrEqual(1)
+  })
+})
