@@ -12,7 +12,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(path.join(root, 'package.json'))
 const out = (p) => path.join(root, 'out', 'node', p)
 const args = process.argv.slice(2)
-const threads = Number((args.find((a) => a.startsWith('--threads=')) ?? '--threads=1').split('=')[1])
+const threads = Number(
+  (args.find((a) => a.startsWith('--threads=')) ?? '--threads=1').split('=')[1]
+)
 const images = Number(args.find((a) => /^\d+$/.test(a)) ?? 10000)
 const mode = args.find((a) => a.startsWith('--mode='))?.split('=')[1]
 
@@ -43,7 +45,13 @@ async function throughput(which) {
   const { trainVae } = require(out('core/train/trainer.js'))
   const { TrainConfigSchema } = require(out('api/contract.js'))
   const data = loadDataset(builtinMnistInfo())
-  const cfg = TrainConfigSchema.parse({ latentDim: 20, epochs: 3, limitTrain: images, limitTest: 500, optimizer: 'adam' })
+  const cfg = TrainConfigSchema.parse({
+    latentDim: 20,
+    epochs: 3,
+    limitTrain: images,
+    limitTest: 500,
+    optimizer: 'adam'
+  })
   const rates = []
   let loss = null
   await trainVae(cfg, data, s.env, {
@@ -53,7 +61,13 @@ async function throughput(which) {
     }
   })
   // The first epoch includes warm-up (JIT, heap growth); report the best of the rest.
-  return { mode: which, imgPerSec: Math.max(...rates.slice(1)), epochs: rates, trainNelbo: loss, blas: s.info }
+  return {
+    mode: which,
+    imgPerSec: Math.max(...rates.slice(1)),
+    epochs: rates,
+    trainNelbo: loss,
+    blas: s.info
+  }
 }
 
 /** Per-kernel wall time over steps shaped like the trainer's, kernels wrapped with a timer. */
@@ -65,9 +79,14 @@ async function breakdown(which) {
   const loss = require(out('core/model/loss.js'))
   const params = vae.createVaeParams({ inputDim: 784, hidden: 500, latentDim: 20 }, 'paper', 1)
   const vars = vae.paramList(params)
-  const opt = require(out('core/train/optimizers.js')).createOptimizer({ optimizer: 'adam' }, env.blas)
+  const opt = require(out('core/train/optimizers.js')).createOptimizer(
+    { optimizer: 'adam' },
+    env.blas
+  )
   let seed = 1
-  const x = new Float32Array(100 * 784).map(() => (((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) % 5 === 0 ? 1 : 0))
+  const x = new Float32Array(100 * 784).map(() =>
+    ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) % 5 === 0 ? 1 : 0
+  )
   const step = (i) =>
     tf.tidy(() => {
       const xb = tf.tensor2d(x, [100, 784])
@@ -75,7 +94,10 @@ async function breakdown(which) {
         () => {
           const { mu, logVar } = vae.encode(params, xb, env.matMul)
           const z = vae.reparameterize(mu, logVar, tf.randomNormal([100, 20], 0, 1, 'float32', i))
-          return tf.add(tf.mean(loss.bernoulliRec(vae.decode(params, z, env.matMul), xb)), tf.mean(loss.gaussianKl(mu, logVar)))
+          return tf.add(
+            tf.mean(loss.bernoulliRec(vae.decode(params, z, env.matMul), xb)),
+            tf.mean(loss.gaussianKl(mu, logVar))
+          )
         },
         false,
         vars
@@ -114,7 +136,9 @@ async function breakdown(which) {
     .map(([name, e]) => ({ name, msPerStep: +(e.ms / N).toFixed(3), callsPerStep: e.calls / N }))
     .sort((a, b) => b.msPerStep - a.msPerStep)
   const kernelMs = kernels.reduce((a, k) => a + k.msPerStep, 0)
-  const matMulMs = kernels.filter((k) => k.name.startsWith('BatchMatMul')).reduce((a, k) => a + k.msPerStep, 0)
+  const matMulMs = kernels
+    .filter((k) => k.name.startsWith('BatchMatMul'))
+    .reduce((a, k) => a + k.msPerStep, 0)
   return {
     mode: which,
     stepMs: +stepMs.toFixed(3),
@@ -134,14 +158,21 @@ if (mode) {
   process.stdout.write(JSON.stringify(result))
 } else {
   const run = (m) => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), String(images), `--threads=${threads}`, `--mode=${m}`], {
-      encoding: 'utf8',
-      timeout: 600_000
-    })
+    const r = spawnSync(
+      process.execPath,
+      [fileURLToPath(import.meta.url), String(images), `--threads=${threads}`, `--mode=${m}`],
+      {
+        encoding: 'utf8',
+        timeout: 600_000
+      }
+    )
     try {
       return JSON.parse(r.stdout)
     } catch {
-      return { mode: m, error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' ') }
+      return {
+        mode: m,
+        error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' ')
+      }
     }
   }
   const result = {

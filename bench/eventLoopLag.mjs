@@ -106,19 +106,27 @@ const probe = setInterval(() => {
 
 // --- an SSE client, as the browser UI keeps one -----------------------------------------------
 const sse = { events: 0, batch: 0, epoch: 0, status: 0, bytes: 0 }
-const sseReq = http.get({ host: '127.0.0.1', port: server.port, path: '/api/events', headers: { host, authorization: `Bearer ${server.token}` } }, (res) => {
-  res.setEncoding('utf8')
-  res.on('data', (chunk) => {
-    sse.bytes += chunk.length
-    for (const m of chunk.matchAll(/^data: (.*)$/gm)) {
-      const e = JSON.parse(m[1])
-      sse.events++
-      if (e.type in sse) sse[e.type]++
-      recentEvents.push([performance.now(), e.type])
-      if (recentEvents.length > 200) recentEvents.shift()
-    }
-  })
-})
+const sseReq = http.get(
+  {
+    host: '127.0.0.1',
+    port: server.port,
+    path: '/api/events',
+    headers: { host, authorization: `Bearer ${server.token}` }
+  },
+  (res) => {
+    res.setEncoding('utf8')
+    res.on('data', (chunk) => {
+      sse.bytes += chunk.length
+      for (const m of chunk.matchAll(/^data: (.*)$/gm)) {
+        const e = JSON.parse(m[1])
+        sse.events++
+        if (e.type in sse) sse[e.type]++
+        recentEvents.push([performance.now(), e.type])
+        if (recentEvents.length > 200) recentEvents.shift()
+      }
+    })
+  }
+)
 sseReq.on('error', () => {})
 
 // --- the api, over HTTP as the UI calls it ----------------------------------------------------
@@ -130,7 +138,17 @@ function call(method, args = []) {
   const body = JSON.stringify({ args })
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: server.port, method: 'POST', path: `/api/call/${method}`, headers: { host, authorization: `Bearer ${server.token}`, 'content-type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        method: 'POST',
+        path: `/api/call/${method}`,
+        headers: {
+          host,
+          authorization: `Bearer ${server.token}`,
+          'content-type': 'application/json'
+        }
+      },
       (res) => {
         let text = ''
         res.setEncoding('utf8')
@@ -145,7 +163,8 @@ function call(method, args = []) {
           c.maxBytes = Math.max(c.maxBytes, text.length)
           calls.set(method, c)
           const answer = JSON.parse(text)
-          if (!answer.ok) reject(new Error(`${method}: ${answer.error.code}: ${answer.error.message}`))
+          if (!answer.ok)
+            reject(new Error(`${method}: ${answer.error.code}: ${answer.error.message}`))
           else resolve(answer.value)
         })
       }
@@ -168,7 +187,11 @@ if (WARM) {
 const t0 = performance.now()
 workbench.start()
 const { runIds } = await call('queueSweep', [
-  { base: { epochs: EPOCHS, limitTrain: TRAIN }, grid: { latentDim: LATENTS }, sweepName: 'lag bench' }
+  {
+    base: { epochs: EPOCHS, limitTrain: TRAIN },
+    grid: { latentDim: LATENTS },
+    sweepName: 'lag bench'
+  }
 ])
 
 // The Runs view polls the table and the queue, and the detail view a running run's history.
@@ -192,7 +215,16 @@ for (;;) {
 polling = false
 await poller
 const trainingSeconds = (performance.now() - t0) / 1000
-const statuses = store.listRuns({}).filter((r) => runIds.includes(r.id)).map((r) => ({ id: r.id, latent: r.latent, status: r.status, backend: r.backend, testNelbo: r.testNelbo }))
+const statuses = store
+  .listRuns({})
+  .filter((r) => runIds.includes(r.id))
+  .map((r) => ({
+    id: r.id,
+    latent: r.latent,
+    status: r.status,
+    backend: r.backend,
+    testNelbo: r.testNelbo
+  }))
 
 // The Compare view: every figure of the sweep (PCA projection by default), then UMAP and t-SNE.
 const compare = {}
@@ -217,23 +249,42 @@ const ms = (ns) => Math.round((ns / 1e6) * 10) / 10
 const report = {
   machine: { cpus: os.cpus().length, node: process.version },
   warm: WARM,
-  sweep: { latents: LATENTS, epochs: EPOCHS, trainImages: TRAIN, workers: WORKERS, seconds: Math.round(trainingSeconds), runs: statuses },
+  sweep: {
+    latents: LATENTS,
+    epochs: EPOCHS,
+    trainImages: TRAIN,
+    workers: WORKERS,
+    seconds: Math.round(trainingSeconds),
+    runs: statuses
+  },
   thresholdMs: THRESHOLD,
   phases: Object.fromEntries(
-    [...phases].filter(([name]) => name !== 'done').map(([name, s]) => [
-      name,
+    [...phases]
+      .filter(([name]) => name !== 'done')
+      .map(([name, s]) => [
+        name,
+        {
+          // monitorEventLoopDelay reports delay beyond its 5 ms timer: the stall itself.
+          maxMs: ms(s.h.max),
+          p99Ms: ms(s.h.percentile(99)),
+          meanMs: ms(s.h.mean),
+          driftProbeMaxMs: Math.round(s.driftMax * 10) / 10,
+          seconds: Math.round(s.ms / 100) / 10
+        }
+      ])
+  ),
+  sse,
+  apiCalls: Object.fromEntries(
+    [...calls].map(([m, c]) => [
+      m,
       {
-        // monitorEventLoopDelay reports delay beyond its 5 ms timer: the stall itself.
-        maxMs: ms(s.h.max),
-        p99Ms: ms(s.h.percentile(99)),
-        meanMs: ms(s.h.mean),
-        driftProbeMaxMs: Math.round(s.driftMax * 10) / 10,
-        seconds: Math.round(s.ms / 100) / 10
+        n: c.n,
+        meanMs: Math.round(c.totalMs / c.n),
+        maxMs: Math.round(c.maxMs),
+        maxBytes: c.maxBytes
       }
     ])
   ),
-  sse,
-  apiCalls: Object.fromEntries([...calls].map(([m, c]) => [m, { n: c.n, meanMs: Math.round(c.totalMs / c.n), maxMs: Math.round(c.maxMs), maxBytes: c.maxBytes }])),
   compareMs: compare,
   stallsOverThreshold: stalls
 }

@@ -17,7 +17,25 @@ const db = path.join(dir, 'runs.sqlite')
 try {
   const trained = spawnSync(
     process.execPath,
-    ['bin/vae-lab.js', 'train', '--latent', '2,5,10,50', '--epochs', '2', '--limit-train', '2000', '--limit-test', '500', '--hidden', '64', '--sweep', 'bench', '--json', '--db', db],
+    [
+      'bin/vae-lab.js',
+      'train',
+      '--latent',
+      '2,5,10,50',
+      '--epochs',
+      '2',
+      '--limit-train',
+      '2000',
+      '--limit-test',
+      '500',
+      '--hidden',
+      '64',
+      '--sweep',
+      'bench',
+      '--json',
+      '--db',
+      db
+    ],
     { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 }
   )
   if (trained.status !== 0) throw new Error(`training failed: ${trained.stderr}`)
@@ -32,9 +50,24 @@ try {
     for (const [i, projection] of ['pca', 'pca', 'pca', 'umap', 'tsne'].entries()) {
       const out = path.join(dir, `report-${i}`)
       const t = performance.now()
-      const result = await exportFigures(store, { sweep: 'bench', report: true, outDir: out, projection, scale: 2 })
-      const bytes = readdirSync(out, { recursive: true }).reduce((s, f) => s + (statSync(path.join(out, f)).isFile() ? statSync(path.join(out, f)).size : 0), 0)
-      runs.push({ projection, first: i === 0, seconds: +((performance.now() - t) / 1000).toFixed(3), files: result.files.length, megabytes: +(bytes / 1e6).toFixed(2) })
+      const result = await exportFigures(store, {
+        sweep: 'bench',
+        report: true,
+        outDir: out,
+        projection,
+        scale: 2
+      })
+      const bytes = readdirSync(out, { recursive: true }).reduce(
+        (s, f) => s + (statSync(path.join(out, f)).isFile() ? statSync(path.join(out, f)).size : 0),
+        0
+      )
+      runs.push({
+        projection,
+        first: i === 0,
+        seconds: +((performance.now() - t) / 1000).toFixed(3),
+        files: result.files.length,
+        megabytes: +(bytes / 1e6).toFixed(2)
+      })
     }
   } finally {
     store.close()

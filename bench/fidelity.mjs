@@ -26,11 +26,50 @@ for (const latent of latents) {
   const ours = []
   const torch = []
   for (const seed of seeds) {
-    const [run] = json(process.execPath, ['bin/vae-lab.js', 'train', '--latent', String(latent), '--epochs', epochs, '--seed', String(seed), '--workers', '1', '--json', '--db', db])
+    const [run] = json(process.execPath, [
+      'bin/vae-lab.js',
+      'train',
+      '--latent',
+      String(latent),
+      '--epochs',
+      epochs,
+      '--seed',
+      String(seed),
+      '--workers',
+      '1',
+      '--json',
+      '--db',
+      db
+    ])
     ours.push(run.test_nelbo)
-    const t = json(PYTHON, ['bench/pytorch_vae.py', '--latent', String(latent), '--epochs', epochs, '--seed', String(seed), '--init', 'glorot'])
+    const t = json(PYTHON, [
+      'bench/pytorch_vae.py',
+      '--latent',
+      String(latent),
+      '--epochs',
+      epochs,
+      '--seed',
+      String(seed),
+      '--init',
+      'glorot'
+    ])
     torch.push(t.test_nelbo)
   }
-  rows.push({ latent, epochs: Number(epochs), seeds, vae_lab: ours, pytorch: torch, vae_lab_mean: mean(ours), pytorch_mean: mean(torch), difference: mean(ours) - mean(torch) })
+  rows.push({
+    latent,
+    epochs: Number(epochs),
+    seeds,
+    vae_lab: ours,
+    pytorch: torch,
+    vae_lab_mean: mean(ours),
+    pytorch_mean: mean(torch),
+    difference: mean(ours) - mean(torch)
+  })
 }
-console.log(JSON.stringify({ config: 'MNIST, Adam 1e-3, batch 100, 500 hidden, glorot init, grey pixels', rows }, null, 2))
+console.log(
+  JSON.stringify(
+    { config: 'MNIST, Adam 1e-3, batch 100, 500 hidden, glorot init, grey pixels', rows },
+    null,
+    2
+  )
+)

@@ -8,7 +8,8 @@ import path from 'node:path'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const out = (p) => path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'out', 'node', p)
+const out = (p) =>
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'out', 'node', p)
 const { SqliteRunStore } = require(out('core/store/sqliteRunStore.js'))
 const { TrainConfigSchema } = require(out('api/contract.js'))
 
@@ -29,7 +30,11 @@ const metrics = (epoch) => ({
 let t = performance.now()
 const latents = [2, 5, 10, 50]
 for (let s = 0; s < RUNS / 4; s++) {
-  const { runIds } = store.createSweep(`sweep-${s}`, { latentDim: latents }, latents.map((latentDim) => ({ config: TrainConfigSchema.parse({ latentDim, epochs: EPOCHS }) })))
+  const { runIds } = store.createSweep(
+    `sweep-${s}`,
+    { latentDim: latents },
+    latents.map((latentDim) => ({ config: TrainConfigSchema.parse({ latentDim, epochs: EPOCHS }) }))
+  )
   for (const id of runIds) {
     for (let e = 1; e <= EPOCHS; e++) store.appendEpoch(id, metrics(e))
     store.finishRun(id, 'completed', null, 12000)
@@ -58,9 +63,14 @@ const four = time(() => [1, 250, 500, 1000].map((id) => store.epochMetrics(id)))
 // Adam's two moments (about 9.6 MB), in one transaction.
 const floats = 3 * (784 * 500 + 500 + 2 * (500 * 20 + 20) + 20 * 500 + 500 + 500 * 784 + 784)
 const blob = new Uint8Array(floats * 4 + 1024)
-const { runIds } = store.createSweep('write-bench', {}, [{ config: TrainConfigSchema.parse({ latentDim: 20 }) }])
+const { runIds } = store.createSweep('write-bench', {}, [
+  { config: TrainConfigSchema.parse({ latentDim: 20 }) }
+])
 let epoch = 0
-const write = time(() => store.appendEpoch(runIds[0], metrics(++epoch), { kind: 'latest', epoch, tensors: blob }), 10)
+const write = time(
+  () => store.appendEpoch(runIds[0], metrics(++epoch), { kind: 'latest', epoch, tensors: blob }),
+  10
+)
 const epochSeconds = 60000 / 12000 // a full MNIST epoch on wasm-blas
 store.close()
 fs.rmSync(dir, { recursive: true, force: true })
@@ -75,7 +85,8 @@ console.log(
       runs_list_query_and_json: listJson,
       metrics_of_4_runs: four,
       epoch_write_with_9_6MB_checkpoint: write,
-      epoch_write_share_of_a_5s_epoch: +((write.median_ms / 1000 / epochSeconds) * 100).toFixed(2) + '%',
+      epoch_write_share_of_a_5s_epoch:
+        +((write.median_ms / 1000 / epochSeconds) * 100).toFixed(2) + '%',
       limits: { runs_list_ms: 100, metrics_4_runs_ms: 50, logging_share: '2%' }
     },
     null,

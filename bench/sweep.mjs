@@ -14,7 +14,23 @@ const latents = [2, 5, 10, 50]
 
 function sweep(workers) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-sweep-bench-'))
-  const args = ['bin/vae-lab.js', 'train', '--latent', latents.join(','), '--epochs', String(epochs), '--limit-train', String(images), '--limit-test', '1000', '--workers', String(workers), '--json', '--db', path.join(dir, 'runs.sqlite')]
+  const args = [
+    'bin/vae-lab.js',
+    'train',
+    '--latent',
+    latents.join(','),
+    '--epochs',
+    String(epochs),
+    '--limit-train',
+    String(images),
+    '--limit-test',
+    '1000',
+    '--workers',
+    String(workers),
+    '--json',
+    '--db',
+    path.join(dir, 'runs.sqlite')
+  ]
   const t = performance.now()
   const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' })
   const seconds = (performance.now() - t) / 1000
@@ -34,7 +50,16 @@ const one = sweep(1)
 const two = sweep(2)
 console.log(
   JSON.stringify(
-    { sweep: `latent ${latents.join('/')}, ${epochs} epochs x ${images} images, incl. start-up and per-epoch evaluation`, cores: os.availableParallelism(), one_worker: one, two_workers: two, speedup: two.aggregate_img_per_s && one.aggregate_img_per_s ? +(two.aggregate_img_per_s / one.aggregate_img_per_s).toFixed(2) : null },
+    {
+      sweep: `latent ${latents.join('/')}, ${epochs} epochs x ${images} images, incl. start-up and per-epoch evaluation`,
+      cores: os.availableParallelism(),
+      one_worker: one,
+      two_workers: two,
+      speedup:
+        two.aggregate_img_per_s && one.aggregate_img_per_s
+          ? +(two.aggregate_img_per_s / one.aggregate_img_per_s).toFixed(2)
+          : null
+    },
     null,
     2
   )

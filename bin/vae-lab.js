@@ -5,9 +5,13 @@ const path = require('node:path')
 const fs = require('node:fs')
 const entry = path.join(__dirname, '..', 'out', 'node', 'adapters', 'cli', 'main.js')
 if (!fs.existsSync(entry)) {
-  process.stderr.write('vae-lab: the CLI is not built yet. Run `npm run build:node` (or `npm install`) first.\n')
+  process.stderr.write(
+    'vae-lab: the CLI is not built yet. Run `npm run build:node` (or `npm install`) first.\n'
+  )
   process.exit(1)
 }
-require(entry).main(process.argv).then((code) => {
-  process.exitCode = code
-})
+require(entry)
+  .main(process.argv)
+  .then((code) => {
+    process.exitCode = code
+  })

@@ -55,6 +55,8 @@ for (const input of args) {
 console.log = log
 console.log(JSON.stringify({ electronVersion, reports }, null, 2))
 if (failAt) {
-  const worst = reports.flatMap((r) => r.issues).filter((i) => SEVERITIES.indexOf(i.severity) >= SEVERITIES.indexOf(failAt))
+  const worst = reports
+    .flatMap((r) => r.issues)
+    .filter((i) => SEVERITIES.indexOf(i.severity) >= SEVERITIES.indexOf(failAt))
   if (worst.length > 0) process.exitCode = 1
 }

@@ -27,7 +27,10 @@ function has(cmd, args = ['--version']) {
 }
 
 const cc = process.env.CC || 'cc'
-if (!has(cc)) skip(`no C compiler (${cc}) found; install build-essential (Linux) or the Xcode command line tools (macOS), then \`npm run build:native\``)
+if (!has(cc))
+  skip(
+    `no C compiler (${cc}) found; install build-essential (Linux) or the Xcode command line tools (macOS), then \`npm run build:native\``
+  )
 
 if (process.platform !== 'darwin') {
   // Compile a one-line program against cblas.h and -lopenblas: finds header and library at once.
@@ -58,14 +61,28 @@ if (!gyp) skip('node-gyp not found (it ships with npm)')
 // binary): node-gyp would otherwise download them, which fails offline.
 const args = [gyp, 'rebuild', '--directory', dir]
 const prefix = path.dirname(path.dirname(process.execPath))
-if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) {
+if (
+  !process.env.npm_config_nodedir &&
+  fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))
+) {
   args.push(`--nodedir=${prefix}`)
 }
 const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: TIMEOUT_MS })
 if (r.error || r.status !== 0) {
   const log = `${r.stdout ?? ''}${r.stderr ?? ''}`
-  const lines = log.split('\n').filter((l) => /error|not found|No such file/i.test(l) && !/gyp ERR! (stack|System|command|cwd|node -v|node-gyp -v|not ok)/.test(l))
-  const why = r.error?.code === 'ETIMEDOUT' ? `build timed out after ${TIMEOUT_MS / 1000} s` : (lines[0] ?? `node-gyp exited with ${r.status}`).trim()
+  const lines = log
+    .split('\n')
+    .filter(
+      (l) =>
+        /error|not found|No such file/i.test(l) &&
+        !/gyp ERR! (stack|System|command|cwd|node -v|node-gyp -v|not ok)/.test(l)
+    )
+  const why =
+    r.error?.code === 'ETIMEDOUT'
+      ? `build timed out after ${TIMEOUT_MS / 1000} s`
+      : (lines[0] ?? `node-gyp exited with ${r.status}`).trim()
   skip(`${why.slice(0, 200)}; run \`npm run build:native\` to see the full log`)
 }
-console.log(`vae-lab: native BLAS kernels built (${path.relative(root, path.join(dir, 'build', 'Release', 'vae_lab_blas.node'))})`)
+console.log(
+  `vae-lab: native BLAS kernels built (${path.relative(root, path.join(dir, 'build', 'Release', 'vae_lab_blas.node'))})`
+)

@@ -10,13 +10,23 @@ import path from 'node:path'
 
 const require = createRequire(import.meta.url)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const built = ['out/node/adapters/cli/main.js', 'out/node/core/train/worker.js', 'out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html']
+const built = [
+  'out/node/adapters/cli/main.js',
+  'out/node/core/train/worker.js',
+  'out/main/index.js',
+  'out/preload/index.cjs',
+  'out/renderer/index.html'
+]
 
 const missing = built.filter((f) => !fs.existsSync(path.join(root, f)))
 if (missing.length > 0) {
   console.error(`vae-lab: building first (${missing[0]} is missing)...`)
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-  const r = spawnSync(npm, ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' })
+  const r = spawnSync(npm, ['run', 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+    shell: process.platform === 'win32'
+  })
   if (r.status !== 0) {
     console.error('vae-lab: the build failed; see above')
     process.exit(r.status ?? 1)
@@ -31,7 +41,8 @@ function electronBinary() {
   } catch {
     return { why: 'the Electron binary is not installed (its download needs internet)' }
   }
-  if (typeof exe !== 'string' || !fs.existsSync(exe)) return { why: `the Electron binary is missing (${exe})` }
+  if (typeof exe !== 'string' || !fs.existsSync(exe))
+    return { why: `the Electron binary is missing (${exe})` }
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
     return { why: 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)' }
   }
@@ -43,7 +54,9 @@ function electronBinary() {
     timeout: 30_000
   })
   if (probe.status !== 0) {
-    const abi = /NODE_MODULE_VERSION (\d+)[\s\S]*?NODE_MODULE_VERSION (\d+)/.exec(probe.stderr ?? '')
+    const abi = /NODE_MODULE_VERSION (\d+)[\s\S]*?NODE_MODULE_VERSION (\d+)/.exec(
+      probe.stderr ?? ''
+    )
     return {
       why: abi
         ? `better-sqlite3 is built for Node (ABI ${abi[1]}), not Electron (ABI ${abi[2]}); rebuild it with \`npm_config_nodedir= npx @electron/rebuild -f -w better-sqlite3\``

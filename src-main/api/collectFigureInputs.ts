@@ -9,9 +9,18 @@ import { pca } from '../core/analysis/pca'
 import { project2d } from '../core/analysis/project2d'
 import { initBackend, selectBackend } from '../core/backend/backends'
 import { VaeLabError } from '../core/errors'
-import { IMAGE_PIXELS, type ManifoldInput, type RunLabel, type ScatterPanel } from '../core/figures/figureInputs'
+import {
+  IMAGE_PIXELS,
+  type ManifoldInput,
+  type RunLabel,
+  type ScatterPanel
+} from '../core/figures/figureInputs'
 import type { FigureInputs } from '../core/figures/figureSpecs'
-import { manifoldFigure as decodeManifold, MANIFOLD_GRID, MANIFOLD_RANGE } from '../core/model/figureData'
+import {
+  manifoldFigure as decodeManifold,
+  MANIFOLD_GRID,
+  MANIFOLD_RANGE
+} from '../core/model/figureData'
 import { createVaeParams, disposeParams, INPUT_DIM } from '../core/model/vae'
 import type { RunRecord, RunStore, StoredFigure } from '../core/store/runStore'
 import { assignParams } from '../core/train/checkpoint'
@@ -42,7 +51,10 @@ export interface Collected {
   skipped: string[]
 }
 
-type Options = Pick<ExportRequest, 'manifoldGrid' | 'manifoldRange' | 'projection' | 'tolerance' | 'k'> & {
+type Options = Pick<
+  ExportRequest,
+  'manifoldGrid' | 'manifoldRange' | 'projection' | 'tolerance' | 'k'
+> & {
   figures: ReadonlySet<ExportFigure>
   /** Explicitly asked (not a report): a figure that cannot be drawn for any run is an error. */
   strict: boolean
@@ -53,24 +65,44 @@ type Options = Pick<ExportRequest, 'manifoldGrid' | 'manifoldRange' | 'projectio
 export function runLabels(runs: readonly RunRecord[]): RunLabel[] {
   const count = new Map<number, number>()
   for (const r of runs) count.set(r.latent, (count.get(r.latent) ?? 0) + 1)
-  return runs.map((r) => ({ runId: r.id, latentDim: r.latent, name: (count.get(r.latent) ?? 0) > 1 ? `latent ${r.latent} · run ${r.id}` : `latent ${r.latent}` }))
+  return runs.map((r) => ({
+    runId: r.id,
+    latentDim: r.latent,
+    name: (count.get(r.latent) ?? 0) > 1 ? `latent ${r.latent} · run ${r.id}` : `latent ${r.latent}`
+  }))
 }
 
-export async function collectFigureInputs(store: RunStore, records: readonly RunRecord[], o: Options): Promise<Collected> {
+export async function collectFigureInputs(
+  store: RunStore,
+  records: readonly RunRecord[],
+  o: Options
+): Promise<Collected> {
   const labels = runLabels(records)
   const runs: CollectedRun[] = records.map((record, i) => {
     const metrics = store.epochMetrics(record.id)
     const final = (store.evaluations(record.id).final as FinalEvaluation | undefined) ?? null
     const perDigitParts = final?.testPerDigit ?? metrics.at(-1)?.testPerDigit ?? null
-    return { record, label: labels[i], metrics, final, perDigit: perDigitParts ? perDigitParts.map((p) => (p ? p.nelbo : null)) : null }
+    return {
+      record,
+      label: labels[i],
+      metrics,
+      final,
+      perDigit: perDigitParts ? perDigitParts.map((p) => (p ? p.nelbo : null)) : null
+    }
   })
   const figures = new Map(runs.map((r) => [r.record.id, byKind(store.figures(r.record.id))]))
   const skipped: string[] = []
   const inputs: FigureInputs = {}
   const separability: Separability[] = []
-  const missing = (what: string, rs: CollectedRun[]) => rs.map((r) => `run ${r.record.id} (${r.record.status})`).join(', ') + ` ha${rs.length > 1 ? 've' : 's'} no ${what}`
+  const missing = (what: string, rs: CollectedRun[]) =>
+    rs.map((r) => `run ${r.record.id} (${r.record.status})`).join(', ') +
+    ` ha${rs.length > 1 ? 've' : 's'} no ${what}`
   const none = (figure: ExportFigure, why: string) => {
-    if (o.strict) throw new VaeLabError('NOT_FOUND', `cannot draw ${figure}: ${why}; only finished runs have figure data (\`vae-lab runs list\`)`)
+    if (o.strict)
+      throw new VaeLabError(
+        'NOT_FOUND',
+        `cannot draw ${figure}: ${why}; only finished runs have figure data (\`vae-lab runs list\`)`
+      )
     skipped.push(`${figure}: ${why}`)
   }
 
@@ -81,15 +113,25 @@ export async function collectFigureInputs(store: RunStore, records: readonly Run
     else {
       const ref = figures.get(withRecon[0].record.id)!.recon!
       const refIndices = JSON.stringify(ref.meta.indices)
-      const same = withRecon.filter((r) => JSON.stringify(figures.get(r.record.id)!.recon!.meta.indices) === refIndices)
+      const same = withRecon.filter(
+        (r) => JSON.stringify(figures.get(r.record.id)!.recon!.meta.indices) === refIndices
+      )
       const other = withRecon.filter((r) => !same.includes(r))
       if (lacking.length) skipped.push(`recon: ${missing('reconstructions stored', lacking)}`)
-      if (other.length) skipped.push(`recon: runs ${other.map((r) => r.record.id).join(', ')} reconstructed other test images (another dataset or --limit-test) than run ${withRecon[0].record.id}`)
+      if (other.length)
+        skipped.push(
+          `recon: runs ${other.map((r) => r.record.id).join(', ')} reconstructed other test images (another dataset or --limit-test) than run ${withRecon[0].record.id}`
+        )
       const cols = (ref.meta.labels as number[]).length
       inputs.recon = {
         labels: ref.meta.labels as number[],
         originals: ref.data.subarray(0, cols * IMAGE_PIXELS),
-        rows: same.map((r) => ({ run: r.label, images: figures.get(r.record.id)!.recon!.data.subarray(cols * IMAGE_PIXELS, 2 * cols * IMAGE_PIXELS) }))
+        rows: same.map((r) => ({
+          run: r.label,
+          images: figures
+            .get(r.record.id)!
+            .recon!.data.subarray(cols * IMAGE_PIXELS, 2 * cols * IMAGE_PIXELS)
+        }))
       }
     }
   }
@@ -97,13 +139,27 @@ export async function collectFigureInputs(store: RunStore, records: readonly Run
   if (o.figures.has('manifold')) {
     const twoD = runs.filter((r) => r.record.latent === 2)
     if (!twoD.length) {
-      const dims = runs.map((r) => `run ${r.record.id} has latent dim ${r.record.latent}`).join(', ')
-      if (o.strict) throw new VaeLabError('INVALID_INPUT', `the manifold figure needs a run with a 2-D latent space, but ${dims}; leave manifold out or add a 2-D run`, { field: 'figures' })
+      const dims = runs
+        .map((r) => `run ${r.record.id} has latent dim ${r.record.latent}`)
+        .join(', ')
+      if (o.strict)
+        throw new VaeLabError(
+          'INVALID_INPUT',
+          `the manifold figure needs a run with a 2-D latent space, but ${dims}; leave manifold out or add a 2-D run`,
+          { field: 'figures' }
+        )
       skipped.push('manifold: no run with a 2-D latent space')
     } else {
-      if (twoD.length < runs.length) skipped.push(`manifold: drawn for 2-D runs only (not ${runs.filter((r) => r.record.latent !== 2).map((r) => `run ${r.record.id}`).join(', ')})`)
+      if (twoD.length < runs.length)
+        skipped.push(
+          `manifold: drawn for 2-D runs only (not ${runs
+            .filter((r) => r.record.latent !== 2)
+            .map((r) => `run ${r.record.id}`)
+            .join(', ')})`
+        )
       const manifolds: ManifoldInput[] = []
-      for (const r of twoD) manifolds.push(await manifoldOf(store, r, figures.get(r.record.id)?.manifold, o))
+      for (const r of twoD)
+        manifolds.push(await manifoldOf(store, r, figures.get(r.record.id)?.manifold, o))
       inputs.manifolds = manifolds
     }
   }
@@ -116,42 +172,82 @@ export async function collectFigureInputs(store: RunStore, records: readonly Run
       if (o.figures.has('scatter')) none('scatter', missing('latent means stored', lacking))
       if (o.figures.has('projection')) none('projection', missing('latent means stored', lacking))
     } else {
-      if (lacking.length) skipped.push(`scatter/projection: ${missing('latent means stored', lacking)}`)
+      if (lacking.length)
+        skipped.push(`scatter/projection: ${missing('latent means stored', lacking)}`)
       const scatterPanels: ScatterPanel[] = []
       const projectionPanels: ScatterPanel[] = []
       for (const r of withMu) {
         const fig = figures.get(r.record.id)!.scatter!
         const labelsOf = fig.meta.labels as number[]
         const mu = latentMeans(fig, r.record.latent)
-        const linear = r.record.latent > 2 ? pca(mu, 2).map(([x, y]) => [x, y] as [number, number]) : mu.map((p) => [p[0], p[1] ?? 0] as [number, number])
-        scatterPanels.push({ run: r.label, points: linear, labels: labelsOf, method: r.record.latent > 2 ? 'pca' : 'mu' })
+        const linear =
+          r.record.latent > 2
+            ? pca(mu, 2).map(([x, y]) => [x, y] as [number, number])
+            : mu.map((p) => [p[0], p[1] ?? 0] as [number, number])
+        scatterPanels.push({
+          run: r.label,
+          points: linear,
+          labels: labelsOf,
+          method: r.record.latent > 2 ? 'pca' : 'mu'
+        })
         if (o.figures.has('projection')) {
           o.onProgress?.(`${o.projection} projection of ${r.label.name}`)
-          const projected = o.projection === 'pca' || r.record.latent <= 2 ? linear : project2d(mu, o.projection, { seed: r.record.config.seed })
-          const s = { k: o.k, latent: knnAccuracy(mu, labelsOf, o.k), projected: knnAccuracy(projected, labelsOf, o.k) }
-          separability.push({ runId: r.record.id, latentDim: r.record.latent, method: o.projection, ...s })
-          projectionPanels.push({ run: r.label, points: projected, labels: labelsOf, method: r.record.latent > 2 ? o.projection : 'mu', separability: s })
+          const projected =
+            o.projection === 'pca' || r.record.latent <= 2
+              ? linear
+              : project2d(mu, o.projection, { seed: r.record.config.seed })
+          const s = {
+            k: o.k,
+            latent: knnAccuracy(mu, labelsOf, o.k),
+            projected: knnAccuracy(projected, labelsOf, o.k)
+          }
+          separability.push({
+            runId: r.record.id,
+            latentDim: r.record.latent,
+            method: o.projection,
+            ...s
+          })
+          projectionPanels.push({
+            run: r.label,
+            points: projected,
+            labels: labelsOf,
+            method: r.record.latent > 2 ? o.projection : 'mu',
+            separability: s
+          })
         }
       }
       if (o.figures.has('scatter')) inputs.scatter = { panels: scatterPanels }
-      if (o.figures.has('projection')) inputs.projection = { method: o.projection, input: { panels: projectionPanels } }
+      if (o.figures.has('projection'))
+        inputs.projection = { method: o.projection, input: { panels: projectionPanels } }
     }
   }
 
   if (o.figures.has('curves')) {
     const withEpochs = runs.filter((r) => r.metrics.length)
     if (!withEpochs.length) none('curves', missing('finished epochs', runs))
-    else inputs.curves = { runs: withEpochs.map((r) => ({ run: r.label, epochs: r.metrics.map(({ epoch, train, test }) => ({ epoch, train, test })) })), showParts: true }
+    else
+      inputs.curves = {
+        runs: withEpochs.map((r) => ({
+          run: r.label,
+          epochs: r.metrics.map(({ epoch, train, test }) => ({ epoch, train, test }))
+        })),
+        showParts: true
+      }
   }
 
   const withPerDigit = runs.filter((r) => r.perDigit)
   if (o.figures.has('perdigit')) {
     if (!withPerDigit.length) none('perdigit', missing('test evaluation', runs))
-    else inputs.perDigit = { runs: withPerDigit.map((r) => ({ run: r.label, perDigit: r.perDigit! })) }
+    else
+      inputs.perDigit = { runs: withPerDigit.map((r) => ({ run: r.label, perDigit: r.perDigit! })) }
   }
   if (o.figures.has('mindim')) {
     if (!withPerDigit.length) none('mindim', missing('test evaluation', runs))
-    else inputs.minDim = minimalLatentDim(withPerDigit.map((r) => ({ latentDim: r.record.latent, perDigit: r.perDigit! })), o.tolerance)
+    else
+      inputs.minDim = minimalLatentDim(
+        withPerDigit.map((r) => ({ latentDim: r.record.latent, perDigit: r.perDigit! })),
+        o.tolerance
+      )
   }
   return { runs, inputs, separability, skipped }
 }
@@ -164,10 +260,17 @@ function byKind(rows: StoredFigure[]): Partial<Record<StoredFigure['kind'], Stor
 function latentMeans(fig: StoredFigure, latentDim: number): number[][] {
   const values = new Float32Array(fig.data.slice().buffer)
   const n = Math.floor(values.length / latentDim)
-  return Array.from({ length: n }, (_, i) => Array.from(values.subarray(i * latentDim, (i + 1) * latentDim)))
+  return Array.from({ length: n }, (_, i) =>
+    Array.from(values.subarray(i * latentDim, (i + 1) * latentDim))
+  )
 }
 
-async function manifoldOf(store: RunStore, r: CollectedRun, stored: StoredFigure | undefined, o: Options): Promise<ManifoldInput> {
+async function manifoldOf(
+  store: RunStore,
+  r: CollectedRun,
+  stored: StoredFigure | undefined,
+  o: Options
+): Promise<ManifoldInput> {
   const grid = o.manifoldGrid
   const range = o.manifoldRange
   const storedGrid = stored?.meta.grid ?? MANIFOLD_GRID
@@ -175,16 +278,30 @@ async function manifoldOf(store: RunStore, r: CollectedRun, stored: StoredFigure
   if (stored && storedGrid === grid && storedRange[0] === range[0] && storedRange[1] === range[1]) {
     return { run: r.label, grid, range, images: stored.data }
   }
-  o.onProgress?.(`decoding a ${grid} x ${grid} manifold over [${range.join(', ')}] for ${r.label.name}`)
+  o.onProgress?.(
+    `decoding a ${grid} x ${grid} manifold over [${range.join(', ')}] for ${r.label.name}`
+  )
   const id = r.record.id
   const checkpoint = store.checkpoint(id, 'final') ?? store.checkpoint(id, 'latest')
-  if (!checkpoint) throw new VaeLabError('NOT_FOUND', `run ${id} has no saved weights (status ${r.record.status}), so its manifold cannot be decoded`)
+  if (!checkpoint)
+    throw new VaeLabError(
+      'NOT_FOUND',
+      `run ${id} has no saved weights (status ${r.record.status}), so its manifold cannot be decoded`
+    )
   const backend = await initBackend((await selectBackend('auto')).name)
   const cfg = r.record.config
-  const params = createVaeParams({ inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim }, cfg.init, cfg.seed)
+  const params = createVaeParams(
+    { inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim },
+    cfg.init,
+    cfg.seed
+  )
   try {
     assignParams(params, checkpoint.tensors, `run ${id}'s checkpoint`)
-    const m = await decodeManifold({ params, latentDim: cfg.latentDim, matMul: backend.matMul }, grid, [range[0], range[1]])
+    const m = await decodeManifold(
+      { params, latentDim: cfg.latentDim, matMul: backend.matMul },
+      grid,
+      [range[0], range[1]]
+    )
     return { run: r.label, grid, range, images: m.images }
   } finally {
     disposeParams(params)

@@ -12,7 +12,14 @@ export const ERROR_CODES = [
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm-blas', 'wasm', 'cpu'] as const
+export const BACKEND_NAMES = [
+  'tensorflow-gpu',
+  'tensorflow',
+  'webgpu',
+  'wasm-blas',
+  'wasm',
+  'cpu'
+] as const
 export type BackendName = (typeof BACKEND_NAMES)[number]
 export const BackendChoiceSchema = z.enum(['auto', ...BACKEND_NAMES], {
   error: () => `backend must be one of: auto, ${BACKEND_NAMES.join(', ')}`
@@ -38,27 +45,35 @@ const positiveInt = (what: string, max: number) =>
     .max(max, { error: `${what} must be at most ${max}` })
 
 const positiveFinite = (what: string) =>
-  z
-    .number({ error: `${what} must be a number` })
-    .refine((v) => Number.isFinite(v) && v > 0, { error: `${what} must be a positive, finite number` })
+  z.number({ error: `${what} must be a number` }).refine((v) => Number.isFinite(v) && v > 0, {
+    error: `${what} must be a positive, finite number`
+  })
 
 export const TrainConfigSchema = z
   .object({
     dataset: z
       .string()
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'dataset name: letters, digits, _ . - (1-64 chars)' })
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, {
+        error: 'dataset name: letters, digits, _ . - (1-64 chars)'
+      })
       .default('mnist'),
     latentDim: positiveInt('latent dim', 1024),
     hidden: positiveInt('hidden units', 8192).default(500),
     batchSize: positiveInt('batch size', 10000).default(100),
     epochs: positiveInt('epochs', 100000).default(10),
-    optimizer: z.enum(['adam', 'adagrad'], { error: 'optimizer must be adam or adagrad' }).default('adam'),
+    optimizer: z
+      .enum(['adam', 'adagrad'], { error: 'optimizer must be adam or adagrad' })
+      .default('adam'),
     /** Learning rate; undefined means the optimiser's default (adam 1e-3, adagrad 0.01). */
     lr: positiveFinite('learning rate').optional(),
     /** Coefficient of 1/2 * ||theta||^2 added to the per-image loss; 1/N_train is the paper's N(0, I) prior. */
     weightDecay: z
-      .number({ error: "weight decay must be a number >= 0, or 'prior' for the paper's N(0, I) prior" })
-      .refine((v) => Number.isFinite(v) && v >= 0, { error: "weight decay must be a finite number >= 0, or 'prior'" })
+      .number({
+        error: "weight decay must be a number >= 0, or 'prior' for the paper's N(0, I) prior"
+      })
+      .refine((v) => Number.isFinite(v) && v >= 0, {
+        error: "weight decay must be a finite number >= 0, or 'prior'"
+      })
       .default(0),
     beta: z
       .number({ error: 'beta must be a number' })
@@ -69,7 +84,12 @@ export const TrainConfigSchema = z
       .enum(['grey', 'dynamic', 'static'], { error: 'pixels must be grey, dynamic or static' })
       .default('grey'),
     init: z.enum(['glorot', 'paper'], { error: 'init must be glorot or paper' }).default('glorot'),
-    seed: z.number({ error: 'seed must be a number' }).int({ error: 'seed must be a whole number' }).min(0).max(2 ** 31 - 1).default(1),
+    seed: z
+      .number({ error: 'seed must be a number' })
+      .int({ error: 'seed must be a whole number' })
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
     /** Use only the first N training images (quick experiments and tests). */
     limitTrain: positiveInt('limit-train', 10_000_000).optional(),
     /** Use only the first N test images for evaluation. */
@@ -170,8 +190,12 @@ export const DatasetImportSchema = z
   .object({
     name: z
       .string()
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'dataset name: letters, digits, _ . - (1-64 chars)' })
-      .refine((n) => n !== 'mnist', { error: '"mnist" is the built-in dataset; choose another name' }),
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, {
+        error: 'dataset name: letters, digits, _ . - (1-64 chars)'
+      })
+      .refine((n) => n !== 'mnist', {
+        error: '"mnist" is the built-in dataset; choose another name'
+      }),
     trainImages: z.string().min(1),
     trainLabels: z.string().min(1),
     testImages: z.string().min(1),

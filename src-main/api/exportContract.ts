@@ -2,13 +2,23 @@
 // boundary, before anything is read or written. zod only, like contract.ts: the renderer shares it.
 import { z } from 'zod'
 
-export const EXPORT_FIGURES = ['recon', 'manifold', 'scatter', 'curves', 'perdigit', 'mindim', 'projection'] as const
+export const EXPORT_FIGURES = [
+  'recon',
+  'manifold',
+  'scatter',
+  'curves',
+  'perdigit',
+  'mindim',
+  'projection'
+] as const
 export type ExportFigure = (typeof EXPORT_FIGURES)[number]
 export const EXPORT_FORMATS = ['png', 'svg', 'pdf'] as const
 export const PROJECTION_METHODS = ['pca', 'umap', 'tsne'] as const
 
 const finite = (what: string) =>
-  z.number({ error: `${what} must be a number` }).refine((v) => Number.isFinite(v), { error: `${what} must be a finite number` })
+  z
+    .number({ error: `${what} must be a number` })
+    .refine((v) => Number.isFinite(v), { error: `${what} must be a finite number` })
 
 export const ExportRequestSchema = z
   .object({
@@ -27,13 +37,19 @@ export const ExportRequestSchema = z
     sweep: z.string().min(1, { error: 'sweep name must not be empty' }).optional(),
     /** Figures to draw; a report draws every figure that applies. */
     figures: z
-      .array(z.enum(EXPORT_FIGURES, { error: `figures must be among: ${EXPORT_FIGURES.join(', ')}` }))
+      .array(
+        z.enum(EXPORT_FIGURES, { error: `figures must be among: ${EXPORT_FIGURES.join(', ')}` })
+      )
       .min(1, { error: `give at least one figure: ${EXPORT_FIGURES.join(', ')}` })
       .optional(),
     format: z.enum(EXPORT_FORMATS, { error: 'format must be png, svg or pdf' }).default('png'),
     /** Device pixels per CSS pixel of PNG output (2 = retina / ~192 dpi). */
-    scale: finite('scale').refine((v) => v >= 0.5 && v <= 8, { error: 'scale must be from 0.5 to 8' }).default(2),
-    outDir: z.string({ error: 'give an output directory' }).min(1, { error: 'give an output directory' }),
+    scale: finite('scale')
+      .refine((v) => v >= 0.5 && v <= 8, { error: 'scale must be from 0.5 to 8' })
+      .default(2),
+    outDir: z
+      .string({ error: 'give an output directory' })
+      .min(1, { error: 'give an output directory' }),
     /** One PDF with every figure, SVG and PNG of each, metrics as CSV and JSON, each run's config. */
     report: z.boolean().default(false),
     manifoldGrid: z
@@ -43,18 +59,37 @@ export const ExportRequestSchema = z
       .max(40, { error: 'manifold grid must be at most 40' })
       .default(20),
     manifoldRange: z
-      .tuple([finite('manifold range start'), finite('manifold range end')], { error: 'manifold range must be two numbers, e.g. -3,3' })
-      .refine(([lo, hi]) => lo < hi, { error: 'manifold range: the first number must be below the second, e.g. -3,3' })
+      .tuple([finite('manifold range start'), finite('manifold range end')], {
+        error: 'manifold range must be two numbers, e.g. -3,3'
+      })
+      .refine(([lo, hi]) => lo < hi, {
+        error: 'manifold range: the first number must be below the second, e.g. -3,3'
+      })
       .default([-3, 3]),
-    projection: z.enum(PROJECTION_METHODS, { error: 'projection must be pca, umap or tsne' }).default('pca'),
+    projection: z
+      .enum(PROJECTION_METHODS, { error: 'projection must be pca, umap or tsne' })
+      .default('pca'),
     /** Nats within the best per-digit -ELBO for the minimal latent dim. */
-    tolerance: finite('tolerance').refine((v) => v >= 0, { error: 'tolerance must be >= 0 nats' }).default(1),
+    tolerance: finite('tolerance')
+      .refine((v) => v >= 0, { error: 'tolerance must be >= 0 nats' })
+      .default(1),
     /** Neighbours of the k-NN separability score. */
-    k: z.number().int({ error: 'k must be a whole number' }).min(1, { error: 'k must be at least 1' }).max(50, { error: 'k must be at most 50' }).default(5)
+    k: z
+      .number()
+      .int({ error: 'k must be a whole number' })
+      .min(1, { error: 'k must be at least 1' })
+      .max(50, { error: 'k must be at most 50' })
+      .default(5)
   })
   .strict()
-  .refine((r) => (r.runIds === undefined) !== (r.sweep === undefined), { error: 'give either run ids or a sweep name (not both)', path: ['runIds'] })
-  .refine((r) => r.report || r.figures !== undefined, { error: `give the figures to export (${EXPORT_FIGURES.join(',')}) or ask for a report`, path: ['figures'] })
+  .refine((r) => (r.runIds === undefined) !== (r.sweep === undefined), {
+    error: 'give either run ids or a sweep name (not both)',
+    path: ['runIds']
+  })
+  .refine((r) => r.report || r.figures !== undefined, {
+    error: `give the figures to export (${EXPORT_FIGURES.join(',')}) or ask for a report`,
+    path: ['figures']
+  })
 
 export type ExportRequestInput = z.input<typeof ExportRequestSchema>
 export type ExportRequest = z.output<typeof ExportRequestSchema>

@@ -1,7 +1,14 @@
 // `vae-lab export` and the UI's export: figures as SVG, PNG or PDF, or a whole report (one PDF,
 // SVG and PNG per figure, metrics as CSV and JSON, each run's config). Cheap checks come first,
 // then everything is written to a staging folder that is moved into place only at the end.
-import { EXPORT_FIGURES, ExportRequestSchema, type ExportFigure, type ExportProgress, type ExportRequest, type ExportResult } from './exportContract'
+import {
+  EXPORT_FIGURES,
+  ExportRequestSchema,
+  type ExportFigure,
+  type ExportProgress,
+  type ExportRequest,
+  type ExportResult
+} from './exportContract'
 import { collectFigureInputs, type Collected } from './collectFigureInputs'
 import { validate } from './service'
 import { VaeLabError } from '../core/errors'
@@ -16,33 +23,56 @@ import type { RunRecord, RunStore } from '../core/store/runStore'
 import { codeVersion } from '../core/version'
 
 /** Which runs a request names, in its order (a sweep's by latent dim); NOT_FOUND names what is missing. */
-export function resolveRuns(store: RunStore, req: Pick<ExportRequest, 'runIds' | 'sweep'>): RunRecord[] {
+export function resolveRuns(
+  store: RunStore,
+  req: Pick<ExportRequest, 'runIds' | 'sweep'>
+): RunRecord[] {
   if (req.sweep !== undefined) {
     const runs = store.listRuns({ sweep: req.sweep })
-    if (!runs.length) throw new VaeLabError('NOT_FOUND', `no runs in a sweep named "${req.sweep}"; \`vae-lab runs list\` shows the sweeps`, { field: 'sweep' })
+    if (!runs.length)
+      throw new VaeLabError(
+        'NOT_FOUND',
+        `no runs in a sweep named "${req.sweep}"; \`vae-lab runs list\` shows the sweeps`,
+        { field: 'sweep' }
+      )
     return runs.map((r) => store.getRun(r.id)!).sort((a, b) => a.latent - b.latent || a.id - b.id)
   }
   const ids = [...new Set(req.runIds ?? [])]
   const missing = ids.filter((id) => !store.getRun(id))
   if (missing.length) {
-    throw new VaeLabError('NOT_FOUND', `no run with id ${missing.join(', ')}; \`vae-lab runs list\` shows the runs`, { field: 'runIds' })
+    throw new VaeLabError(
+      'NOT_FOUND',
+      `no run with id ${missing.join(', ')}; \`vae-lab runs list\` shows the runs`,
+      { field: 'runIds' }
+    )
   }
   return ids.map((id) => store.getRun(id)!)
 }
 
-export async function exportFigures(store: RunStore, request: unknown, onProgress: (p: ExportProgress) => void = () => {}): Promise<ExportResult> {
+export async function exportFigures(
+  store: RunStore,
+  request: unknown,
+  onProgress: (p: ExportProgress) => void = () => {}
+): Promise<ExportResult> {
   const started = performance.now()
   const req = validate(ExportRequestSchema, request)
   const runs = resolveRuns(store, req)
   const figures = new Set<ExportFigure>(req.report ? EXPORT_FIGURES : req.figures)
   if (!req.report && figures.has('manifold') && !runs.some((r) => r.latent === 2)) {
     const dims = runs.map((r) => `run ${r.id} has latent dim ${r.latent}`).join(', ')
-    throw new VaeLabError('INVALID_INPUT', `the manifold figure needs a run with a 2-D latent space, but ${dims}; leave manifold out or add a 2-D run`, { field: 'figures' })
+    throw new VaeLabError(
+      'INVALID_INPUT',
+      `the manifold figure needs a run with a 2-D latent space, but ${dims}; leave manifold out or add a 2-D run`,
+      { field: 'figures' }
+    )
   }
 
   const out = StagedDirectory.open(req.outDir)
   try {
-    onProgress({ stage: 'collect', message: `reading ${runs.length} run${runs.length > 1 ? 's' : ''}` })
+    onProgress({
+      stage: 'collect',
+      message: `reading ${runs.length} run${runs.length > 1 ? 's' : ''}`
+    })
     const collected = await collectFigureInputs(store, runs, {
       ...req,
       figures,
@@ -56,24 +86,45 @@ export async function exportFigures(store: RunStore, request: unknown, onProgres
     else await writeFigures(out, specs, req, onProgress)
     onProgress({ stage: 'write', message: `moving ${out.files().length} files into ${req.outDir}` })
     out.commit()
-    return { outDir: out.target, files: out.files(), runIds: runs.map((r) => r.id), skipped: collected.skipped, seconds: (performance.now() - started) / 1000 }
+    return {
+      outDir: out.target,
+      files: out.files(),
+      runIds: runs.map((r) => r.id),
+      skipped: collected.skipped,
+      seconds: (performance.now() - started) / 1000
+    }
   } catch (e) {
     out.abort()
     throw e
   }
 }
 
-async function writeFigures(out: StagedDirectory, specs: FigureSpec[], req: ExportRequest, onProgress: (p: ExportProgress) => void) {
+async function writeFigures(
+  out: StagedDirectory,
+  specs: FigureSpec[],
+  req: ExportRequest,
+  onProgress: (p: ExportProgress) => void
+) {
   for (const spec of specs) {
     onProgress({ stage: 'render', message: `${spec.name}.${req.format}` })
     const svg = renderSvg(spec)
     if (req.format === 'svg') out.write(`${spec.name}.svg`, svg)
     else if (req.format === 'png') out.write(`${spec.name}.png`, renderPng(svg, req.scale))
-    else out.write(`${spec.name}.pdf`, await renderPdf([{ svg, width: spec.width, height: spec.height }], { title: spec.title }))
+    else
+      out.write(
+        `${spec.name}.pdf`,
+        await renderPdf([{ svg, width: spec.width, height: spec.height }], { title: spec.title })
+      )
   }
 }
 
-async function writeReport(out: StagedDirectory, specs: FigureSpec[], c: Collected, req: ExportRequest, onProgress: (p: ExportProgress) => void) {
+async function writeReport(
+  out: StagedDirectory,
+  specs: FigureSpec[],
+  c: Collected,
+  req: ExportRequest,
+  onProgress: (p: ExportProgress) => void
+) {
   const pages = []
   for (const spec of specs) {
     onProgress({ stage: 'render', message: spec.name })
@@ -83,7 +134,12 @@ async function writeReport(out: StagedDirectory, specs: FigureSpec[], c: Collect
     pages.push({ svg, width: spec.width, height: spec.height })
   }
   onProgress({ stage: 'render', message: 'report.pdf' })
-  out.write('report.pdf', await renderPdf(pages, { title: `VAE Lab report: ${c.runs.map((r) => r.label.name).join(', ')}` }))
+  out.write(
+    'report.pdf',
+    await renderPdf(pages, {
+      title: `VAE Lab report: ${c.runs.map((r) => r.label.name).join(', ')}`
+    })
+  )
 
   const sep = new Map(c.separability.map((s) => [s.runId, s]))
   const metrics = {
@@ -112,21 +168,97 @@ async function writeReport(out: StagedDirectory, specs: FigureSpec[], c: Collect
   out.write(
     'runs.csv',
     toCsv(
-      ['run_id', 'name', 'sweep', 'latent_dim', 'dataset', 'status', 'backend', 'epochs', 'test_nelbo', 'test_rec', 'test_kl', 'active_units', ...digits.map((d) => `test_nelbo_digit_${d}`), 'knn_k', 'knn_accuracy_latent', 'knn_accuracy_2d', 'projection'],
+      [
+        'run_id',
+        'name',
+        'sweep',
+        'latent_dim',
+        'dataset',
+        'status',
+        'backend',
+        'epochs',
+        'test_nelbo',
+        'test_rec',
+        'test_kl',
+        'active_units',
+        ...digits.map((d) => `test_nelbo_digit_${d}`),
+        'knn_k',
+        'knn_accuracy_latent',
+        'knn_accuracy_2d',
+        'projection'
+      ],
       c.runs.map((r) => {
         const s = sep.get(r.record.id)
         const test = r.final?.test ?? r.metrics.at(-1)?.test
-        return [r.record.id, r.label.name, r.record.sweep, r.record.latent, r.record.dataset, r.record.status, r.record.backend, r.record.epochsDone, test?.nelbo, test?.rec, test?.kl, r.final?.activeUnits.active, ...digits.map((d) => r.perDigit?.[d]), s?.k, s?.latent, s?.projected, s?.method]
+        return [
+          r.record.id,
+          r.label.name,
+          r.record.sweep,
+          r.record.latent,
+          r.record.dataset,
+          r.record.status,
+          r.record.backend,
+          r.record.epochsDone,
+          test?.nelbo,
+          test?.rec,
+          test?.kl,
+          r.final?.activeUnits.active,
+          ...digits.map((d) => r.perDigit?.[d]),
+          s?.k,
+          s?.latent,
+          s?.projected,
+          s?.method
+        ]
       })
     )
   )
   out.write(
     'epochs.csv',
     toCsv(
-      ['run_id', 'latent_dim', 'epoch', 'train_nelbo', 'train_rec', 'train_kl', 'test_nelbo', 'test_rec', 'test_kl', 'img_per_s', 'seconds'],
-      c.runs.flatMap((r) => r.metrics.map((m) => [r.record.id, r.record.latent, m.epoch, m.train.nelbo, m.train.rec, m.train.kl, m.test.nelbo, m.test.rec, m.test.kl, m.imgPerSec, m.seconds]))
+      [
+        'run_id',
+        'latent_dim',
+        'epoch',
+        'train_nelbo',
+        'train_rec',
+        'train_kl',
+        'test_nelbo',
+        'test_rec',
+        'test_kl',
+        'img_per_s',
+        'seconds'
+      ],
+      c.runs.flatMap((r) =>
+        r.metrics.map((m) => [
+          r.record.id,
+          r.record.latent,
+          m.epoch,
+          m.train.nelbo,
+          m.train.rec,
+          m.train.kl,
+          m.test.nelbo,
+          m.test.rec,
+          m.test.kl,
+          m.imgPerSec,
+          m.seconds
+        ])
+      )
     )
   )
   if (c.inputs.minDim) out.write('mindim.csv', minDimCsv(c.inputs.minDim))
-  for (const r of c.runs) out.write(`configs/run-${r.record.id}.json`, JSON.stringify({ id: r.record.id, name: r.record.name, sweep: r.record.sweep, codeVersion: r.record.codeVersion, config: r.record.config }, null, 2) + '\n')
+  for (const r of c.runs)
+    out.write(
+      `configs/run-${r.record.id}.json`,
+      JSON.stringify(
+        {
+          id: r.record.id,
+          name: r.record.name,
+          sweep: r.record.sweep,
+          codeVersion: r.record.codeVersion,
+          config: r.record.config
+        },
+        null,
+        2
+      ) + '\n'
+    )
 }

@@ -20,6 +20,14 @@ function plainArrays<T>(value: T): T {
 export async function figureBundle(store: RunStore, request: unknown): Promise<FigureBundle> {
   const r = validate(FigureRequestSchema, request)
   const runs = resolveRuns(store, { runIds: r.runIds })
-  const collected = await collectFigureInputs(store, runs, { ...r, figures: new Set(r.figures ?? EXPORT_FIGURES), strict: false })
-  return plainArrays({ inputs: collected.inputs, separability: collected.separability, skipped: collected.skipped })
+  const collected = await collectFigureInputs(store, runs, {
+    ...r,
+    figures: new Set(r.figures ?? EXPORT_FIGURES),
+    strict: false
+  })
+  return plainArrays({
+    inputs: collected.inputs,
+    separability: collected.separability,
+    skipped: collected.skipped
+  })
 }

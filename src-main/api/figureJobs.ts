@@ -10,7 +10,9 @@ export interface FigureJob {
   request: unknown
 }
 
-type Answer = { ok: true; value: unknown } | { ok: false; error: { code: ErrorCode; message: string; field?: string } }
+type Answer =
+  | { ok: true; value: unknown }
+  | { ok: false; error: { code: ErrorCode; message: string; field?: string } }
 
 export function runFigureJob<T>(job: FigureJob): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -22,9 +24,14 @@ export function runFigureJob<T>(job: FigureJob): Promise<T> {
       if (a.ok) resolve(a.value as T)
       else reject(new VaeLabError(a.error.code, a.error.message, { field: a.error.field }))
     })
-    worker.once('error', (e) => reject(new VaeLabError('INTERNAL', `the figure worker crashed: ${e.message}`, { cause: e })))
+    worker.once('error', (e) =>
+      reject(new VaeLabError('INTERNAL', `the figure worker crashed: ${e.message}`, { cause: e }))
+    )
     worker.once('exit', (code) => {
-      if (!answered) reject(new VaeLabError('INTERNAL', `the figure worker exited with code ${code} before answering`))
+      if (!answered)
+        reject(
+          new VaeLabError('INTERNAL', `the figure worker exited with code ${code} before answering`)
+        )
     })
   })
 }

@@ -10,7 +10,9 @@ import type { FigureJob } from './figureJobs'
 async function run(job: FigureJob): Promise<unknown> {
   const store = new SqliteRunStore(job.dbFile)
   try {
-    return job.kind === 'bundle' ? await figureBundle(store, job.request) : await exportFigures(store, job.request)
+    return job.kind === 'bundle'
+      ? await figureBundle(store, job.request)
+      : await exportFigures(store, job.request)
   } finally {
     store.close()
   }
@@ -21,6 +23,8 @@ run(workerData as FigureJob).then(
   (e: unknown) =>
     parentPort?.postMessage({
       ok: false,
-      error: isVaeLabError(e) ? { code: e.code, message: e.message, field: e.field } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) }
+      error: isVaeLabError(e)
+        ? { code: e.code, message: e.message, field: e.field }
+        : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) }
     })
 )

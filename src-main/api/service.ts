@@ -28,7 +28,12 @@ import { createVaeParams, disposeParams, INPUT_DIM } from '../core/model/vae'
 import { isOwnerAlive } from '../core/queue/owner'
 import { runQueue } from '../core/queue/runQueue'
 import type { RunFilter, RunRecord, RunStore } from '../core/store/runStore'
-import { benchmarkTraining, PAPER_BENCHMARK, type BenchmarkOptions, type BenchmarkResult } from '../core/train/benchmark'
+import {
+  benchmarkTraining,
+  PAPER_BENCHMARK,
+  type BenchmarkOptions,
+  type BenchmarkResult
+} from '../core/train/benchmark'
 import { assignParams } from '../core/train/checkpoint'
 import type { TrainEnv } from '../core/train/trainer'
 
@@ -65,7 +70,12 @@ export interface QueueRequest {
   onAbort?: 'cancel' | 'requeue'
 }
 
-export type BenchmarkEntry = { backend: BackendName; variant: string; available: boolean; detail: string } & Partial<BenchmarkResult>
+export type BenchmarkEntry = {
+  backend: BackendName
+  variant: string
+  available: boolean
+  detail: string
+} & Partial<BenchmarkResult>
 
 export interface RunDetails {
   run: RunRecord
@@ -79,12 +89,19 @@ export const PAPER_PRESET: { grid: SweepGrid; base: Partial<TrainConfigInput> } 
   base: { dataset: 'mnist', hidden: 500, batchSize: 100, optimizer: 'adam', epochs: 10 }
 }
 
-const GRID_LABEL: Record<GridField, string> = { latentDim: 'latent', beta: 'beta', lr: 'lr', seed: 'seed', hidden: 'hidden' }
+const GRID_LABEL: Record<GridField, string> = {
+  latentDim: 'latent',
+  beta: 'beta',
+  lr: 'lr',
+  seed: 'seed',
+  hidden: 'hidden'
+}
 
 /** Every combination of the grid's values, in the order the fields were given. */
 export function expandGrid(grid: SweepGrid): Record<string, number>[] {
   return Object.entries(grid).reduce<Record<string, number>[]>(
-    (combos, [field, values]) => combos.flatMap((c) => (values ?? []).map((v) => ({ ...c, [field]: v }))),
+    (combos, [field, values]) =>
+      combos.flatMap((c) => (values ?? []).map((v) => ({ ...c, [field]: v }))),
     [{}]
   )
 }
@@ -101,7 +118,9 @@ export function defaultWorkers(): number {
 
 function checkWorkers(workers: number): number {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
-    throw new VaeLabError('INVALID_INPUT', 'must be a whole number from 1 to 64', { field: 'workers' })
+    throw new VaeLabError('INVALID_INPUT', 'must be a whole number from 1 to 64', {
+      field: 'workers'
+    })
   }
   return workers
 }
@@ -115,19 +134,36 @@ export function backendReports(): Promise<BackendReport[]> {
  * Training throughput of every available backend (784-500-20, batch 100, Adam by default).
  * On wasm it also measures the stock matMul gradient, to show what the transpose-free one buys.
  */
-export async function benchmarkBackends(options: Partial<BenchmarkOptions> = {}): Promise<BenchmarkEntry[]> {
+export async function benchmarkBackends(
+  options: Partial<BenchmarkOptions> = {}
+): Promise<BenchmarkEntry[]> {
   const o = { ...PAPER_BENCHMARK, ...options }
   const entries: BenchmarkEntry[] = []
   for (const report of await probeAll()) {
     if (!report.available) {
-      entries.push({ backend: report.name, variant: 'default', available: false, detail: report.detail })
+      entries.push({
+        backend: report.name,
+        variant: 'default',
+        available: false,
+        detail: report.detail
+      })
       continue
     }
     const backend = await initBackend(report.name)
     const variants: [string, TrainEnv][] = [['default', backend]]
-    if (report.name === 'wasm') variants.push(['stock matMul gradient (transposed GEMMs)', { matMul: stockMatMul, blas: null }])
+    if (report.name === 'wasm')
+      variants.push([
+        'stock matMul gradient (transposed GEMMs)',
+        { matMul: stockMatMul, blas: null }
+      ])
     for (const [variant, env] of variants) {
-      entries.push({ backend: report.name, variant, available: true, detail: backend.detail, ...(await benchmarkTraining(env, o)) })
+      entries.push({
+        backend: report.name,
+        variant,
+        available: true,
+        detail: backend.detail,
+        ...(await benchmarkTraining(env, o))
+      })
     }
   }
   return entries
@@ -144,7 +180,10 @@ export class VaeLabService {
     const info = this.store.getDataset(name)
     if (!info) {
       const known = ['mnist', ...this.store.listDatasets().map((d) => d.name)].join(', ')
-      throw new VaeLabError('NOT_FOUND', `unknown dataset "${name}"; known datasets: ${known} (add one with \`vae-lab data import\`)`)
+      throw new VaeLabError(
+        'NOT_FOUND',
+        `unknown dataset "${name}"; known datasets: ${known} (add one with \`vae-lab data import\`)`
+      )
     }
     return info
   }
@@ -165,7 +204,10 @@ export class VaeLabService {
     }
     // Runs refer to datasets by name: replacing one would silently change what they were trained on.
     if (this.store.getDataset(req.name)) {
-      throw new VaeLabError('INVALID_INPUT', `a dataset named "${req.name}" already exists; choose another --name`)
+      throw new VaeLabError(
+        'INVALID_INPUT',
+        `a dataset named "${req.name}" already exists; choose another --name`
+      )
     }
     const train = readImageSet(req.trainImages, req.trainLabels)
     const test = readImageSet(req.testImages, req.testLabels)
@@ -174,7 +216,12 @@ export class VaeLabService {
       source: 'imported',
       nTrain: train.count,
       nTest: test.count,
-      files: { trainImages: req.trainImages, trainLabels: req.trainLabels, testImages: req.testImages, testLabels: req.testLabels }
+      files: {
+        trainImages: req.trainImages,
+        trainLabels: req.trainLabels,
+        testImages: req.testImages,
+        testLabels: req.testLabels
+      }
     }
     this.store.upsertDataset(info)
     return info
@@ -185,29 +232,52 @@ export class VaeLabService {
    * queues the sweep's runs. Nothing is written when any of it is wrong.
    */
   async queueSweep(req: SweepRequest): Promise<SweepResult> {
-    const unknown = Object.keys(req.grid).filter((f) => !(GRID_FIELDS as readonly string[]).includes(f))
-    if (unknown.length) throw new VaeLabError('INVALID_INPUT', `cannot vary ${unknown.join(', ')} in a sweep`)
+    const unknown = Object.keys(req.grid).filter(
+      (f) => !(GRID_FIELDS as readonly string[]).includes(f)
+    )
+    if (unknown.length)
+      throw new VaeLabError('INVALID_INPUT', `cannot vary ${unknown.join(', ')} in a sweep`)
     if (!req.grid.latentDim?.length) {
-      throw new VaeLabError('INVALID_INPUT', 'give at least one latent dimension, e.g. --latent 2,5,10,50', { field: 'latentDim' })
+      throw new VaeLabError(
+        'INVALID_INPUT',
+        'give at least one latent dimension, e.g. --latent 2,5,10,50',
+        { field: 'latentDim' }
+      )
     }
     const combos = expandGrid(req.grid)
-    if (combos.length > 1000) throw new VaeLabError('INVALID_INPUT', `the grid has ${combos.length} combinations; at most 1000 runs per sweep`)
-    const configs: TrainConfig[] = combos.map((combo) => validate(TrainConfigSchema, { ...req.base, ...combo }))
+    if (combos.length > 1000)
+      throw new VaeLabError(
+        'INVALID_INPUT',
+        `the grid has ${combos.length} combinations; at most 1000 runs per sweep`
+      )
+    const configs: TrainConfig[] = combos.map((combo) =>
+      validate(TrainConfigSchema, { ...req.base, ...combo })
+    )
     const dataset = this.dataset(configs[0].dataset)
     for (const c of configs) {
       const images = Math.min(c.limitTrain ?? dataset.nTrain, dataset.nTrain)
       if (images < c.batchSize) {
-        throw new VaeLabError('INVALID_INPUT', `${images} training images are fewer than one batch of ${c.batchSize}; lower --batch or raise --limit-train`, { field: c.limitTrain ? 'limitTrain' : 'batchSize' })
+        throw new VaeLabError(
+          'INVALID_INPUT',
+          `${images} training images are fewer than one batch of ${c.batchSize}; lower --batch or raise --limit-train`,
+          { field: c.limitTrain ? 'limitTrain' : 'batchSize' }
+        )
       }
     }
     await selectBackend(configs[0].backend)
-    const varied = (Object.keys(req.grid) as GridField[]).filter((f) => f === 'latentDim' || (req.grid[f]?.length ?? 0) > 1)
+    const varied = (Object.keys(req.grid) as GridField[]).filter(
+      (f) => f === 'latentDim' || (req.grid[f]?.length ?? 0) > 1
+    )
     const runs = configs.map((config, i) => ({
       config,
       name: varied.map((f) => `${GRID_LABEL[f]} ${combos[i][f]}`).join(', ')
     }))
     if (req.sweepName !== undefined && !/^\S.{0,99}$/.test(req.sweepName)) {
-      throw new VaeLabError('INVALID_INPUT', 'a sweep name is 1-100 characters and does not start with a space', { field: 'sweep' })
+      throw new VaeLabError(
+        'INVALID_INPUT',
+        'a sweep name is 1-100 characters and does not start with a space',
+        { field: 'sweep' }
+      )
     }
     const sweep = req.sweepName ?? sweepNameNow(req.grid)
     this.store.createSweep(sweep, req.grid, runs)
@@ -215,7 +285,11 @@ export class VaeLabService {
   }
 
   /** Queues a sweep and trains exactly its runs here, `workers` at a time. */
-  async trainSweep(req: SweepRequest, onEvent: (e: ProgressEvent) => void = () => {}, q: QueueRequest = {}): Promise<SweepResult> {
+  async trainSweep(
+    req: SweepRequest,
+    onEvent: (e: ProgressEvent) => void = () => {},
+    q: QueueRequest = {}
+  ): Promise<SweepResult> {
     const workers = checkWorkers(q.workers ?? defaultWorkers())
     const { sweep, runs } = await this.queueSweep(req)
     await this.work({ workers, runIds: runs.map((r) => r.id), signal: q.signal }, onEvent)
@@ -223,8 +297,18 @@ export class VaeLabService {
   }
 
   /** Trains whatever is queued (by priority, then age) until the queue is empty; returns the ids trained. */
-  async runQueue(onEvent: (e: ProgressEvent) => void = () => {}, q: QueueRequest = {}): Promise<RunSummary[]> {
-    const ids = await this.work({ workers: checkWorkers(q.workers ?? defaultWorkers()), signal: q.signal, onAbort: q.onAbort }, onEvent)
+  async runQueue(
+    onEvent: (e: ProgressEvent) => void = () => {},
+    q: QueueRequest = {}
+  ): Promise<RunSummary[]> {
+    const ids = await this.work(
+      {
+        workers: checkWorkers(q.workers ?? defaultWorkers()),
+        signal: q.signal,
+        onAbort: q.onAbort
+      },
+      onEvent
+    )
     const done = new Set(ids)
     return this.store.listRuns().filter((r) => done.has(r.id))
   }
@@ -235,13 +319,20 @@ export class VaeLabService {
   }
 
   /** Continues an interrupted, cancelled or failed run from its latest checkpoint, here and now. */
-  async resumeRun(runId: number, onEvent: (e: ProgressEvent) => void = () => {}, q: QueueRequest = {}): Promise<RunSummary> {
+  async resumeRun(
+    runId: number,
+    onEvent: (e: ProgressEvent) => void = () => {},
+    q: QueueRequest = {}
+  ): Promise<RunSummary> {
     this.store.requeueForResume(runId)
     await this.work({ workers: 1, runIds: [runId], signal: q.signal }, onEvent)
     return this.store.listRuns().find((r) => r.id === runId) as RunSummary
   }
 
-  private work(o: { workers: number; runIds?: number[]; signal?: AbortSignal; onAbort?: 'cancel' | 'requeue' }, onEvent: (e: ProgressEvent) => void) {
+  private work(
+    o: { workers: number; runIds?: number[]; signal?: AbortSignal; onAbort?: 'cancel' | 'requeue' },
+    onEvent: (e: ProgressEvent) => void
+  ) {
     return runQueue({ store: this.store, dataset: (name) => this.dataset(name), onEvent }, o)
   }
 
@@ -260,7 +351,11 @@ export class VaeLabService {
 
   prioritizeRun(runId: number, priority: number): void {
     if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) {
-      throw new VaeLabError('INVALID_INPUT', 'priority must be a whole number (higher runs first)', { field: 'priority' })
+      throw new VaeLabError(
+        'INVALID_INPUT',
+        'priority must be a whole number (higher runs first)',
+        { field: 'priority' }
+      )
     }
     this.store.setPriority(runId, priority)
   }
@@ -270,23 +365,35 @@ export class VaeLabService {
   }
 
   tagRun(runId: number, tag: string): void {
-    if (!/^[\w.:-]{1,64}$/.test(tag)) throw new VaeLabError('INVALID_INPUT', 'a tag is 1-64 letters, digits or _ . : -', { field: 'tag' })
+    if (!/^[\w.:-]{1,64}$/.test(tag))
+      throw new VaeLabError('INVALID_INPUT', 'a tag is 1-64 letters, digits or _ . : -', {
+        field: 'tag'
+      })
     this.store.addTag(runId, tag)
   }
 
   noteRun(runId: number, note: string): void {
-    if (note.length > 10_000) throw new VaeLabError('INVALID_INPUT', 'a note is at most 10,000 characters', { field: 'note' })
+    if (note.length > 10_000)
+      throw new VaeLabError('INVALID_INPUT', 'a note is at most 10,000 characters', {
+        field: 'note'
+      })
     this.store.setNote(runId, note)
   }
 
   renameRun(runId: number, name: string): void {
-    if (!name.trim() || name.length > 200) throw new VaeLabError('INVALID_INPUT', 'a name is 1-200 characters', { field: 'name' })
+    if (!name.trim() || name.length > 200)
+      throw new VaeLabError('INVALID_INPUT', 'a name is 1-200 characters', { field: 'name' })
     this.store.rename(runId, name.trim())
   }
 
   checkDatabase(): { file: string; ok: boolean; problems: string[]; runs: number } {
     const problems = this.store.integrityCheck().filter((p) => p !== 'ok')
-    return { file: this.store.file, ok: problems.length === 0, problems, runs: this.store.countRuns() }
+    return {
+      file: this.store.file,
+      ok: problems.length === 0,
+      problems,
+      runs: this.store.countRuns()
+    }
   }
 
   /**
@@ -298,10 +405,16 @@ export class VaeLabService {
     const source = fs.realpathSync(this.store.file)
     const real = fs.existsSync(target) ? fs.realpathSync(target) : target
     if ([source, `${source}-wal`, `${source}-shm`].includes(real)) {
-      throw new VaeLabError('INVALID_INPUT', `${file} is the database itself; back it up to another path`)
+      throw new VaeLabError(
+        'INVALID_INPUT',
+        `${file} is the database itself; back it up to another path`
+      )
     }
     if (fs.existsSync(target) && !overwrite) {
-      throw new VaeLabError('INVALID_INPUT', `${file} exists; choose another path, or add --force to replace it`)
+      throw new VaeLabError(
+        'INVALID_INPUT',
+        `${file} exists; choose another path, or add --force to replace it`
+      )
     }
     const staging = `${target}.partial-${process.pid}`
     try {
@@ -309,7 +422,11 @@ export class VaeLabService {
       fs.renameSync(staging, target)
     } catch (e) {
       fs.rmSync(staging, { force: true })
-      throw new VaeLabError('INVALID_INPUT', `cannot write a backup to ${file}: ${(e as Error).message}`, { cause: e })
+      throw new VaeLabError(
+        'INVALID_INPUT',
+        `cannot write a backup to ${file}: ${(e as Error).message}`,
+        { cause: e }
+      )
     }
   }
 
@@ -319,22 +436,43 @@ export class VaeLabService {
 
   runDetails(runId: number): RunDetails {
     const run = this.store.requireRun(runId)
-    return { run, metrics: this.store.epochMetrics(runId), evaluations: this.store.evaluations(runId) }
+    return {
+      run,
+      metrics: this.store.epochMetrics(runId),
+      evaluations: this.store.evaluations(runId)
+    }
   }
 
   /** The k-sample IWAE bound of a finished run on its test set, stored with the run. */
   async evaluateIwae(input: unknown): Promise<IwaeReport> {
     const req = validate(IwaeRequestSchema, input)
     const { run } = this.runDetails(req.runId)
-    const checkpoint = this.store.checkpoint(req.runId, 'final') ?? this.store.checkpoint(req.runId, 'latest')
-    if (!checkpoint) throw new VaeLabError('NOT_FOUND', `run ${req.runId} has no saved weights yet (status ${run.status})`)
+    const checkpoint =
+      this.store.checkpoint(req.runId, 'final') ?? this.store.checkpoint(req.runId, 'latest')
+    if (!checkpoint)
+      throw new VaeLabError(
+        'NOT_FOUND',
+        `run ${req.runId} has no saved weights yet (status ${run.status})`
+      )
     const backend = await initBackend((await selectBackend(req.backend)).name)
     const cfg = run.config
-    const test = evaluationImages(headOf(loadDataset(this.dataset(cfg.dataset)).test, req.limitTest ?? cfg.limitTest), cfg.pixels)
-    const params = createVaeParams({ inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim }, cfg.init, cfg.seed)
+    const test = evaluationImages(
+      headOf(loadDataset(this.dataset(cfg.dataset)).test, req.limitTest ?? cfg.limitTest),
+      cfg.pixels
+    )
+    const params = createVaeParams(
+      { inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim },
+      cfg.init,
+      cfg.seed
+    )
     try {
       assignParams(params, checkpoint.tensors, `run ${req.runId}'s checkpoint`)
-      const report = await iwaeBound({ params, latentDim: cfg.latentDim, matMul: backend.matMul }, test, req.k, cfg.seed)
+      const report = await iwaeBound(
+        { params, latentDim: cfg.latentDim, matMul: backend.matMul },
+        test,
+        req.k,
+        cfg.seed
+      )
       this.store.saveEvaluation(req.runId, `iwae/k=${req.k}`, { ...report, backend: backend.name })
       return report
     } finally {

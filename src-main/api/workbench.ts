@@ -68,7 +68,10 @@ export class Workbench implements VaeLabApi {
   async stop(): Promise<void> {
     clearInterval(this.watch)
     this.abort.abort()
-    await Promise.race([Promise.all(this.slots), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())])
+    await Promise.race([
+      Promise.all(this.slots),
+      new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())
+    ])
   }
 
   subscribe(listener: (e: WorkbenchEvent) => void): () => void {
@@ -89,7 +92,11 @@ export class Workbench implements VaeLabApi {
       this.emit(e)
       if (e.type === 'status') this.emit({ type: 'runs-changed' })
     }
-    while (this.slots.size < this.workers && !this.abort.signal.aborted && this.service.hasQueued()) {
+    while (
+      this.slots.size < this.workers &&
+      !this.abort.signal.aborted &&
+      this.service.hasQueued()
+    ) {
       const slot: Promise<unknown> = this.service
         .runQueue(onEvent, { workers: 1, signal: this.abort.signal, onAbort: 'requeue' })
         .then(
@@ -115,13 +122,23 @@ export class Workbench implements VaeLabApi {
       const parsed = API_ARGS[method as ApiMethod].safeParse(Array.isArray(args) ? args : [])
       if (!parsed.success) {
         const issue = parsed.error.issues[0]
-        throw new VaeLabError('INVALID_INPUT', `${method}: ${issue.path.length ? issue.path.join('.') + ': ' : ''}${issue.message}`)
+        throw new VaeLabError(
+          'INVALID_INPUT',
+          `${method}: ${issue.path.length ? issue.path.join('.') + ': ' : ''}${issue.message}`
+        )
       }
       const fn = this[method as ApiMethod] as (...a: unknown[]) => Promise<unknown>
       return { ok: true, value: await fn.apply(this, parsed.data as unknown[]) }
     } catch (e) {
-      if (isVaeLabError(e)) return { ok: false, error: { code: e.code, message: e.field ? `${e.field}: ${e.message}` : e.message } }
-      return { ok: false, error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } }
+      if (isVaeLabError(e))
+        return {
+          ok: false,
+          error: { code: e.code, message: e.field ? `${e.field}: ${e.message}` : e.message }
+        }
+      return {
+        ok: false,
+        error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) }
+      }
     }
   }
 
@@ -135,7 +152,11 @@ export class Workbench implements VaeLabApi {
     return { run: dto, metrics, evaluations }
   }
 
-  async queueSweep(req: { base: Record<string, unknown>; grid: SweepGrid & { latentDim: number[] }; sweepName?: string }) {
+  async queueSweep(req: {
+    base: Record<string, unknown>
+    grid: SweepGrid & { latentDim: number[] }
+    sweepName?: string
+  }) {
     const result = await this.service.queueSweep(req)
     this.emit({ type: 'runs-changed' })
     this.kick()
@@ -182,7 +203,13 @@ export class Workbench implements VaeLabApi {
     return this.service.listDatasets()
   }
 
-  async importDataset(req: { name: string; trainImages: string; trainLabels: string; testImages: string; testLabels: string }) {
+  async importDataset(req: {
+    name: string
+    trainImages: string
+    trainLabels: string
+    testImages: string
+    testLabels: string
+  }) {
     return this.service.importDataset(req)
   }
 
@@ -190,7 +217,11 @@ export class Workbench implements VaeLabApi {
     const info = this.service.dataset(name)
     const test = readImageSet(info.files.testImages, info.files.testLabels)
     const n = Math.min(count, test.count)
-    return { name, labels: Array.from(test.labels.subarray(0, n)), images: Array.from(test.images.subarray(0, n * 784)) }
+    return {
+      name,
+      labels: Array.from(test.labels.subarray(0, n)),
+      images: Array.from(test.images.subarray(0, n * 784))
+    }
   }
 
   async backends() {

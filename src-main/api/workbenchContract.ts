@@ -16,21 +16,40 @@ import {
   type RunSummary,
   type TrainConfig
 } from './contract'
-import { EXPORT_FIGURES, PROJECTION_METHODS, type ExportRequestInput, type ExportResult } from './exportContract'
+import {
+  EXPORT_FIGURES,
+  PROJECTION_METHODS,
+  type ExportRequestInput,
+  type ExportResult
+} from './exportContract'
 import type { FigureInputs } from '../core/figures/figureSpecs'
 import { API_METHODS, type ApiMethod } from './apiMethods'
 
 export { API_METHODS, type ApiMethod }
 
-const runId = z.number({ error: 'a run id must be a number' }).int({ error: 'a run id is a whole number' }).min(1, { error: 'a run id is at least 1' })
-const gridValues = z.array(z.number({ error: 'grid values must be numbers' }), { error: 'grid values must be a list' }).min(1).max(100)
+const runId = z
+  .number({ error: 'a run id must be a number' })
+  .int({ error: 'a run id is a whole number' })
+  .min(1, { error: 'a run id is at least 1' })
+const gridValues = z
+  .array(z.number({ error: 'grid values must be numbers' }), {
+    error: 'grid values must be a list'
+  })
+  .min(1)
+  .max(100)
 
 export const SweepRequestSchema = z
   .object({
     /** Settings shared by all runs; validated per run against TrainConfigSchema by the service. */
     base: z.record(z.string(), z.unknown()),
     grid: z
-      .object({ latentDim: gridValues, beta: gridValues.optional(), lr: gridValues.optional(), seed: gridValues.optional(), hidden: gridValues.optional() })
+      .object({
+        latentDim: gridValues,
+        beta: gridValues.optional(),
+        lr: gridValues.optional(),
+        seed: gridValues.optional(),
+        hidden: gridValues.optional()
+      })
       .strict(),
     sweepName: z.string().min(1).max(100).optional()
   })
@@ -38,15 +57,27 @@ export const SweepRequestSchema = z
 export type SweepRequestInput = z.input<typeof SweepRequestSchema>
 
 export const RunFilterSchema = z
-  .object({ status: z.enum(RUN_STATUSES).optional(), sweep: z.string().optional(), tag: z.string().optional() })
+  .object({
+    status: z.enum(RUN_STATUSES).optional(),
+    sweep: z.string().optional(),
+    tag: z.string().optional()
+  })
   .strict()
 
 export const FigureRequestSchema = z
   .object({
-    runIds: z.array(runId).min(1, { error: 'pick at least one run' }).max(16, { error: 'compare at most 16 runs at once' }),
+    runIds: z
+      .array(runId)
+      .min(1, { error: 'pick at least one run' })
+      .max(16, { error: 'compare at most 16 runs at once' }),
     figures: z.array(z.enum(EXPORT_FIGURES)).min(1).optional(),
     manifoldGrid: z.number().int().min(2).max(40).default(20),
-    manifoldRange: z.tuple([z.number(), z.number()]).refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && lo < hi, { error: 'manifold range: two finite numbers, low before high' }).default([-3, 3]),
+    manifoldRange: z
+      .tuple([z.number(), z.number()])
+      .refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && lo < hi, {
+        error: 'manifold range: two finite numbers, low before high'
+      })
+      .default([-3, 3]),
     projection: z.enum(PROJECTION_METHODS).default('pca'),
     tolerance: z.number().min(0).max(1000).default(1),
     k: z.number().int().min(1).max(50).default(5)
@@ -101,7 +132,14 @@ export interface DatasetPreview {
 export interface FigureBundle {
   /** Plain inputs for core/figures' builders; images as number arrays (JSON-safe). */
   inputs: FigureInputs
-  separability: { runId: number; latentDim: number; method: string; k: number; latent: number; projected: number }[]
+  separability: {
+    runId: number
+    latentDim: number
+    method: string
+    k: number
+    latent: number
+    projected: number
+  }[]
   skipped: string[]
 }
 
@@ -124,10 +162,18 @@ export interface VaeLabApi {
   noteRun(runId: number, note: string): Promise<void>
   renameRun(runId: number, name: string): Promise<void>
   listDatasets(): Promise<DatasetInfo[]>
-  importDataset(req: { name: string; trainImages: string; trainLabels: string; testImages: string; testLabels: string }): Promise<DatasetInfo>
+  importDataset(req: {
+    name: string
+    trainImages: string
+    trainLabels: string
+    testImages: string
+    testLabels: string
+  }): Promise<DatasetInfo>
   datasetPreview(name: string, count: number): Promise<DatasetPreview>
   backends(): Promise<BackendReport[]>
-  chooseBackend(choice: z.input<typeof BackendChoiceSchema>): Promise<{ name: BackendName; reason: string }>
+  chooseBackend(
+    choice: z.input<typeof BackendChoiceSchema>
+  ): Promise<{ name: BackendName; reason: string }>
   figureInputs(req: FigureRequestInput): Promise<FigureBundle>
   exportFigures(req: ExportRequestInput): Promise<ExportResult>
   queueStatus(): Promise<QueueStatus>
@@ -145,10 +191,14 @@ void methodsAreTheApi
 export type WorkbenchEvent = ProgressEvent | { type: 'runs-changed' }
 
 /** How an adapter answers a call: never a thrown error across the boundary. */
-export type ApiAnswer<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode | 'UNAUTHORIZED'; message: string } }
+export type ApiAnswer<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: { code: ErrorCode | 'UNAUTHORIZED'; message: string } }
 
 /**
  * What the Electron preload exposes as `window.vaeLab`: the api, plus a subscription to events.
  * `onEvent` returns the function that unsubscribes.
  */
-export type VaeLabBridge = VaeLabApi & { onEvent(listener: (e: WorkbenchEvent) => void): () => void }
+export type VaeLabBridge = VaeLabApi & {
+  onEvent(listener: (e: WorkbenchEvent) => void): () => void
+}

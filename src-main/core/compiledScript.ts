@@ -10,6 +10,10 @@ import { repoRoot } from './version'
  */
 export function compiledScript(relative: string): string {
   const file = path.join(repoRoot(), 'out', 'node', relative)
-  if (!fs.existsSync(file)) throw new VaeLabError('INTERNAL', `worker script ${file} is missing; run \`npm run build:node\``)
+  if (!fs.existsSync(file))
+    throw new VaeLabError(
+      'INTERNAL',
+      `worker script ${file} is missing; run \`npm run build:node\``
+    )
   return file
 }

@@ -7,7 +7,8 @@ let cached: string | undefined
 export function repoRoot(): string {
   // Compiled code lives in out/node/core, sources in src-main/core: both are two levels below the root.
   let dir = __dirname
-  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir)
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir)
+    dir = path.dirname(dir)
   return dir
 }
 
@@ -15,7 +16,9 @@ export function repoRoot(): string {
 export function codeVersion(): string {
   if (cached) return cached
   const root = repoRoot()
-  const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }
+  const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    version: string
+  }
   let commit = ''
   try {
     const head = fs.readFileSync(path.join(root, '.git', 'HEAD'), 'utf8').trim()

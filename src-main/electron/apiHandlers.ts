@@ -25,10 +25,16 @@ const REFUSED: ApiAnswer<never> = {
  * Registers every method's channel; `trusted(event)` must say whether the sending frame is the
  * app's own main frame (design.md section 4). Returns the function that removes the handlers.
  */
-export function registerApiHandlers<E>(ipc: HandlerRegistry<E>, workbench: Dispatcher, trusted: (event: E) => boolean): () => void {
+export function registerApiHandlers<E>(
+  ipc: HandlerRegistry<E>,
+  workbench: Dispatcher,
+  trusted: (event: E) => boolean
+): () => void {
   const channels = API_METHODS.map((method) => {
     const channel = ipcChannel(method)
-    ipc.handle(channel, (event, args) => (trusted(event) ? workbench.invoke(method, args) : REFUSED))
+    ipc.handle(channel, (event, args) =>
+      trusted(event) ? workbench.invoke(method, args) : REFUSED
+    )
     return channel
   })
   return () => channels.forEach((c) => ipc.removeHandler(c))

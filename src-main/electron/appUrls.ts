@@ -36,7 +36,8 @@ export function devServerOrigin(rendererUrl: string | undefined): string | undef
   if (!rendererUrl) return undefined
   try {
     const u = new URL(rendererUrl)
-    const loopback = u.hostname === 'localhost' || u.hostname === '127.0.0.1' || u.hostname === '[::1]'
+    const loopback =
+      u.hostname === 'localhost' || u.hostname === '127.0.0.1' || u.hostname === '[::1]'
     return (u.protocol === 'http:' || u.protocol === 'https:') && loopback ? u.origin : undefined
   } catch {
     return undefined

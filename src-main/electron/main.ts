@@ -2,7 +2,16 @@
 // over IPC (one channel per method, sender checked on every message), and the workbench working
 // the run queue in worker threads. The core stays free of electron; only this folder imports it.
 import path from 'node:path'
-import { app, BrowserWindow, dialog, ipcMain, protocol, session, type IpcMainInvokeEvent, type WebFrameMain } from 'electron'
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  protocol,
+  session,
+  type IpcMainInvokeEvent,
+  type WebFrameMain
+} from 'electron'
 import { Workbench } from '../api/workbench'
 import { openRunStore, type RunStore } from '../api/runtime'
 import { registerApiHandlers } from './apiHandlers'
@@ -19,7 +28,9 @@ const rendererDir = path.join(__dirname, '../renderer')
 // Before `ready`: every renderer sandboxed, and app:// a standard, secure origin (so the page
 // gets same-origin module scripts and a CSP header, which file:// can't give).
 app.enableSandbox()
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }
+])
 
 let window: BrowserWindow | null = null
 
@@ -27,14 +38,19 @@ let window: BrowserWindow | null = null
 function trustedFrame(frame: WebFrameMain | null): boolean {
   const main = window && !window.isDestroyed() ? window.webContents.mainFrame : null
   if (!frame || !main) return false
-  return frame.processId === main.processId && frame.routingId === main.routingId && isAppUrl(frame.url, devOrigin)
+  return (
+    frame.processId === main.processId &&
+    frame.routingId === main.routingId &&
+    isAppUrl(frame.url, devOrigin)
+  )
 }
 
 function openStore(): RunStore | null {
   try {
     return openRunStore()
   } catch (e) {
-    const why = explainNativeLoadError(e, process.versions) ?? (e instanceof Error ? e.message : String(e))
+    const why =
+      explainNativeLoadError(e, process.versions) ?? (e instanceof Error ? e.message : String(e))
     console.error(`vae-lab: cannot open the database: ${why}`)
     dialog.showErrorBox('VAE Lab cannot open its database', why)
     return null
@@ -83,17 +99,18 @@ async function start(): Promise<void> {
   const workbench = new Workbench(store)
   hardenSession(session.defaultSession, devOrigin)
   serveAppProtocol(session.defaultSession, APP_SCHEME, rendererDir)
-  const unregister = registerApiHandlers(ipcMain, workbench, (event: IpcMainInvokeEvent) => trustedFrame(event.senderFrame))
+  const unregister = registerApiHandlers(ipcMain, workbench, (event: IpcMainInvokeEvent) =>
+    trustedFrame(event.senderFrame)
+  )
 
   // The first backend probe loads modules synchronously (about 100 ms, measured with
   // bench/eventLoopLag.mjs); do it now rather than in the middle of the first sweep.
   await workbench.backends()
   window = createWindow()
   const contents = window.webContents
-  const stopEvents = forwardEvents(
-    (l) => workbench.subscribe(l),
-    { send: (e) => (contents.isDestroyed() ? undefined : contents.send(EVENT_CHANNEL, e)) }
-  )
+  const stopEvents = forwardEvents((l) => workbench.subscribe(l), {
+    send: (e) => (contents.isDestroyed() ? undefined : contents.send(EVENT_CHANNEL, e))
+  })
   window.on('closed', () => {
     stopEvents()
     window = null

@@ -10,7 +10,8 @@ export interface RuntimeVersions {
 }
 
 const WRONG_ABI = /NODE_MODULE_VERSION (\d+)[\s\S]*?NODE_MODULE_VERSION (\d+)/
-const NOT_LOADABLE = /was compiled against a different Node\.js version|invalid ELF header|not a valid Win32 application|Could not locate the bindings file|mach-o, but wrong architecture|wrong ELF class/
+const NOT_LOADABLE =
+  /was compiled against a different Node\.js version|invalid ELF header|not a valid Win32 application|Could not locate the bindings file|mach-o, but wrong architecture|wrong ELF class/
 
 /** A user-facing explanation if `error` is a native-module load failure, else null. */
 export function explainNativeLoadError(error: unknown, v: RuntimeVersions): string | null {

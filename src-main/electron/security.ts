@@ -11,7 +11,8 @@ import { appFile, isAllowedRequest, isAppUrl, isExternalLink } from './appUrls'
 export function serveAppProtocol(ses: Session, scheme: string, rendererDir: string): void {
   ses.protocol.handle(scheme, async (request) => {
     const file = appFile(rendererDir, request.url)
-    if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) return new Response('not found', { status: 404 })
+    if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile())
+      return new Response('not found', { status: 404 })
     const body = await fs.promises.readFile(file)
     return new Response(new Uint8Array(body), {
       headers: {
@@ -26,14 +27,18 @@ export function serveAppProtocol(ses: Session, scheme: string, rendererDir: stri
 
 /** Session-wide: no remote requests, CSP on every http response (the dev server), no permissions. */
 export function hardenSession(ses: Session, devOrigin: string | undefined): void {
-  ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isAllowedRequest(details.url, devOrigin) }))
+  ses.webRequest.onBeforeRequest((details, callback) =>
+    callback({ cancel: !isAllowedRequest(details.url, devOrigin) })
+  )
   ses.webRequest.onHeadersReceived((details, callback) =>
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
   )
   // Copying a table or a figure's numbers is the one thing a lab tool needs; nothing else
   // (camera, notifications, geolocation, ...) is ever granted.
   const allowed = new Set(['clipboard-sanitized-write'])
-  ses.setPermissionRequestHandler((_contents, permission, callback) => callback(allowed.has(permission)))
+  ses.setPermissionRequestHandler((_contents, permission, callback) =>
+    callback(allowed.has(permission))
+  )
   ses.setPermissionCheckHandler((_contents, permission) => allowed.has(permission))
   // Chromium's spellchecker downloads dictionaries from Google: remote content.
   ses.setSpellCheckerEnabled(false)

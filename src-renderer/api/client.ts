@@ -1,7 +1,12 @@
 // The renderer's one implementation of VaeLabApi (style.md section 3): over the Electron preload
 // bridge (window.vaeLab) when it exists, else over the loopback HTTP server of browser mode
 // (POST /api/call/<method>, server-sent events on /api/events). Both reject with ApiError.
-import { API_METHODS, type ApiAnswer, type VaeLabApi, type WorkbenchEvent } from '../../src-main/api/workbenchContract'
+import {
+  API_METHODS,
+  type ApiAnswer,
+  type VaeLabApi,
+  type WorkbenchEvent
+} from '../../src-main/api/workbenchContract'
 import { ERROR_CODES, type ErrorCode } from '../../src-main/api/contract'
 
 export type ClientErrorCode = ErrorCode | 'UNAUTHORIZED' | 'NETWORK'
@@ -75,17 +80,27 @@ export function httpClient(o: HttpOptions = {}): Client {
         body: JSON.stringify({ args: trimArgs(args) })
       })
     } catch {
-      throw new ApiError('NETWORK', 'Lost contact with the VAE Lab server. Is `vae-lab serve` still running? Reload the page once it is.')
+      throw new ApiError(
+        'NETWORK',
+        'Lost contact with the VAE Lab server. Is `vae-lab serve` still running? Reload the page once it is.'
+      )
     }
     let answer: ApiAnswer<unknown>
     try {
       answer = (await res.json()) as ApiAnswer<unknown>
     } catch {
-      throw new ApiError(res.status === 401 ? 'UNAUTHORIZED' : 'INTERNAL', `The server answered ${res.status} ${res.statusText} without a readable body.`)
+      throw new ApiError(
+        res.status === 401 ? 'UNAUTHORIZED' : 'INTERNAL',
+        `The server answered ${res.status} ${res.statusText} without a readable body.`
+      )
     }
     if (answer && answer.ok === true) return answer.value
     if (answer && answer.ok === false) {
-      const code = KNOWN_CODES.includes(answer.error.code) ? answer.error.code : res.status === 401 ? 'UNAUTHORIZED' : 'INTERNAL'
+      const code = KNOWN_CODES.includes(answer.error.code)
+        ? answer.error.code
+        : res.status === 401
+          ? 'UNAUTHORIZED'
+          : 'INTERNAL'
       throw new ApiError(code, answer.error.message)
     }
     throw new ApiError('INTERNAL', `The server answered ${res.status} with an unexpected body.`)
@@ -115,7 +130,9 @@ export function httpClient(o: HttpOptions = {}): Client {
     }
   }
 
-  const methods = Object.fromEntries(API_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)]))
+  const methods = Object.fromEntries(
+    API_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)])
+  )
   return {
     ...(methods as unknown as VaeLabApi),
     mode: 'browser',
@@ -146,7 +163,11 @@ export function bridgeClient(bridge: Bridge): Client {
       }
     ])
   )
-  return { ...(methods as unknown as VaeLabApi), mode: 'electron', onEvent: (l) => bridge.onEvent(l) }
+  return {
+    ...(methods as unknown as VaeLabApi),
+    mode: 'electron',
+    onEvent: (l) => bridge.onEvent(l)
+  }
 }
 
 /** window.vaeLab in Electron, else the page's own server with the token from `?token=`. */

@@ -23,7 +23,13 @@ export function parseHash(hash: string): Route {
     }
     case 'compare': {
       const runs = new URLSearchParams(query).get('runs') ?? ''
-      return { name: 'compare', runIds: runs.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0) }
+      return {
+        name: 'compare',
+        runIds: runs
+          .split(',')
+          .map(Number)
+          .filter((n) => Number.isInteger(n) && n > 0)
+      }
     }
     default:
       return { name: 'runs' }
@@ -41,8 +47,11 @@ export function hrefOf(r: Route): string {
   }
 }
 
-const current = ref<Route>(typeof location === 'undefined' ? { name: 'runs' } : parseHash(location.hash))
-if (typeof window !== 'undefined') window.addEventListener('hashchange', () => (current.value = parseHash(location.hash)))
+const current = ref<Route>(
+  typeof location === 'undefined' ? { name: 'runs' } : parseHash(location.hash)
+)
+if (typeof window !== 'undefined')
+  window.addEventListener('hashchange', () => (current.value = parseHash(location.hash)))
 
 export function useHashRoute() {
   function go(r: Route, replace = false): void {

@@ -1,7 +1,17 @@
 // Filtering and sorting of the Runs table, kept pure so 1,000 runs can be tested without a DOM.
 import type { RunStatus, RunSummary } from '../../src-main/api/contract'
 
-export type SortKey = 'id' | 'name' | 'sweep' | 'status' | 'latent' | 'backend' | 'epochs' | 'testNelbo' | 'imgPerSec' | 'createdAt'
+export type SortKey =
+  | 'id'
+  | 'name'
+  | 'sweep'
+  | 'status'
+  | 'latent'
+  | 'backend'
+  | 'epochs'
+  | 'testNelbo'
+  | 'imgPerSec'
+  | 'createdAt'
 export type SortDir = 'asc' | 'desc'
 
 export interface RunQuery {
@@ -16,13 +26,37 @@ export interface RunQuery {
 export const EMPTY_QUERY: RunQuery = { text: '', status: '', sweep: '', taggedIds: null }
 
 /** Order of statuses when sorting by status: what needs attention first. */
-const STATUS_ORDER: Record<RunStatus, number> = { running: 0, queued: 1, interrupted: 2, failed: 3, diverged: 4, cancelled: 5, completed: 6 }
-
-function haystack(r: RunSummary, tags: readonly string[] | undefined): string {
-  return [`#${r.id}`, String(r.id), r.name ?? '', r.sweep ?? '', r.status, r.backend ?? '', r.dataset, `latent ${r.latent}`, ...(tags ?? [])].join(' ').toLowerCase()
+const STATUS_ORDER: Record<RunStatus, number> = {
+  running: 0,
+  queued: 1,
+  interrupted: 2,
+  failed: 3,
+  diverged: 4,
+  cancelled: 5,
+  completed: 6
 }
 
-export function filterRuns(runs: readonly RunSummary[], q: RunQuery, tagsById: ReadonlyMap<number, readonly string[]> = new Map()): RunSummary[] {
+function haystack(r: RunSummary, tags: readonly string[] | undefined): string {
+  return [
+    `#${r.id}`,
+    String(r.id),
+    r.name ?? '',
+    r.sweep ?? '',
+    r.status,
+    r.backend ?? '',
+    r.dataset,
+    `latent ${r.latent}`,
+    ...(tags ?? [])
+  ]
+    .join(' ')
+    .toLowerCase()
+}
+
+export function filterRuns(
+  runs: readonly RunSummary[],
+  q: RunQuery,
+  tagsById: ReadonlyMap<number, readonly string[]> = new Map()
+): RunSummary[] {
   const words = q.text.toLowerCase().split(/\s+/).filter(Boolean)
   return runs.filter((r) => {
     if (q.status && r.status !== q.status) return false
@@ -53,9 +87,13 @@ export function sortRuns(runs: readonly RunSummary[], key: SortKey, dir: SortDir
   return runs
     .map((r, i) => ({ r, i, k: keyOf(r, key) }))
     .sort((a, b) => {
-      if (a.k === null || a.k === undefined) return b.k === null || b.k === undefined ? a.i - b.i : 1
+      if (a.k === null || a.k === undefined)
+        return b.k === null || b.k === undefined ? a.i - b.i : 1
       if (b.k === null || b.k === undefined) return -1
-      const c = typeof a.k === 'number' && typeof b.k === 'number' ? a.k - b.k : String(a.k).localeCompare(String(b.k), 'en', { numeric: true })
+      const c =
+        typeof a.k === 'number' && typeof b.k === 'number'
+          ? a.k - b.k
+          : String(a.k).localeCompare(String(b.k), 'en', { numeric: true })
       return c !== 0 ? sign * c : sign * (a.r.id - b.r.id)
     })
     .map((x) => x.r)
@@ -72,11 +110,17 @@ export function sweepsOf(runs: readonly RunSummary[]): string[] {
 export function latestSweepRuns(runs: readonly RunSummary[]): RunSummary[] {
   for (const sweep of sweepsOf(runs)) {
     const done = runs.filter((r) => r.sweep === sweep && r.status === 'completed')
-    if (done.length) return [...done].sort((a, b) => a.latent - b.latent || a.id - b.id).slice(0, 16)
+    if (done.length)
+      return [...done].sort((a, b) => a.latent - b.latent || a.id - b.id).slice(0, 16)
   }
-  return [...runs].filter((r) => r.status === 'completed').sort((a, b) => b.id - a.id).slice(0, 4).sort((a, b) => a.latent - b.latent)
+  return [...runs]
+    .filter((r) => r.status === 'completed')
+    .sort((a, b) => b.id - a.id)
+    .slice(0, 4)
+    .sort((a, b) => a.latent - b.latent)
 }
 
 export const canCancel = (r: RunSummary) => r.status === 'running' || r.status === 'queued'
-export const canResume = (r: RunSummary) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'failed'
+export const canResume = (r: RunSummary) =>
+  r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'failed'
 export const canDelete = (r: RunSummary) => r.status !== 'running'

@@ -1,7 +1,11 @@
 // The New sweep form as plain data: text fields in, a validated queueSweep request (or per-field
 // messages) out. Every run of the grid is checked against the contract's TrainConfigSchema, so the
 // form refuses exactly what the service would, before anything is sent.
-import { TrainConfigSchema, type BackendChoice, type TrainConfig } from '../../src-main/api/contract'
+import {
+  TrainConfigSchema,
+  type BackendChoice,
+  type TrainConfig
+} from '../../src-main/api/contract'
 import type { SweepRequestInput } from '../../src-main/api/workbenchContract'
 
 /** Fields that take a comma-separated list: the sweep has one run per combination. */
@@ -60,7 +64,19 @@ export function defaultSweepForm(): SweepForm {
 
 /** The seed study (design.md section 1): MNIST, latent 2/5/10/50, 500 hidden, batch 100, Adam, 10 epochs. */
 export function paperPreset(): SweepForm {
-  return { ...defaultSweepForm(), sweepName: '', dataset: 'mnist', latentDim: '2, 5, 10, 50', hidden: '500', batchSize: '100', optimizer: 'adam', epochs: '10', lr: '', beta: '1', seed: '1' }
+  return {
+    ...defaultSweepForm(),
+    sweepName: '',
+    dataset: 'mnist',
+    latentDim: '2, 5, 10, 50',
+    hidden: '500',
+    batchSize: '100',
+    optimizer: 'adam',
+    epochs: '10',
+    lr: '',
+    beta: '1',
+    seed: '1'
+  }
 }
 
 /** "2, 5 10;50" -> [2, 5, 10, 50]; an error names the first bad entry. */
@@ -97,10 +113,19 @@ export type SweepValidation =
 /**
  * Validates the form. `trainImages` is the dataset's training set size, for weight decay "prior".
  */
-export function validateSweepForm(f: SweepForm, trainImages: number | null = null): SweepValidation {
+export function validateSweepForm(
+  f: SweepForm,
+  trainImages: number | null = null
+): SweepValidation {
   const errors: FormErrors = {}
   const lists: Partial<Record<ListField, number[]>> = {}
-  const names: Record<ListField, string> = { latentDim: 'latent dim', hidden: 'hidden size', beta: 'beta', lr: 'learning rate', seed: 'seed' }
+  const names: Record<ListField, string> = {
+    latentDim: 'latent dim',
+    hidden: 'hidden size',
+    beta: 'beta',
+    lr: 'learning rate',
+    seed: 'seed'
+  }
   for (const field of LIST_FIELDS) {
     if (field === 'lr' && !f.lr.trim()) continue
     const parsed = parseList(f[field], names[field])
@@ -108,12 +133,19 @@ export function validateSweepForm(f: SweepForm, trainImages: number | null = nul
     else lists[field] = parsed.values
   }
 
-  const base: Record<string, unknown> = { dataset: f.dataset.trim(), optimizer: f.optimizer, pixels: f.pixels, init: f.init, backend: f.backend }
+  const base: Record<string, unknown> = {
+    dataset: f.dataset.trim(),
+    optimizer: f.optimizer,
+    pixels: f.pixels,
+    init: f.init,
+    backend: f.backend
+  }
   for (const field of ['epochs', 'batchSize', 'samples', 'limitTrain', 'limitTest'] as const) {
     const v = parseOptional(f[field])
     if (v === 'bad') errors[field] = `"${f[field]}" is not a number`
     else if (v !== undefined) base[field] = v
-    else if (field === 'epochs' || field === 'batchSize' || field === 'samples') errors[field] = 'required'
+    else if (field === 'epochs' || field === 'batchSize' || field === 'samples')
+      errors[field] = 'required'
   }
   const wd = f.weightDecay.trim().toLowerCase()
   if (wd === 'prior') {
@@ -123,14 +155,22 @@ export function validateSweepForm(f: SweepForm, trainImages: number | null = nul
     else errors.weightDecay = 'the prior needs the size of the training set'
   } else {
     const v = parseOptional(f.weightDecay)
-    if (v === 'bad') errors.weightDecay = 'a number >= 0, or "prior" (1 / training images, the paper\'s N(0, I) prior)'
+    if (v === 'bad')
+      errors.weightDecay =
+        'a number >= 0, or "prior" (1 / training images, the paper\'s N(0, I) prior)'
     else base.weightDecay = v ?? 0
   }
 
   const fields = LIST_FIELDS.filter((k) => lists[k])
-  const combos = fields.reduce<Record<string, number>[]>((acc, k) => acc.flatMap((c) => lists[k]!.map((v) => ({ ...c, [k]: v }))), [{}])
-  const runCount = Object.keys(errors).some((k) => (LIST_FIELDS as readonly string[]).includes(k)) ? 0 : combos.length
-  if (runCount > MAX_RUNS) errors.latentDim = `${runCount} combinations: at most ${MAX_RUNS} runs per sweep`
+  const combos = fields.reduce<Record<string, number>[]>(
+    (acc, k) => acc.flatMap((c) => lists[k]!.map((v) => ({ ...c, [k]: v }))),
+    [{}]
+  )
+  const runCount = Object.keys(errors).some((k) => (LIST_FIELDS as readonly string[]).includes(k))
+    ? 0
+    : combos.length
+  if (runCount > MAX_RUNS)
+    errors.latentDim = `${runCount} combinations: at most ${MAX_RUNS} runs per sweep`
 
   const runs: TrainConfig[] = []
   if (!Object.keys(errors).length) {

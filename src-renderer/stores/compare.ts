@@ -17,7 +17,11 @@ export interface CompareOptions {
   projection: ProjectionMethod
 }
 
-export const DEFAULT_OPTIONS: CompareOptions = { manifoldGrid: 20, manifoldRange: [-3, 3], projection: 'pca' }
+export const DEFAULT_OPTIONS: CompareOptions = {
+  manifoldGrid: 20,
+  manifoldRange: [-3, 3],
+  projection: 'pca'
+}
 
 /** One row of the metrics table. */
 export interface MetricsRow {
@@ -59,7 +63,10 @@ export function metricsRow(d: RunDetailsDto): MetricsRow {
 export const useCompare = defineStore('compare', () => {
   const notices = useNotices()
   const runIds = ref<number[]>([])
-  const options = ref<CompareOptions>({ ...DEFAULT_OPTIONS, manifoldRange: [...DEFAULT_OPTIONS.manifoldRange] })
+  const options = ref<CompareOptions>({
+    ...DEFAULT_OPTIONS,
+    manifoldRange: [...DEFAULT_OPTIONS.manifoldRange]
+  })
   const bundle = shallowRef<FigureBundle | null>(null)
   const details = shallowRef<RunDetailsDto[]>([])
   const loading = ref(false)

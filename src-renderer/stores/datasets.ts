@@ -6,7 +6,13 @@ import type { DatasetPreview } from '../../src-main/api/workbenchContract'
 import { getClient } from '../api/client'
 import { useNotices } from './notices'
 
-export type ImportForm = { name: string; trainImages: string; trainLabels: string; testImages: string; testLabels: string }
+export type ImportForm = {
+  name: string
+  trainImages: string
+  trainLabels: string
+  testImages: string
+  testLabels: string
+}
 
 export const PREVIEW_COUNT = 40
 
@@ -40,7 +46,10 @@ export const useDatasets = defineStore('datasets', () => {
     importing.value = true
     try {
       const info = await getClient().importDataset({ ...f, name: f.name.trim() })
-      notices.info(`Imported "${info.name}"`, `${info.nTrain.toLocaleString('en-US')} training and ${info.nTest.toLocaleString('en-US')} test images.`)
+      notices.info(
+        `Imported "${info.name}"`,
+        `${info.nTrain.toLocaleString('en-US')} training and ${info.nTest.toLocaleString('en-US')} test images.`
+      )
       previews.delete(info.name)
       await load()
       return info

@@ -14,7 +14,15 @@ const OUT_DIR_KEY = 'vae-lab.exportDir'
 /** A figure spec's name ('recon', 'manifold-run-3', 'scatter', ...) as the export figure it is. */
 export function exportKindOf(specName: string): ExportFigure | null {
   const kind = specName.replace(/-run-\d+$/, '')
-  const kinds: readonly string[] = ['recon', 'manifold', 'scatter', 'curves', 'perdigit', 'mindim', 'projection']
+  const kinds: readonly string[] = [
+    'recon',
+    'manifold',
+    'scatter',
+    'curves',
+    'perdigit',
+    'mindim',
+    'projection'
+  ]
   return kinds.includes(kind) ? (kind as ExportFigure) : null
 }
 
@@ -34,10 +42,17 @@ export const useFigures = defineStore('figures', () => {
   const last = ref<ExportResult | null>(null)
 
   /** Exports `figures` of `runIds`, or a whole report (PDF + every figure + metrics) when figures is 'report'. */
-  async function exportFigures(runIds: readonly number[], figures: ExportFigure[] | 'report', o: CompareOptions): Promise<ExportResult | null> {
+  async function exportFigures(
+    runIds: readonly number[],
+    figures: ExportFigure[] | 'report',
+    o: CompareOptions
+  ): Promise<ExportResult | null> {
     const dir = outDir.value.trim()
     if (!dir) {
-      notices.alert('Choose an output folder first', 'Type the folder the files should go to, e.g. /home/you/vae-figures, in the export bar.')
+      notices.alert(
+        'Choose an output folder first',
+        'Type the folder the files should go to, e.g. /home/you/vae-figures, in the export bar.'
+      )
       return null
     }
     try {
@@ -57,7 +72,12 @@ export const useFigures = defineStore('figures', () => {
         projection: o.projection
       })
       last.value = r
-      notices.info(`Exported ${r.files.length} file${r.files.length === 1 ? '' : 's'} to ${r.outDir}`, r.skipped.length ? `Skipped: ${r.skipped.join('; ')}` : r.files.slice(0, 4).join(', ') + (r.files.length > 4 ? ', …' : ''))
+      notices.info(
+        `Exported ${r.files.length} file${r.files.length === 1 ? '' : 's'} to ${r.outDir}`,
+        r.skipped.length
+          ? `Skipped: ${r.skipped.join('; ')}`
+          : r.files.slice(0, 4).join(', ') + (r.files.length > 4 ? ', …' : '')
+      )
       return r
     } catch (e) {
       notices.error(e, 'Export')

@@ -41,7 +41,17 @@ export const useNotices = defineStore('notices', () => {
   /** Shows an api failure; `doing` says what the user asked for ("Queue the sweep"). */
   function error(e: unknown, doing?: string): void {
     const err = toApiError(e)
-    push({ kind: 'error', code: err.code, title: doing ? `${doing}: ${(TITLES[err.code] ?? TITLES.INTERNAL!).toLowerCase()}` : (TITLES[err.code] ?? TITLES.INTERNAL!), text: err.message }, null)
+    push(
+      {
+        kind: 'error',
+        code: err.code,
+        title: doing
+          ? `${doing}: ${(TITLES[err.code] ?? TITLES.INTERNAL!).toLowerCase()}`
+          : (TITLES[err.code] ?? TITLES.INTERNAL!),
+        text: err.message
+      },
+      null
+    )
   }
 
   /** A problem that is not an api failure (a run diverged): stays until dismissed. */

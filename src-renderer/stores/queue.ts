@@ -11,7 +11,12 @@ import { useRuns } from './runs'
 export const useQueue = defineStore('queue', () => {
   const notices = useNotices()
   const backends = ref<BackendReport[]>([])
-  const choice = ref<{ asked: BackendChoice; name: BackendName | null; reason: string; error: boolean } | null>(null)
+  const choice = ref<{
+    asked: BackendChoice
+    name: BackendName | null
+    reason: string
+    error: boolean
+  } | null>(null)
   const status = ref<QueueStatus | null>(null)
   const submitting = ref(false)
   let choiceSeq = 0
@@ -31,7 +36,13 @@ export const useQueue = defineStore('queue', () => {
       const r = await getClient().chooseBackend(asked)
       if (seq === choiceSeq) choice.value = { asked, name: r.name, reason: r.reason, error: false }
     } catch (e) {
-      if (seq === choiceSeq) choice.value = { asked, name: null, reason: e instanceof Error ? e.message : String(e), error: true }
+      if (seq === choiceSeq)
+        choice.value = {
+          asked,
+          name: null,
+          reason: e instanceof Error ? e.message : String(e),
+          error: true
+        }
     }
   }
 
@@ -44,11 +55,16 @@ export const useQueue = defineStore('queue', () => {
   }
 
   /** Queues a sweep; answers its name and run ids, or null after showing why it was refused. */
-  async function submit(req: SweepRequestInput): Promise<{ sweep: string; runIds: number[] } | null> {
+  async function submit(
+    req: SweepRequestInput
+  ): Promise<{ sweep: string; runIds: number[] } | null> {
     submitting.value = true
     try {
       const r = await getClient().queueSweep(req)
-      notices.info(`Queued sweep "${r.sweep}"`, `${r.runIds.length} run${r.runIds.length > 1 ? 's' : ''}; training starts now.`)
+      notices.info(
+        `Queued sweep "${r.sweep}"`,
+        `${r.runIds.length} run${r.runIds.length > 1 ? 's' : ''}; training starts now.`
+      )
       void useRuns().refresh()
       return r
     } catch (e) {

@@ -60,9 +60,12 @@ export const useRunDetail = defineStore('runDetail', () => {
     if (figuresFor === key || d.run.status !== 'completed') return
     figuresFor = key
     try {
-      figures.value = await getClient().figureInputs({ runIds: [d.run.id], figures: ['recon', 'manifold', 'scatter'] })
+      figures.value = await getClient().figureInputs({
+        runIds: [d.run.id],
+        figures: ['recon', 'manifold', 'scatter']
+      })
     } catch (e) {
-      notices.error(e, 'Draw the run\'s figures')
+      notices.error(e, "Draw the run's figures")
     }
   }
 

@@ -2,10 +2,23 @@
 // management api; other stores read runs from here.
 import { defineStore } from 'pinia'
 import { computed, reactive, ref, shallowRef, triggerRef } from 'vue'
-import type { EpochMetrics, ProgressEvent, RunStatus, RunSummary } from '../../src-main/api/contract'
+import type {
+  EpochMetrics,
+  ProgressEvent,
+  RunStatus,
+  RunSummary
+} from '../../src-main/api/contract'
 import type { WorkbenchEvent } from '../../src-main/api/workbenchContract'
 import { getClient } from '../api/client'
-import { EMPTY_QUERY, filterRuns, sortRuns, sweepsOf, type RunQuery, type SortDir, type SortKey } from '../model/runTable'
+import {
+  EMPTY_QUERY,
+  filterRuns,
+  sortRuns,
+  sweepsOf,
+  type RunQuery,
+  type SortDir,
+  type SortKey
+} from '../model/runTable'
 import { useNotices } from './notices'
 
 /** The latest batch event of a running run. */
@@ -32,10 +45,14 @@ export const useRuns = defineStore('runs', () => {
   const sortDir = ref<SortDir>('desc')
   const epochListeners = new Set<(runId: number, m: EpochMetrics) => void>()
 
-  const visible = computed(() => sortRuns(filterRuns(runs.value, query.value, tags), sortKey.value, sortDir.value))
+  const visible = computed(() =>
+    sortRuns(filterRuns(runs.value, query.value, tags), sortKey.value, sortDir.value)
+  )
   const sweeps = computed(() => sweepsOf(runs.value))
   const byId = computed(() => new Map(runs.value.map((r) => [r.id, r])))
-  const active = computed(() => runs.value.filter((r) => r.status === 'running' || r.status === 'queued'))
+  const active = computed(() =>
+    runs.value.filter((r) => r.status === 'running' || r.status === 'queued')
+  )
 
   let refreshTimer: ReturnType<typeof setTimeout> | null = null
   let pending = new Map<number, LiveProgress>()
@@ -47,7 +64,8 @@ export const useRuns = defineStore('runs', () => {
       runs.value = await getClient().listRuns()
       loaded.value = true
       const ids = new Set(runs.value.map((r) => r.id))
-      for (const id of [...progress.keys()]) if (byId.value.get(id)?.status !== 'running') progress.delete(id)
+      for (const id of [...progress.keys()])
+        if (byId.value.get(id)?.status !== 'running') progress.delete(id)
       selected.value = new Set([...selected.value].filter((id) => ids.has(id)))
     } catch (e) {
       loaded.value = true
@@ -80,7 +98,16 @@ export const useRuns = defineStore('runs', () => {
     switch (e.type) {
       case 'batch': {
         const fraction = ((e.epoch - 1) * e.batches + e.batch) / Math.max(1, e.epochs * e.batches)
-        const p = { epoch: e.epoch, epochs: e.epochs, batch: e.batch, batches: e.batches, loss: e.loss, imgPerSec: e.imgPerSec, etaSeconds: e.etaSeconds, fraction }
+        const p = {
+          epoch: e.epoch,
+          epochs: e.epochs,
+          batch: e.batch,
+          batches: e.batches,
+          loss: e.loss,
+          imgPerSec: e.imgPerSec,
+          etaSeconds: e.etaSeconds,
+          fraction
+        }
         // A run's first progress shows at once (short runs finish within one interval); later ones are coalesced.
         if (!progress.has(e.runId)) progress.set(e.runId, p)
         else pending.set(e.runId, p)
@@ -90,7 +117,14 @@ export const useRuns = defineStore('runs', () => {
       }
       case 'epoch': {
         const m = e.metrics
-        patchRun(e.runId, { epochsDone: m.epoch, trainNelbo: m.train.nelbo, testNelbo: m.test.nelbo, testRec: m.test.rec, testKl: m.test.kl, imgPerSec: m.imgPerSec })
+        patchRun(e.runId, {
+          epochsDone: m.epoch,
+          trainNelbo: m.train.nelbo,
+          testNelbo: m.test.nelbo,
+          testRec: m.test.rec,
+          testKl: m.test.kl,
+          imgPerSec: m.imgPerSec
+        })
         for (const l of epochListeners) l(e.runId, m)
         break
       }
@@ -99,7 +133,13 @@ export const useRuns = defineStore('runs', () => {
         if (e.status !== 'running') progress.delete(e.runId)
         if (e.status === 'failed' || e.status === 'diverged') {
           const name = byId.value.get(e.runId)?.name ?? `run ${e.runId}`
-          notices.alert(`${name} (run ${e.runId}) ${e.status}`, e.message ?? (e.status === 'diverged' ? 'The loss became NaN or infinite; its finished epochs are kept. Try a smaller learning rate.' : ''))
+          notices.alert(
+            `${name} (run ${e.runId}) ${e.status}`,
+            e.message ??
+              (e.status === 'diverged'
+                ? 'The loss became NaN or infinite; its finished epochs are kept. Try a smaller learning rate.'
+                : '')
+          )
         }
         refreshSoon()
         break
@@ -130,7 +170,12 @@ export const useRuns = defineStore('runs', () => {
     if (sortKey.value === key) sortDir.value = sortDir.value === 'asc' ? 'desc' : 'asc'
     else {
       sortKey.value = key
-      sortDir.value = key === 'name' || key === 'sweep' || key === 'backend' || key === 'status' ? 'asc' : key === 'testNelbo' || key === 'latent' ? 'asc' : 'desc'
+      sortDir.value =
+        key === 'name' || key === 'sweep' || key === 'backend' || key === 'status'
+          ? 'asc'
+          : key === 'testNelbo' || key === 'latent'
+            ? 'asc'
+            : 'desc'
     }
   }
 
@@ -144,7 +189,8 @@ export const useRuns = defineStore('runs', () => {
     try {
       const tagged = await getClient().listRuns({ tag: t })
       query.value = { ...query.value, taggedIds: new Set(tagged.map((r) => r.id)) }
-      for (const r of tagged) if (!tags.get(r.id)?.includes(t)) tags.set(r.id, [...(tags.get(r.id) ?? []), t])
+      for (const r of tagged)
+        if (!tags.get(r.id)?.includes(t)) tags.set(r.id, [...(tags.get(r.id) ?? []), t])
     } catch (e) {
       notices.error(e, 'Filter by tag')
     }
@@ -169,7 +215,11 @@ export const useRuns = defineStore('runs', () => {
     )
   }
 
-  async function each(ids: readonly number[], doing: string, fn: (id: number) => Promise<unknown>): Promise<number> {
+  async function each(
+    ids: readonly number[],
+    doing: string,
+    fn: (id: number) => Promise<unknown>
+  ): Promise<number> {
     let done = 0
     for (const id of ids) {
       try {
@@ -185,7 +235,11 @@ export const useRuns = defineStore('runs', () => {
 
   async function cancel(ids: readonly number[]): Promise<void> {
     const n = await each(ids, 'Cancel', (id) => getClient().cancelRun(id))
-    if (n) notices.info(`Cancelling ${n} run${n > 1 ? 's' : ''}`, 'Finished epochs are kept; resume continues from the last checkpoint.')
+    if (n)
+      notices.info(
+        `Cancelling ${n} run${n > 1 ? 's' : ''}`,
+        'Finished epochs are kept; resume continues from the last checkpoint.'
+      )
   }
 
   async function resume(ids: readonly number[]): Promise<void> {
@@ -223,11 +277,38 @@ export const useRuns = defineStore('runs', () => {
   }
 
   function selectAll(ids: readonly number[], on: boolean): void {
-    selected.value = on ? new Set([...selected.value, ...ids]) : new Set([...selected.value].filter((id) => !ids.includes(id)))
+    selected.value = on
+      ? new Set([...selected.value, ...ids])
+      : new Set([...selected.value].filter((id) => !ids.includes(id)))
   }
 
   return {
-    runs, loaded, progress, tags, selected, query, tagFilter, sortKey, sortDir, visible, sweeps, byId, active,
-    refresh, start, stop, onEvent, onEpoch, setSort, applyTagFilter, ensureTags, cancel, resume, remove, tag, toggle, selectAll
+    runs,
+    loaded,
+    progress,
+    tags,
+    selected,
+    query,
+    tagFilter,
+    sortKey,
+    sortDir,
+    visible,
+    sweeps,
+    byId,
+    active,
+    refresh,
+    start,
+    stop,
+    onEvent,
+    onEpoch,
+    setSort,
+    applyTagFilter,
+    ensureTags,
+    cancel,
+    resume,
+    remove,
+    tag,
+    toggle,
+    selectAll
   }
 })

@@ -10,7 +10,9 @@ import { CHROMIUM } from '../../playwright.config'
 
 const ROOT = path.resolve(__dirname, '../..')
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots')
-const chromiumMissing = !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set VAE_LAB_CHROMIUM` : null
+const chromiumMissing = !fs.existsSync(CHROMIUM)
+  ? `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set VAE_LAB_CHROMIUM`
+  : null
 
 test.skip(chromiumMissing !== null, chromiumMissing ?? '')
 test.describe.configure({ mode: 'serial' })
@@ -20,17 +22,37 @@ let url = ''
 let dir = ''
 
 test.beforeAll(async () => {
-  if (!fs.existsSync(path.join(ROOT, 'out', 'renderer', 'index.html')) || !fs.existsSync(path.join(ROOT, 'out', 'node'))) {
+  if (
+    !fs.existsSync(path.join(ROOT, 'out', 'renderer', 'index.html')) ||
+    !fs.existsSync(path.join(ROOT, 'out', 'node'))
+  ) {
     throw new Error('the app is not built: run `npm run build` first (npm run test:e2e does)')
   }
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-e2e-'))
   fs.mkdirSync(SHOTS, { recursive: true })
-  server = spawn(process.execPath, [path.join(ROOT, 'bin', 'vae-lab.js'), 'serve', '--no-open', '--port', '0', '--workers', '2', '--db', path.join(dir, 'runs.sqlite')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  server = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin', 'vae-lab.js'),
+      'serve',
+      '--no-open',
+      '--port',
+      '0',
+      '--workers',
+      '2',
+      '--db',
+      path.join(dir, 'runs.sqlite')
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }
+  )
   let err = ''
   server.stderr!.on('data', (c: Buffer) => (err += c.toString()))
   url = await new Promise<string>((resolve, reject) => {
     let out = ''
-    const timer = setTimeout(() => reject(new Error(`vae-lab serve printed no URL within 30 s; stderr: ${err}`)), 30_000)
+    const timer = setTimeout(
+      () => reject(new Error(`vae-lab serve printed no URL within 30 s; stderr: ${err}`)),
+      30_000
+    )
     server!.stdout!.on('data', (c: Buffer) => {
       out += c.toString()
       const m = /VAE Lab is at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(out)
@@ -58,14 +80,19 @@ test('a request without the token gets 401', async ({ request }) => {
   expect((await call.json()).error.code).toBe('UNAUTHORIZED')
   expect((await request.get(`${origin}/`)).status()).toBe(401)
   expect((await request.get(`${origin}/api/events`)).status()).toBe(401)
-  const withToken = await request.post(`${origin}/api/call/listRuns`, { data: { args: [] }, headers: { 'x-vae-lab-token': new URL(url).searchParams.get('token')! } })
+  const withToken = await request.post(`${origin}/api/call/listRuns`, {
+    data: { args: [] },
+    headers: { 'x-vae-lab-token': new URL(url).searchParams.get('token')! }
+  })
   expect(withToken.status()).toBe(200)
 })
 
 /** Share of an image's pixels that differ from its first pixel: 0 for a blank image. */
 async function inkOf(page: Page, selector: string): Promise<number[]> {
   return page.evaluate(async (sel) => {
-    const hrefs = Array.from(document.querySelectorAll(`${sel} image`)).map((el) => el.getAttribute('href') ?? el.getAttribute('xlink:href') ?? '')
+    const hrefs = Array.from(document.querySelectorAll(`${sel} image`)).map(
+      (el) => el.getAttribute('href') ?? el.getAttribute('xlink:href') ?? ''
+    )
     return Promise.all(
       hrefs.map(async (href) => {
         if (!href.startsWith('data:image/png')) return 0
@@ -113,7 +140,11 @@ test('train a small sweep from the UI, watch it, and compare the runs', async ({
 
   await expect(page.getByRole('heading', { name: 'Runs', exact: true })).toBeVisible()
   await expect(page.locator('[data-run-id]')).toHaveCount(2)
-  await page.waitForFunction(() => (window as unknown as { sawProgress: boolean }).sawProgress, null, { timeout: 60_000 })
+  await page.waitForFunction(
+    () => (window as unknown as { sawProgress: boolean }).sawProgress,
+    null,
+    { timeout: 60_000 }
+  )
   await page.screenshot({ path: path.join(SHOTS, '3-training.png') })
   await expect(page.locator('[data-run-id] .status-completed')).toHaveCount(2, { timeout: 90_000 })
   await page.screenshot({ path: path.join(SHOTS, '4-runs-done.png') })
@@ -129,13 +160,26 @@ test('train a small sweep from the UI, watch it, and compare the runs', async ({
   await page.screenshot({ path: path.join(SHOTS, '5-compare.png'), fullPage: true })
 
   // Fig 6 and Fig 7 are PNG images inside the SVG: their pixels must not be one flat colour.
-  for (const [name, sel] of [['recon', '[data-figure="recon"]'], ['manifold', '[data-figure^="manifold"]']] as const) {
+  for (const [name, sel] of [
+    ['recon', '[data-figure="recon"]'],
+    ['manifold', '[data-figure^="manifold"]']
+  ] as const) {
     const ink = await inkOf(page, sel)
     expect(ink.length, `${name} has an image`).toBe(1)
     expect(ink[0], `${name} is not blank`).toBeGreaterThan(0.05)
   }
   // Fig 8: 24 test images per digit per run, drawn as coloured markers in two panels.
-  const markers = await scatter.locator('svg path').evaluateAll((els) => els.filter((e) => /^(#|rgb)/i.test(e.getAttribute('fill') ?? '') && e.getAttribute('fill') !== '#ffffff' && e.getAttribute('fill') !== '#fff').length)
+  const markers = await scatter
+    .locator('svg path')
+    .evaluateAll(
+      (els) =>
+        els.filter(
+          (e) =>
+            /^(#|rgb)/i.test(e.getAttribute('fill') ?? '') &&
+            e.getAttribute('fill') !== '#ffffff' &&
+            e.getAttribute('fill') !== '#fff'
+        ).length
+    )
   expect(markers).toBeGreaterThan(200)
   expect(problems).toEqual([])
 })

@@ -8,14 +8,19 @@ import { IMAGE_PIXELS, type RunLabel } from '../../src-main/core/figures/figureI
 
 export const BIN = path.resolve(__dirname, '../../bin/vae-lab.js')
 
-export const label = (runId: number, latentDim: number): RunLabel => ({ runId, latentDim, name: `latent ${latentDim}` })
+export const label = (runId: number, latentDim: number): RunLabel => ({
+  runId,
+  latentDim,
+  name: `latent ${latentDim}`
+})
 
 /** `count` 28 x 28 images: image i is a bright square whose size grows with i on black. */
 export function squares(count: number): Uint8Array {
   const out = new Uint8Array(count * IMAGE_PIXELS)
   for (let i = 0; i < count; i++) {
     const s = 4 + (i % 10) * 2
-    for (let r = 14 - s / 2; r < 14 + s / 2; r++) for (let c = 14 - s / 2; c < 14 + s / 2; c++) out[i * IMAGE_PIXELS + r * 28 + c] = 255
+    for (let r = 14 - s / 2; r < 14 + s / 2; r++)
+      for (let c = 14 - s / 2; c < 14 + s / 2; c++) out[i * IMAGE_PIXELS + r * 28 + c] = 255
   }
   return out
 }
@@ -24,7 +29,25 @@ export function squares(count: number): Uint8Array {
 export function trainTinyRuns(db: string, latents: number[], sweep: string): number[] {
   const r = spawnSync(
     process.execPath,
-    [BIN, 'train', '--latent', latents.join(','), '--epochs', '1', '--limit-train', '1000', '--limit-test', '300', '--hidden', '32', '--json', '--sweep', sweep, '--db', db],
+    [
+      BIN,
+      'train',
+      '--latent',
+      latents.join(','),
+      '--epochs',
+      '1',
+      '--limit-train',
+      '1000',
+      '--limit-test',
+      '300',
+      '--hidden',
+      '32',
+      '--json',
+      '--sweep',
+      sweep,
+      '--db',
+      db
+    ],
     { encoding: 'utf8', timeout: 120_000 }
   )
   if (r.status !== 0) throw new Error(`training failed (${r.status}): ${r.stderr}`)
@@ -55,21 +78,36 @@ export function filesBelow(dir: string): string[] {
 }
 
 /** A PNG as grey levels (the first channel), with its size. */
-export function readPng(file: string): { width: number; height: number; grey: (x: number, y: number) => number } {
+export function readPng(file: string): {
+  width: number
+  height: number
+  grey: (x: number, y: number) => number
+} {
   const png = decode(fs.readFileSync(file))
   const ch = png.channels
-  return { width: png.width, height: png.height, grey: (x, y) => png.data[(y * png.width + x) * ch] }
+  return {
+    width: png.width,
+    height: png.height,
+    grey: (x, y) => png.data[(y * png.width + x) * ch]
+  }
 }
 
 /** Standard deviation of grey levels in a rectangle: 0 for a blank (flat) tile. */
-export function greyStd(img: ReturnType<typeof readPng>, x0: number, y0: number, w: number, h: number): number {
+export function greyStd(
+  img: ReturnType<typeof readPng>,
+  x0: number,
+  y0: number,
+  w: number,
+  h: number
+): number {
   let s = 0
   let s2 = 0
-  for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) {
-    const v = img.grey(x, y)
-    s += v
-    s2 += v * v
-  }
+  for (let y = y0; y < y0 + h; y++)
+    for (let x = x0; x < x0 + w; x++) {
+      const v = img.grey(x, y)
+      s += v
+      s2 += v * v
+    }
   const n = w * h
   return Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2))
 }

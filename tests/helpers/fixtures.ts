@@ -20,7 +20,9 @@ export function syntheticSet(count: number, seed = 1): ImageSet {
     labels[i] = label
     const r0 = 2 + (label % 5) * 5
     const c0 = 2 + Math.floor(label / 5) * 12
-    for (let r = r0; r < r0 + 8; r++) for (let c = c0; c < c0 + 10; c++) images[i * 784 + r * 28 + c] = 128 + Math.floor(rng() * 127)
+    for (let r = r0; r < r0 + 8; r++)
+      for (let c = c0; c < c0 + 10; c++)
+        images[i * 784 + r * 28 + c] = 128 + Math.floor(rng() * 127)
   }
   return { images, labels, count }
 }

@@ -6,6 +6,7 @@ import type { BackendName } from '../../src-main/api/contract'
 export async function useBackend(name: BackendName): Promise<ActiveBackend> {
   const backend = await initBackend(name)
   const tfName = name === 'wasm-blas' ? 'wasm' : name // wasm-blas is wasm with kernels replaced
-  if (tf.getBackend() !== tfName) throw new Error(`backend is ${tf.getBackend()}, expected ${tfName}`)
+  if (tf.getBackend() !== tfName)
+    throw new Error(`backend is ${tf.getBackend()}, expected ${tfName}`)
   return backend
 }

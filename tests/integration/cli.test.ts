@@ -11,14 +11,19 @@ const BIN = path.resolve(__dirname, '../../bin/vae-lab.js')
 const AUTO_BACKEND_HERE = loadBlasAddon().ok ? 'wasm-blas' : 'wasm'
 
 function vaeLab(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } })
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env }
+  })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
 function rowCounts(db: string): { runs: number; sweeps: number; datasets: number } {
   if (!fs.existsSync(db)) return { runs: 0, sweeps: 0, datasets: 0 }
   const conn = new Database(db, { readonly: true })
-  const count = (t: string) => (conn.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n
+  const count = (t: string) =>
+    (conn.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n
   const counts = { runs: count('runs'), sweeps: count('sweeps'), datasets: count('datasets') }
   conn.close()
   return counts
@@ -30,7 +35,8 @@ describe('vae-lab CLI', () => {
   it('--help lists the commands and exits 0', () => {
     const r = vaeLab(['--help'])
     expect(r.code).toBe(0)
-    for (const c of ['train', 'eval', 'bench', 'data', 'runs', 'backends']) expect(r.stdout).toContain(c)
+    for (const c of ['train', 'eval', 'bench', 'data', 'runs', 'backends'])
+      expect(r.stdout).toContain(c)
     const train = vaeLab(['train', '--help'])
     expect(train.code).toBe(0)
     expect(train.stdout).toContain('--latent <dims>')
@@ -44,14 +50,23 @@ describe('vae-lab CLI', () => {
     [['--latent', '2', '--lr', '-1'], '--lr: learning rate must be a positive, finite number'],
     [['--latent', '2', '--lr', 'NaN'], '--lr: learning rate must be a number'],
     [['--latent', '2', '--epochs', '0'], '--epochs: epochs must be at least 1'],
-    [['--latent', '2', '--backend', 'tpu'], '--backend: backend must be one of: auto, tensorflow-gpu'],
+    [
+      ['--latent', '2', '--backend', 'tpu'],
+      '--backend: backend must be one of: auto, tensorflow-gpu'
+    ],
     [['--latent', '2', '--optimizer', 'sgd'], '--optimizer: optimizer must be adam or adagrad'],
     [['--latent', '2', '--dataset', 'nope'], 'unknown dataset "nope"; known datasets: mnist'],
     [['--latent', '2', '--workers', '0'], 'workers: must be a whole number from 1 to 64'],
     [['--latent', '2', '--frobnicate'], "unknown option '--frobnicate'"],
-    [['--latent', '2', '--limit-train', '50'], '--limit-train: 50 training images are fewer than one batch of 100'],
+    [
+      ['--latent', '2', '--limit-train', '50'],
+      '--limit-train: 50 training images are fewer than one batch of 100'
+    ],
     [['--latent', '2', '--beta', 'abc'], '--beta: beta must be a number'],
-    [['--latent', '2', '--weight-decay', 'prio'], "--weight-decay: weight decay must be a number >= 0, or 'prior'"],
+    [
+      ['--latent', '2', '--weight-decay', 'prio'],
+      "--weight-decay: weight decay must be a number >= 0, or 'prior'"
+    ],
     [['--latent', '2', '--sweep', ' x'], '--sweep: a sweep name is 1-100 characters'],
     [[], 'give --latent (e.g. --latent 2,5,10,50) or --preset paper']
   ])('train %j exits 2 with a clear message and writes no run', (args, message) => {
@@ -62,17 +77,38 @@ describe('vae-lab CLI', () => {
     expect(rowCounts(db)).toMatchObject({ runs: 0, sweeps: 0 })
   })
 
-  it.skipIf(process.platform !== 'linux')('says which database path is unusable instead of hanging or crashing', () => {
-    expect(vaeLab(['runs', 'list', '--db', '/proc/vae-lab/x.sqlite'])).toMatchObject({
-      code: 2,
-      stderr: 'vae-lab: cannot create the directory /proc/vae-lab for the database (ENOENT); choose another --db\n'
-    })
-    expect(vaeLab(['runs', 'list', '--db', tempDir()])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^vae-lab: cannot open the database .*choose another --db/) })
-  })
+  it.skipIf(process.platform !== 'linux')(
+    'says which database path is unusable instead of hanging or crashing',
+    () => {
+      expect(vaeLab(['runs', 'list', '--db', '/proc/vae-lab/x.sqlite'])).toMatchObject({
+        code: 2,
+        stderr:
+          'vae-lab: cannot create the directory /proc/vae-lab for the database (ENOENT); choose another --db\n'
+      })
+      expect(vaeLab(['runs', 'list', '--db', tempDir()])).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/^vae-lab: cannot open the database .*choose another --db/)
+      })
+    }
+  )
 
-  it("resolves --weight-decay prior to 1/N of the images actually trained on", () => {
+  it('resolves --weight-decay prior to 1/N of the images actually trained on', () => {
     const db = path.join(tempDir(), 'runs.sqlite')
-    const [run] = JSON.parse(vaeLab(['train', '--latent', '2', '--limit-train', '2000', '--weight-decay', 'prior', '--detach', '--json', '--db', db]).stdout)
+    const [run] = JSON.parse(
+      vaeLab([
+        'train',
+        '--latent',
+        '2',
+        '--limit-train',
+        '2000',
+        '--weight-decay',
+        'prior',
+        '--detach',
+        '--json',
+        '--db',
+        db
+      ]).stdout
+    )
     const shown = JSON.parse(vaeLab(['runs', 'show', String(run.id), '--json', '--db', db]).stdout)
     expect(shown.config.weightDecay).toBeCloseTo(1 / 2000, 12)
   })
@@ -81,34 +117,83 @@ describe('vae-lab CLI', () => {
     const db = path.join(tempDir(), 'runs.sqlite')
     const r = vaeLab(['train', '--latent', '2', '--backend', 'tensorflow-gpu', '--db', db])
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/backend "tensorflow-gpu" is not available: .*npm install @tensorflow\/tfjs-node-gpu/)
+    expect(r.stderr).toMatch(
+      /backend "tensorflow-gpu" is not available: .*npm install @tensorflow\/tfjs-node-gpu/
+    )
     expect(rowCounts(db).runs).toBe(0)
   })
 
   it('falls back to plain wasm, and says why, when the native kernels are off or missing', () => {
     const off = { VAE_LAB_BLAS: '0' }
-    const reports = JSON.parse(vaeLab(['backends', '--json'], off).stdout) as { name: string; available: boolean; detail: string }[]
-    expect(reports.find((r) => r.name === 'wasm-blas')).toEqual({ name: 'wasm-blas', available: false, detail: 'turned off with VAE_LAB_BLAS=0' })
+    const reports = JSON.parse(vaeLab(['backends', '--json'], off).stdout) as {
+      name: string
+      available: boolean
+      detail: string
+    }[]
+    expect(reports.find((r) => r.name === 'wasm-blas')).toEqual({
+      name: 'wasm-blas',
+      available: false,
+      detail: 'turned off with VAE_LAB_BLAS=0'
+    })
     const db = path.join(tempDir(), 'runs.sqlite')
-    const r = vaeLab(['train', '--latent', '2', '--epochs', '1', '--limit-train', '500', '--limit-test', '100', '--hidden', '32', '--json', '--db', db], off)
+    const r = vaeLab(
+      [
+        'train',
+        '--latent',
+        '2',
+        '--epochs',
+        '1',
+        '--limit-train',
+        '500',
+        '--limit-test',
+        '100',
+        '--hidden',
+        '32',
+        '--json',
+        '--db',
+        db
+      ],
+      off
+    )
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)[0].backend).toBe('wasm')
     const forced = vaeLab(['train', '--latent', '2', '--backend', 'wasm-blas', '--db', db], off)
     expect(forced.code).toBe(2)
-    expect(forced.stderr).toContain('backend "wasm-blas" is not available: turned off with VAE_LAB_BLAS=0')
+    expect(forced.stderr).toContain(
+      'backend "wasm-blas" is not available: turned off with VAE_LAB_BLAS=0'
+    )
   })
 
   it('trains a small sweep, prints the runs as JSON and keeps everything in the database', () => {
     const db = path.join(tempDir(), 'runs.sqlite')
-    const r = vaeLab(['train', '--latent', '2,3', ...quick, '--json', '--db', db, '--sweep', 'tiny'])
+    const r = vaeLab([
+      'train',
+      '--latent',
+      '2,3',
+      ...quick,
+      '--json',
+      '--db',
+      db,
+      '--sweep',
+      'tiny'
+    ])
     expect(r.stderr).not.toMatch(/unexpected/)
     expect(r.code).toBe(0)
     const runs = JSON.parse(r.stdout) as Record<string, unknown>[]
     expect(runs.map((x) => x.latent)).toEqual([2, 3])
     for (const run of runs) {
-      expect(run).toMatchObject({ status: 'completed', backend: AUTO_BACKEND_HERE, epochs: 1, sweep: 'tiny' })
-      for (const k of ['id', 'train_nelbo', 'test_nelbo', 'test_rec', 'test_kl', 'img_per_s']) expect(run[k]).toBeTypeOf('number')
-      expect((run.test_rec as number) + (run.test_kl as number)).toBeCloseTo(run.test_nelbo as number, 6)
+      expect(run).toMatchObject({
+        status: 'completed',
+        backend: AUTO_BACKEND_HERE,
+        epochs: 1,
+        sweep: 'tiny'
+      })
+      for (const k of ['id', 'train_nelbo', 'test_nelbo', 'test_rec', 'test_kl', 'img_per_s'])
+        expect(run[k]).toBeTypeOf('number')
+      expect((run.test_rec as number) + (run.test_kl as number)).toBeCloseTo(
+        run.test_nelbo as number,
+        6
+      )
     }
     const conn = new Database(db, { readonly: true })
     const figures = conn.prepare('SELECT run_id, kind FROM figure_data ORDER BY run_id, kind').all()
@@ -133,7 +218,10 @@ describe('vae-lab CLI', () => {
     expect(iwae.code).toBe(0)
     expect(JSON.parse(iwae.stdout)).toMatchObject({ run: 1, k: 5, images: 200 })
 
-    expect(vaeLab(['eval', '99', '--db', db])).toMatchObject({ code: 2, stderr: expect.stringContaining('no run with id 99') })
+    expect(vaeLab(['eval', '99', '--db', db])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('no run with id 99')
+    })
     expect(vaeLab(['runs', 'show', 'abc', '--db', db]).code).toBe(2)
   })
 
@@ -141,11 +229,31 @@ describe('vae-lab CLI', () => {
     const dir = tempDir()
     const db = path.join(dir, 'runs.sqlite')
     const files = writeIdxDataset(dir, syntheticSet(300, 1), syntheticSet(100, 2), true)
-    const flags = ['--train-images', files.trainImages, '--train-labels', files.trainLabels, '--test-images', files.testImages, '--test-labels', files.testLabels]
+    const flags = [
+      '--train-images',
+      files.trainImages,
+      '--train-labels',
+      files.trainLabels,
+      '--test-images',
+      files.testImages,
+      '--test-labels',
+      files.testLabels
+    ]
 
     const broken = path.join(dir, 'broken-labels.gz')
     fs.writeFileSync(broken, fs.readFileSync(files.trainLabels).subarray(0, 30))
-    const bad = vaeLab(['data', 'import', '--name', 'blocks', ...flags.slice(0, 2), '--train-labels', broken, ...flags.slice(4), '--db', db])
+    const bad = vaeLab([
+      'data',
+      'import',
+      '--name',
+      'blocks',
+      ...flags.slice(0, 2),
+      '--train-labels',
+      broken,
+      ...flags.slice(4),
+      '--db',
+      db
+    ])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain(`${broken}: gzip data is corrupt or truncated`)
     expect(rowCounts(db).datasets).toBe(0)
@@ -157,19 +265,62 @@ describe('vae-lab CLI', () => {
       code: 2,
       stderr: 'vae-lab: a dataset named "blocks" already exists; choose another --name\n'
     })
-    const empty = writeIdxDataset(tempDir(), syntheticSet(300, 1), { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 })
-    const emptyFlags = ['--train-images', empty.trainImages, '--train-labels', empty.trainLabels, '--test-images', empty.testImages, '--test-labels', empty.testLabels]
-    expect(vaeLab(['data', 'import', '--name', 'hollow', ...emptyFlags, '--db', db])).toMatchObject({ code: 2, stderr: expect.stringContaining('holds no images') })
+    const empty = writeIdxDataset(tempDir(), syntheticSet(300, 1), {
+      images: new Uint8Array(0),
+      labels: new Uint8Array(0),
+      count: 0
+    })
+    const emptyFlags = [
+      '--train-images',
+      empty.trainImages,
+      '--train-labels',
+      empty.trainLabels,
+      '--test-images',
+      empty.testImages,
+      '--test-labels',
+      empty.testLabels
+    ]
+    expect(vaeLab(['data', 'import', '--name', 'hollow', ...emptyFlags, '--db', db])).toMatchObject(
+      { code: 2, stderr: expect.stringContaining('holds no images') }
+    )
     expect(vaeLab(['data', 'list', '--db', db]).stdout).toMatch(/mnist[\s\S]*blocks/)
 
-    const r = vaeLab(['train', '--latent', '2', '--dataset', 'blocks', '--epochs', '1', '--hidden', '32', '--batch', '50', '--json', '--db', db])
+    const r = vaeLab([
+      'train',
+      '--latent',
+      '2',
+      '--dataset',
+      'blocks',
+      '--epochs',
+      '1',
+      '--hidden',
+      '32',
+      '--batch',
+      '50',
+      '--json',
+      '--db',
+      db
+    ])
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)[0]).toMatchObject({ dataset: 'blocks', status: 'completed' })
   })
 
   it('cancels on Ctrl-C: exits 130 and records the run as cancelled', async () => {
     const db = path.join(tempDir(), 'runs.sqlite')
-    const child = spawn(process.execPath, [BIN, 'train', '--latent', '2', '--epochs', '50', '--limit-train', '2000', '--limit-test', '200', '--db', db])
+    const child = spawn(process.execPath, [
+      BIN,
+      'train',
+      '--latent',
+      '2',
+      '--epochs',
+      '50',
+      '--limit-train',
+      '2000',
+      '--limit-test',
+      '200',
+      '--db',
+      db
+    ])
     let stderr = ''
     let sent = false
     child.stderr.on('data', (d: Buffer) => {

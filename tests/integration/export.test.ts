@@ -7,7 +7,13 @@ import { PDFDocument } from 'pdf-lib'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src-main/adapters/cli/main'
 import { tempDir } from '../helpers/fixtures'
-import { captureStream, filesBelow, greyStd, readPng, trainTinyRuns } from '../helpers/exportFixtures'
+import {
+  captureStream,
+  filesBelow,
+  greyStd,
+  readPng,
+  trainTinyRuns
+} from '../helpers/exportFixtures'
 
 let db = ''
 let ids: number[] = []
@@ -17,7 +23,10 @@ async function vaeLab(args: string[]) {
   const stdout = captureStream()
   const stderr = captureStream()
   // main's default streams are typed as process.stdout/stderr (with their fd); captures stand in for them.
-  const code = await main(['node', 'vae-lab', ...args, '--db', db], { stdout, stderr } as unknown as Parameters<typeof main>[1])
+  const code = await main(['node', 'vae-lab', ...args, '--db', db], {
+    stdout,
+    stderr
+  } as unknown as Parameters<typeof main>[1])
   return { code, stdout: stdout.text(), stderr: stderr.text() }
 }
 
@@ -29,14 +38,29 @@ beforeAll(() => {
 describe('vae-lab export', () => {
   it('writes recon and manifold as SVG that parses, with the expected structure', async () => {
     const out = path.join(tempDir(), 'svg')
-    const r = await vaeLab(['export', '--runs', ids.join(','), '--figures', 'recon,manifold', '--format', 'svg', '--out', out])
+    const r = await vaeLab([
+      'export',
+      '--runs',
+      ids.join(','),
+      '--figures',
+      'recon,manifold',
+      '--format',
+      'svg',
+      '--out',
+      out
+    ])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(filesBelow(out)).toEqual([`manifold-run-${ids[0]}.svg`, 'recon.svg'])
-    const doc = new DOMParser().parseFromString(fs.readFileSync(path.join(out, 'recon.svg'), 'utf8'), 'image/svg+xml')
+    const doc = new DOMParser().parseFromString(
+      fs.readFileSync(path.join(out, 'recon.svg'), 'utf8'),
+      'image/svg+xml'
+    )
     expect(doc.documentElement!.tagName).toBe('svg')
     const texts = Array.from(doc.getElementsByTagName('text')).map((t) => t.textContent)
-    expect(texts).toEqual(expect.arrayContaining(['original', 'latent 2', 'latent 5', 'latent 10', 'latent 50']))
+    expect(texts).toEqual(
+      expect.arrayContaining(['original', 'latent 2', 'latent 5', 'latent 10', 'latent 50'])
+    )
     expect(doc.getElementsByTagName('image')).toHaveLength(1)
     expect(r.stdout).toContain('note: manifold: drawn for 2-D runs only')
   })
@@ -44,14 +68,53 @@ describe('vae-lab export', () => {
   it('writes a PNG of scale x the figure size whose digit tiles are not blank', async () => {
     const out = path.join(tempDir(), 'png')
     const svgOut = path.join(tempDir(), 'svg')
-    expect((await vaeLab(['export', '--runs', ids.join(','), '--figures', 'recon', '--format', 'png', '--scale', '2', '--out', out])).code).toBe(0)
-    expect((await vaeLab(['export', '--runs', ids.join(','), '--figures', 'recon', '--format', 'svg', '--out', svgOut])).code).toBe(0)
+    expect(
+      (
+        await vaeLab([
+          'export',
+          '--runs',
+          ids.join(','),
+          '--figures',
+          'recon',
+          '--format',
+          'png',
+          '--scale',
+          '2',
+          '--out',
+          out
+        ])
+      ).code
+    ).toBe(0)
+    expect(
+      (
+        await vaeLab([
+          'export',
+          '--runs',
+          ids.join(','),
+          '--figures',
+          'recon',
+          '--format',
+          'svg',
+          '--out',
+          svgOut
+        ])
+      ).code
+    ).toBe(0)
     // Where the tiles are: the SVG's size and its one <image> element.
-    const svg = new DOMParser().parseFromString(fs.readFileSync(path.join(svgOut, 'recon.svg'), 'utf8'), 'image/svg+xml')
+    const svg = new DOMParser().parseFromString(
+      fs.readFileSync(path.join(svgOut, 'recon.svg'), 'utf8'),
+      'image/svg+xml'
+    )
     const image = svg.getElementsByTagName('image')[0]
-    const [left, top] = /translate\(([\d.]+) ([\d.]+)\)/.exec(image.getAttribute('transform')!)!.slice(1).map(Number)
+    const [left, top] = /translate\(([\d.]+) ([\d.]+)\)/
+      .exec(image.getAttribute('transform')!)!
+      .slice(1)
+      .map(Number)
     const png = readPng(path.join(out, 'recon.png'))
-    expect([png.width, png.height]).toEqual([2 * Number(svg.documentElement!.getAttribute('width')), 2 * Number(svg.documentElement!.getAttribute('height'))])
+    expect([png.width, png.height]).toEqual([
+      2 * Number(svg.documentElement!.getAttribute('width')),
+      2 * Number(svg.documentElement!.getAttribute('height'))
+    ])
     // 5 rows (originals + 4 runs) x 10 tiles of 56 CSS px with 2 px gaps; sample the inner 40 x 40 of each.
     for (let row = 0; row < 5; row++) {
       for (let col = 0; col < 10; col++) {
@@ -68,7 +131,15 @@ describe('vae-lab export', () => {
     expect(r.code).toBe(0)
     const result = JSON.parse(r.stdout) as { files: string[]; runIds: number[] }
     expect(result.runIds).toEqual(ids)
-    const figures = ['curves', 'mindim', `manifold-run-${ids[0]}`, 'perdigit', 'projection', 'recon', 'scatter']
+    const figures = [
+      'curves',
+      'mindim',
+      `manifold-run-${ids[0]}`,
+      'perdigit',
+      'projection',
+      'recon',
+      'scatter'
+    ]
     expect(filesBelow(out)).toEqual(
       [
         ...ids.map((id) => `configs/run-${id}.json`),
@@ -88,25 +159,66 @@ describe('vae-lab export', () => {
     const runsCsv = fs.readFileSync(path.join(out, 'runs.csv'), 'utf8').trim().split('\n')
     expect(runsCsv).toHaveLength(5)
     expect(runsCsv[0]).toContain('knn_accuracy_latent')
-    expect(fs.readFileSync(path.join(out, 'mindim.csv'), 'utf8').trim().split('\n')).toHaveLength(11)
-    expect(JSON.parse(fs.readFileSync(path.join(out, `configs/run-${ids[1]}.json`), 'utf8')).config.latentDim).toBe(5)
+    expect(fs.readFileSync(path.join(out, 'mindim.csv'), 'utf8').trim().split('\n')).toHaveLength(
+      11
+    )
+    expect(
+      JSON.parse(fs.readFileSync(path.join(out, `configs/run-${ids[1]}.json`), 'utf8')).config
+        .latentDim
+    ).toBe(5)
   })
 
   it('decodes a manifold at another grid and range from the weights, as one PDF page', async () => {
     const out = path.join(tempDir(), 'pdf')
-    const r = await vaeLab(['export', '--runs', String(ids[0]), '--figures', 'manifold', '--format', 'pdf', '--manifold-grid', '8', '--manifold-range', '-2,2', '--out', out])
+    const r = await vaeLab([
+      'export',
+      '--runs',
+      String(ids[0]),
+      '--figures',
+      'manifold',
+      '--format',
+      'pdf',
+      '--manifold-grid',
+      '8',
+      '--manifold-range',
+      '-2,2',
+      '--out',
+      out
+    ])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    const pdf = await PDFDocument.load(fs.readFileSync(path.join(out, `manifold-run-${ids[0]}.pdf`)))
+    const pdf = await PDFDocument.load(
+      fs.readFileSync(path.join(out, `manifold-run-${ids[0]}.pdf`))
+    )
     expect(pdf.getPageCount()).toBe(1)
   })
 
   it.each([
-    ['an unknown run', () => ['--runs', '9999', '--figures', 'recon'], '--runs: no run with id 9999'],
-    ['a manifold of a 5-D run', () => ['--runs', String(ids[1]), '--figures', 'manifold'], 'the manifold figure needs a run with a 2-D latent space, but run'],
-    ['an unknown sweep', () => ['--sweep', 'nope', '--report'], '--sweep: no runs in a sweep named "nope"'],
-    ['an unknown figure', () => ['--runs', String(ids[0]), '--figures', 'recon,pie'], '--figures: figures must be among'],
-    ['no figures and no report', () => ['--runs', String(ids[0])], '--figures: give the figures to export']
+    [
+      'an unknown run',
+      () => ['--runs', '9999', '--figures', 'recon'],
+      '--runs: no run with id 9999'
+    ],
+    [
+      'a manifold of a 5-D run',
+      () => ['--runs', String(ids[1]), '--figures', 'manifold'],
+      'the manifold figure needs a run with a 2-D latent space, but run'
+    ],
+    [
+      'an unknown sweep',
+      () => ['--sweep', 'nope', '--report'],
+      '--sweep: no runs in a sweep named "nope"'
+    ],
+    [
+      'an unknown figure',
+      () => ['--runs', String(ids[0]), '--figures', 'recon,pie'],
+      '--figures: figures must be among'
+    ],
+    [
+      'no figures and no report',
+      () => ['--runs', String(ids[0])],
+      '--figures: give the figures to export'
+    ]
   ])('exits 2 with a clear message and leaves no files for %s', async (_what, args, message) => {
     const parent = tempDir()
     const out = path.join(parent, 'out')
@@ -119,13 +231,28 @@ describe('vae-lab export', () => {
   it('exits 2 for an output directory that cannot be written, leaving nothing behind', async () => {
     const parent = tempDir()
     fs.writeFileSync(path.join(parent, 'a-file'), 'x')
-    const r = await vaeLab(['export', '--runs', ids.join(','), '--report', '--out', path.join(parent, 'a-file', 'out')])
+    const r = await vaeLab([
+      'export',
+      '--runs',
+      ids.join(','),
+      '--report',
+      '--out',
+      path.join(parent, 'a-file', 'out')
+    ])
     expect(r.stderr).toContain('--out: cannot write to')
     expect(r.stderr).toContain('is a file')
     expect(r.code).toBe(2)
     expect(fs.readdirSync(parent)).toEqual(['a-file'])
     // /proc refuses new entries even for root, where permission bits would not.
-    const proc = await vaeLab(['export', '--runs', String(ids[0]), '--figures', 'recon', '--out', '/proc/vae-lab-export-test'])
+    const proc = await vaeLab([
+      'export',
+      '--runs',
+      String(ids[0]),
+      '--figures',
+      'recon',
+      '--out',
+      '/proc/vae-lab-export-test'
+    ])
     expect(proc.code).toBe(2)
     expect(proc.stderr).toContain('--out: cannot write to /proc/vae-lab-export-test')
   })

@@ -25,76 +25,124 @@ let workbench: Workbench
 let server: RunningServer
 let host: string
 
-function request(o: { method?: string; path: string; headers?: Record<string, string>; body?: string; auth?: boolean }): Promise<Reply> {
-  const headers: Record<string, string> = { host, ...(o.auth === false ? {} : { authorization: `Bearer ${server.token}` }), ...o.headers }
+function request(o: {
+  method?: string
+  path: string
+  headers?: Record<string, string>
+  body?: string
+  auth?: boolean
+}): Promise<Reply> {
+  const headers: Record<string, string> = {
+    host,
+    ...(o.auth === false ? {} : { authorization: `Bearer ${server.token}` }),
+    ...o.headers
+  }
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.port, method: o.method ?? 'GET', path: o.path, headers }, (res) => {
-      // An event stream never ends: its status and first bytes are the answer.
-      if (res.headers['content-type'] === 'text/event-stream') {
-        res.once('data', (d: Buffer) => {
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: d.toString() })
-          res.destroy()
-        })
-        return
+    const req = http.request(
+      { host: '127.0.0.1', port: server.port, method: o.method ?? 'GET', path: o.path, headers },
+      (res) => {
+        // An event stream never ends: its status and first bytes are the answer.
+        if (res.headers['content-type'] === 'text/event-stream') {
+          res.once('data', (d: Buffer) => {
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: d.toString() })
+            res.destroy()
+          })
+          return
+        }
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => (body += c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
       }
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => (body += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-    })
+    )
     req.on('error', reject)
     req.end(o.body)
   })
 }
 
 async function call(method: string, args: unknown[] = []) {
-  const r = await request({ method: 'POST', path: `/api/call/${method}`, body: JSON.stringify({ args }), headers: { 'content-type': 'application/json' } })
-  return { status: r.status, answer: JSON.parse(r.body) as { ok: boolean; value?: unknown; error?: { code: string; message: string } } }
+  const r = await request({
+    method: 'POST',
+    path: `/api/call/${method}`,
+    body: JSON.stringify({ args }),
+    headers: { 'content-type': 'application/json' }
+  })
+  return {
+    status: r.status,
+    answer: JSON.parse(r.body) as {
+      ok: boolean
+      value?: unknown
+      error?: { code: string; message: string }
+    }
+  }
 }
 
 async function value<T>(method: string, args: unknown[] = []): Promise<T> {
   const { status, answer } = await call(method, args)
-  if (status !== 200 || !answer.ok) throw new Error(`${method} answered ${status}: ${JSON.stringify(answer.error)}`)
+  if (status !== 200 || !answer.ok)
+    throw new Error(`${method} answered ${status}: ${JSON.stringify(answer.error)}`)
   return answer.value as T
 }
 
 /** Collects the SSE stream's events until `until` says stop (or the time runs out). */
-function events(until: (seen: WorkbenchEvent[]) => boolean, timeoutMs = 90_000): Promise<WorkbenchEvent[]> {
+function events(
+  until: (seen: WorkbenchEvent[]) => boolean,
+  timeoutMs = 90_000
+): Promise<WorkbenchEvent[]> {
   return new Promise((resolve, reject) => {
     const seen: WorkbenchEvent[] = []
-    const timer = setTimeout(() => reject(new Error(`SSE: timed out after ${seen.length} events`)), timeoutMs)
-    const req = http.get({ host: '127.0.0.1', port: server.port, path: '/api/events', headers: { host, authorization: `Bearer ${server.token}` } }, (res) => {
-      let buffer = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        buffer += chunk
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const data = /^data: (.*)$/m.exec(frame)
-          if (data) seen.push(JSON.parse(data[1]) as WorkbenchEvent)
-        }
-        if (until(seen)) {
-          clearTimeout(timer)
-          req.destroy()
-          resolve(seen)
-        }
-      })
-    })
+    const timer = setTimeout(
+      () => reject(new Error(`SSE: timed out after ${seen.length} events`)),
+      timeoutMs
+    )
+    const req = http.get(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: '/api/events',
+        headers: { host, authorization: `Bearer ${server.token}` }
+      },
+      (res) => {
+        let buffer = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => {
+          buffer += chunk
+          let end: number
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const frame = buffer.slice(0, end)
+            buffer = buffer.slice(end + 2)
+            const data = /^data: (.*)$/m.exec(frame)
+            if (data) seen.push(JSON.parse(data[1]) as WorkbenchEvent)
+          }
+          if (until(seen)) {
+            clearTimeout(timer)
+            req.destroy()
+            resolve(seen)
+          }
+        })
+      }
+    )
     req.on('error', () => {})
   })
 }
 
 const tiny = { epochs: 1, limitTrain: 400, limitTest: 200, hidden: 32, batchSize: 50, seed: 1 }
 const statusOf = (events: WorkbenchEvent[], runId: number) =>
-  events.filter((e): e is Extract<WorkbenchEvent, { type: 'status' }> => e.type === 'status' && e.runId === runId).map((e) => e.status)
+  events
+    .filter(
+      (e): e is Extract<WorkbenchEvent, { type: 'status' }> =>
+        e.type === 'status' && e.runId === runId
+    )
+    .map((e) => e.status)
 
 beforeAll(async () => {
   dir = tempDir('vae-lab-http-')
   const ui = path.join(dir, 'ui')
   fs.mkdirSync(path.join(ui, 'assets'), { recursive: true })
-  fs.writeFileSync(path.join(ui, 'index.html'), '<!doctype html><title>VAE Lab</title><script type="module" src="/assets/app.js"></script>')
+  fs.writeFileSync(
+    path.join(ui, 'index.html'),
+    '<!doctype html><title>VAE Lab</title><script type="module" src="/assets/app.js"></script>'
+  )
   fs.writeFileSync(path.join(ui, 'assets', 'app.js'), 'export {}')
   fs.writeFileSync(path.join(dir, 'secret.txt'), 'not for the browser')
   store = new SqliteRunStore(path.join(dir, 'runs.sqlite'))
@@ -129,11 +177,26 @@ describe('the browser-mode server', () => {
       const none = await request({ ...r, auth: false })
       expect(none.status, `${r.path} without a token`).toBe(401)
       expect(JSON.parse(none.body).error.code).toBe('UNAUTHORIZED')
-      const wrongs: Record<string, string>[] = [{ authorization: `Bearer ${wrong}` }, { 'x-vae-lab-token': 'short' }, { cookie: `vae_lab_token=${wrong}` }]
+      const wrongs: Record<string, string>[] = [
+        { authorization: `Bearer ${wrong}` },
+        { 'x-vae-lab-token': 'short' },
+        { cookie: `vae_lab_token=${wrong}` }
+      ]
       for (const headers of wrongs) {
-        expect((await request({ ...r, auth: false, headers })).status, `${r.path} with a wrong token`).toBe(401)
+        expect(
+          (await request({ ...r, auth: false, headers })).status,
+          `${r.path} with a wrong token`
+        ).toBe(401)
       }
-      expect((await request({ ...r, auth: false, path: `${r.path}${r.path.includes('?') ? '&' : '?'}token=${wrong}` })).status).toBe(401)
+      expect(
+        (
+          await request({
+            ...r,
+            auth: false,
+            path: `${r.path}${r.path.includes('?') ? '&' : '?'}token=${wrong}`
+          })
+        ).status
+      ).toBe(401)
     }
   })
 
@@ -142,17 +205,42 @@ describe('the browser-mode server', () => {
     expect(page.status).toBe(200)
     expect(page.headers['content-security-policy']).toContain("default-src 'self'")
     expect(page.headers['content-security-policy']).toContain("style-src 'self' 'unsafe-inline'")
-    expect(page.headers['set-cookie']?.[0]).toMatch(/^vae_lab_token=[0-9a-f]{48}; HttpOnly; SameSite=Strict; Path=\//)
-    expect((await request({ path: '/assets/app.js', auth: false, headers: { cookie: `vae_lab_token=${server.token}` } })).status).toBe(200)
-    expect((await request({ path: '/assets/app.js', auth: false, headers: { 'x-vae-lab-token': server.token } })).status).toBe(200)
+    expect(page.headers['set-cookie']?.[0]).toMatch(
+      /^vae_lab_token=[0-9a-f]{48}; HttpOnly; SameSite=Strict; Path=\//
+    )
+    expect(
+      (
+        await request({
+          path: '/assets/app.js',
+          auth: false,
+          headers: { cookie: `vae_lab_token=${server.token}` }
+        })
+      ).status
+    ).toBe(200)
+    expect(
+      (
+        await request({
+          path: '/assets/app.js',
+          auth: false,
+          headers: { 'x-vae-lab-token': server.token }
+        })
+      ).status
+    ).toBe(200)
   })
 
   it('answers 403 to a request for another Host (DNS rebinding), even with the token', async () => {
-    for (const bad of ['evil.example', `evil.example:${server.port}`, `127.0.0.1:${server.port + 1}`, `0.0.0.0:${server.port}`]) {
+    for (const bad of [
+      'evil.example',
+      `evil.example:${server.port}`,
+      `127.0.0.1:${server.port + 1}`,
+      `0.0.0.0:${server.port}`
+    ]) {
       const r = await request({ path: '/api/events', headers: { host: bad } })
       expect(r.status, bad).toBe(403)
     }
-    expect((await request({ path: '/', headers: { host: `localhost:${server.port}` } })).status).toBe(200)
+    expect(
+      (await request({ path: '/', headers: { host: `localhost:${server.port}` } })).status
+    ).toBe(200)
   })
 
   it('serves nothing outside the UI folder', async () => {
@@ -177,7 +265,9 @@ describe('the browser-mode server', () => {
     }
     // And connecting through another loopback address is refused. (Only loopback: a test here
     // never sends traffic to the machine's LAN addresses; the socket table above covers those.)
-    const ipv6 = Object.values(os.networkInterfaces()).flat().some((a) => a?.address === '::1')
+    const ipv6 = Object.values(os.networkInterfaces())
+      .flat()
+      .some((a) => a?.address === '::1')
     for (const address of ['127.0.0.2', ...(ipv6 ? ['::1'] : [])]) {
       const outcome = await new Promise<string>((resolve) => {
         const s = net.connect({ host: address, port: server.port, timeout: 2000 })
@@ -198,7 +288,10 @@ describe('the browser-mode server', () => {
   it('answers bad arguments with 400 and a message naming the method and the field', async () => {
     const wrongType = await call('getRun', ['seven'])
     expect(wrongType.status).toBe(400)
-    expect(wrongType.answer).toEqual({ ok: false, error: { code: 'INVALID_INPUT', message: 'getRun: 0: a run id must be a number' } })
+    expect(wrongType.answer).toEqual({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: 'getRun: 0: a run id must be a number' }
+    })
     const sweep = await call('queueSweep', [{ base: {}, grid: { latentDim: [] } }])
     expect(sweep.status).toBe(400)
     expect(sweep.answer.error?.message).toMatch(/^queueSweep: 0\.grid\.latentDim: /)
@@ -210,11 +303,19 @@ describe('the browser-mode server', () => {
   it('answers an unknown method with 404, a malformed body with 400, and GET on a method with 405', async () => {
     const unknown = await call('dropDatabase')
     expect(unknown.status).toBe(404)
-    expect(unknown.answer.error).toEqual({ code: 'NOT_FOUND', message: 'unknown api method "dropDatabase"' })
+    expect(unknown.answer.error).toEqual({
+      code: 'NOT_FOUND',
+      message: 'unknown api method "dropDatabase"'
+    })
     // Inherited object keys are not methods.
     expect((await call('constructor')).status).toBe(404)
     expect((await call('__proto__')).status).toBe(404)
-    const malformed = await request({ method: 'POST', path: '/api/call/listRuns', body: '{"args": [', headers: { 'content-type': 'application/json' } })
+    const malformed = await request({
+      method: 'POST',
+      path: '/api/call/listRuns',
+      body: '{"args": [',
+      headers: { 'content-type': 'application/json' }
+    })
     expect(malformed.status).toBe(400)
     expect(JSON.parse(malformed.body).error.message).toMatch(/^the request body is not valid JSON/)
     expect((await request({ path: '/api/call/listRuns' })).status).toBe(405)
@@ -222,9 +323,20 @@ describe('the browser-mode server', () => {
 
   it('answers a badly escaped path with 400 and a body over 1 MiB with 413, and keeps serving', async () => {
     expect((await request({ path: '/%E0%A4%A' })).status).toBe(400)
-    expect((await request({ method: 'POST', path: '/api/call/%E0%A4%A', body: '{}' })).status).toBe(400)
+    expect((await request({ method: 'POST', path: '/api/call/%E0%A4%A', body: '{}' })).status).toBe(
+      400
+    )
     const big = JSON.stringify({ args: ['x'.repeat(1_100_000)] })
-    expect((await request({ method: 'POST', path: '/api/call/listRuns', body: big, headers: { 'content-type': 'application/json' } })).status).toBe(413)
+    expect(
+      (
+        await request({
+          method: 'POST',
+          path: '/api/call/listRuns',
+          body: big,
+          headers: { 'content-type': 'application/json' }
+        })
+      ).status
+    ).toBe(413)
     expect((await call('listRuns')).status).toBe(200)
   })
 
@@ -237,10 +349,14 @@ describe('the browser-mode server', () => {
     }
 
     // The stream is opened first, so it sees the sweep from its start.
-    const streamed = events((seen) => [1, 2].every((id) => statusOf(seen, id).includes('completed')))
+    const streamed = events((seen) =>
+      [1, 2].every((id) => statusOf(seen, id).includes('completed'))
+    )
     await new Promise((r) => setTimeout(r, 100))
     expect(await ok('listRuns')).toEqual([])
-    const sweep = await ok<{ sweep: string; runIds: number[] }>('queueSweep', [{ base: tiny, grid: { latentDim: [2, 3] }, sweepName: 'http' }])
+    const sweep = await ok<{ sweep: string; runIds: number[] }>('queueSweep', [
+      { base: tiny, grid: { latentDim: [2, 3] }, sweepName: 'http' }
+    ])
     expect(sweep).toEqual({ sweep: 'http', runIds: [1, 2] })
     // With one worker the second run waits: cancel it while queued, then resume it.
     expect(await ok('queueStatus')).toMatchObject({ workers: 1 })
@@ -254,18 +370,30 @@ describe('the browser-mode server', () => {
     expect(seen.some((e) => e.type === 'runs-changed')).toBe(true)
 
     const runs = await ok<{ id: number; status: string }[]>('listRuns', [{ sweep: 'http' }])
-    expect(runs.map((r) => [r.id, r.status])).toEqual([[1, 'completed'], [2, 'completed']])
+    expect(runs.map((r) => [r.id, r.status])).toEqual([
+      [1, 'completed'],
+      [2, 'completed']
+    ])
     expect(await ok('tagRun', [1, 'paper'])).toBeUndefined()
     expect(await ok('noteRun', [1, 'first look'])).toBeUndefined()
     expect(await ok('renameRun', [1, 'two dims'])).toBeUndefined()
-    const details = await ok<{ run: { name: string; tags: string[]; note: string }; metrics: unknown[] }>('getRun', [1])
+    const details = await ok<{
+      run: { name: string; tags: string[]; note: string }
+      metrics: unknown[]
+    }>('getRun', [1])
     expect(details.run).toMatchObject({ name: 'two dims', tags: ['paper'], note: 'first look' })
     expect(details.metrics).toHaveLength(1)
 
     const datasets = await ok<{ name: string }[]>('listDatasets')
     expect(datasets.map((d) => d.name)).toContain('mnist')
-    const files = writeIdxDataset(tempDir('vae-lab-http-ds-'), syntheticSet(120, 1), syntheticSet(40, 2))
-    expect(await ok('importDataset', [{ name: 'blocks', ...files }])).toMatchObject({ name: 'blocks' })
+    const files = writeIdxDataset(
+      tempDir('vae-lab-http-ds-'),
+      syntheticSet(120, 1),
+      syntheticSet(40, 2)
+    )
+    expect(await ok('importDataset', [{ name: 'blocks', ...files }])).toMatchObject({
+      name: 'blocks'
+    })
     const preview = await ok<{ labels: number[]; images: number[] }>('datasetPreview', ['mnist', 3])
     expect(preview.labels).toHaveLength(3)
     expect(preview.images).toHaveLength(3 * 784)
@@ -273,10 +401,14 @@ describe('the browser-mode server', () => {
     expect(backends.find((b) => b.name === 'wasm')?.available).toBe(true)
     expect(await ok('chooseBackend', ['wasm'])).toMatchObject({ name: 'wasm' })
 
-    const bundle = await ok<{ inputs: { recon?: unknown }; skipped: string[] }>('figureInputs', [{ runIds: [1, 2], figures: ['recon', 'manifold', 'scatter'] }])
+    const bundle = await ok<{ inputs: { recon?: unknown }; skipped: string[] }>('figureInputs', [
+      { runIds: [1, 2], figures: ['recon', 'manifold', 'scatter'] }
+    ])
     expect(bundle.inputs.recon).toBeDefined()
     const outDir = path.join(dir, 'export')
-    const exported = await ok<{ files: string[] }>('exportFigures', [{ runIds: [1], figures: ['curves'], format: 'svg', outDir }])
+    const exported = await ok<{ files: string[] }>('exportFigures', [
+      { runIds: [1], figures: ['curves'], format: 'svg', outDir }
+    ])
     expect(exported.files.length).toBeGreaterThan(0)
     expect(fs.existsSync(path.join(outDir, exported.files[0]))).toBe(true)
 

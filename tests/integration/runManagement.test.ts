@@ -47,7 +47,10 @@ describe('crash safety and resume', () => {
     const [run] = json(['runs', 'list', '--db', db])
     expect(run.status).toBe('interrupted')
     expect(run.epochs as number).toBeGreaterThanOrEqual(2)
-    expect(vaeLab(['db', 'check', '--db', db])).toMatchObject({ code: 0, stdout: expect.stringContaining(': ok (1 runs)') })
+    expect(vaeLab(['db', 'check', '--db', db])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining(': ok (1 runs)')
+    })
 
     const [resumed] = json(['resume', String(run.id), '--db', db])
     expect(resumed).toMatchObject({ status: 'completed', epochs: 5 })
@@ -56,8 +59,17 @@ describe('crash safety and resume', () => {
     const [uninterrupted] = json(['train', ...config, '--db', reference])
     expect(resumed.test_nelbo).toBe(uninterrupted.test_nelbo)
     expect(resumed.train_nelbo).toBe(uninterrupted.train_nelbo)
-    const history = (file: string) => json<{ metrics: { epoch: number; test: { nelbo: number } }[] }>(['runs', 'show', '1', '--db', file]).metrics
-    expect(history(db).map((m) => [m.epoch, m.test.nelbo])).toEqual(history(reference).map((m) => [m.epoch, m.test.nelbo]))
+    const history = (file: string) =>
+      json<{ metrics: { epoch: number; test: { nelbo: number } }[] }>([
+        'runs',
+        'show',
+        '1',
+        '--db',
+        file
+      ]).metrics
+    expect(history(db).map((m) => [m.epoch, m.test.nelbo])).toEqual(
+      history(reference).map((m) => [m.epoch, m.test.nelbo])
+    )
   })
 
   it('lets two processes train into one database at once, with a third writing tags, and none sees SQLITE_BUSY', async () => {
@@ -65,7 +77,21 @@ describe('crash safety and resume', () => {
     vaeLab(['runs', 'list', '--db', db]) // creates the schema
     const train = (sweep: string, latent: string) =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const c = spawn(process.execPath, [BIN, 'train', '--latent', latent, '--epochs', '2', ...small, '--workers', '1', '--sweep', sweep, '--db', db])
+        const c = spawn(process.execPath, [
+          BIN,
+          'train',
+          '--latent',
+          latent,
+          '--epochs',
+          '2',
+          ...small,
+          '--workers',
+          '1',
+          '--sweep',
+          sweep,
+          '--db',
+          db
+        ])
         let stderr = ''
         c.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
         c.on('exit', (code) => resolve({ code, stderr }))
@@ -94,11 +120,23 @@ describe('crash safety and resume', () => {
 describe('the queue', () => {
   it('queues a sweep with --detach, honours priority and cancel, and trains the rest with `queue run`', () => {
     const db = path.join(tempDir(), 'q.sqlite')
-    const queued = json(['train', '--latent', '2,3,4', '--epochs', '1', ...small, '--detach', '--db', db])
+    const queued = json([
+      'train',
+      '--latent',
+      '2,3,4',
+      '--epochs',
+      '1',
+      ...small,
+      '--detach',
+      '--db',
+      db
+    ])
     expect(queued.map((r) => r.status)).toEqual(['queued', 'queued', 'queued'])
     const [first, second, third] = queued.map((r) => r.id as number)
     expect(vaeLab(['queue', 'priority', String(third), '10', '--db', db]).code).toBe(0)
-    expect(vaeLab(['queue', 'cancel', String(second), '--db', db]).stdout).toBe(`run ${second} cancelled\n`)
+    expect(vaeLab(['queue', 'cancel', String(second), '--db', db]).stdout).toBe(
+      `run ${second} cancelled\n`
+    )
     expect(json(['queue', 'list', '--db', db]).map((r) => r.id)).toEqual([third, first])
 
     const trained = json(['queue', 'run', '--workers', '1', '--db', db])
@@ -108,21 +146,37 @@ describe('the queue', () => {
     ])
     const started = (id: number) => {
       const conn = new Database(db, { readonly: true })
-      const row = conn.prepare('SELECT started_at FROM runs WHERE id = ?').get(id) as { started_at: string }
+      const row = conn.prepare('SELECT started_at FROM runs WHERE id = ?').get(id) as {
+        started_at: string
+      }
       conn.close()
       return row.started_at
     }
     expect(started(third) < started(first)).toBe(true)
-    expect(json(['runs', 'list', '--status', 'cancelled', '--db', db]).map((r) => r.id)).toEqual([second])
+    expect(json(['runs', 'list', '--status', 'cancelled', '--db', db]).map((r) => r.id)).toEqual([
+      second
+    ])
     expect(json(['queue', 'list', '--db', db])).toEqual([])
   })
 
   it('stops a run that another process is training when `queue cancel` asks it to', async () => {
     const db = path.join(tempDir(), 'c.sqlite')
-    const [run] = json(['train', '--latent', '2', '--epochs', '200', ...small, '--detach', '--db', db])
+    const [run] = json([
+      'train',
+      '--latent',
+      '2',
+      '--epochs',
+      '200',
+      ...small,
+      '--detach',
+      '--db',
+      db
+    ])
     const worker = startUntil(['queue', 'run', '--db', db], /epoch 1 /)
     await worker.seen
-    expect(vaeLab(['queue', 'cancel', String(run.id), '--db', db]).stdout).toMatch(/cancel requested/)
+    expect(vaeLab(['queue', 'cancel', String(run.id), '--db', db]).stdout).toMatch(
+      /cancel requested/
+    )
     expect(await worker.exited).toBe(0)
     const [after] = json(['runs', 'list', '--db', db])
     expect(after.status).toBe('cancelled')
@@ -131,13 +185,36 @@ describe('the queue', () => {
 
   it('lets two processes work one queue: every run is trained exactly once', async () => {
     const db = path.join(tempDir(), 'shared-queue.sqlite')
-    const queued = json(['train', '--latent', '2,3,4,5,6,7', '--epochs', '1', ...small, '--detach', '--db', db]).map((r) => r.id as number)
+    const queued = json([
+      'train',
+      '--latent',
+      '2,3,4,5,6,7',
+      '--epochs',
+      '1',
+      ...small,
+      '--detach',
+      '--db',
+      db
+    ]).map((r) => r.id as number)
     const work = () =>
       new Promise<number[]>((resolve, reject) => {
-        const c = spawn(process.execPath, [BIN, 'queue', 'run', '--workers', '1', '--json', '--db', db])
+        const c = spawn(process.execPath, [
+          BIN,
+          'queue',
+          'run',
+          '--workers',
+          '1',
+          '--json',
+          '--db',
+          db
+        ])
         let out = ''
         c.stdout.on('data', (d: Buffer) => (out += d.toString()))
-        c.on('exit', (code) => (code === 0 ? resolve((JSON.parse(out) as { id: number }[]).map((r) => r.id)) : reject(new Error(`exit ${code}`))))
+        c.on('exit', (code) =>
+          code === 0
+            ? resolve((JSON.parse(out) as { id: number }[]).map((r) => r.id))
+            : reject(new Error(`exit ${code}`))
+        )
       })
     const [a, b] = await Promise.all([work(), work()])
     expect([...a, ...b].sort((x, y) => x - y)).toEqual(queued)
@@ -147,8 +224,26 @@ describe('the queue', () => {
 
   it('makes one run per combination of a grid and names them by what varies', () => {
     const db = path.join(tempDir(), 'g.sqlite')
-    const runs = json(['train', '--latent', '2,5', '--beta', '1,4', '--seed', '7', '--epochs', '1', '--detach', '--db', db])
-    expect(runs.map((r) => r.name)).toEqual(['latent 2, beta 1', 'latent 2, beta 4', 'latent 5, beta 1', 'latent 5, beta 4'])
+    const runs = json([
+      'train',
+      '--latent',
+      '2,5',
+      '--beta',
+      '1,4',
+      '--seed',
+      '7',
+      '--epochs',
+      '1',
+      '--detach',
+      '--db',
+      db
+    ])
+    expect(runs.map((r) => r.name)).toEqual([
+      'latent 2, beta 1',
+      'latent 2, beta 4',
+      'latent 5, beta 1',
+      'latent 5, beta 4'
+    ])
   })
 })
 
@@ -158,11 +253,17 @@ describe('db commands', () => {
     const db = path.join(dir, 'runs.sqlite')
     json(['train', '--latent', '2', '--epochs', '1', '--detach', '--db', db])
     const copy = path.join(dir, 'copy.sqlite')
-    expect(vaeLab(['db', 'backup', copy, '--db', db])).toMatchObject({ code: 0, stdout: `backed up to ${copy}\n` })
+    expect(vaeLab(['db', 'backup', copy, '--db', db])).toMatchObject({
+      code: 0,
+      stdout: `backed up to ${copy}\n`
+    })
     expect(vaeLab(['db', 'backup', copy, '--force', '--db', db]).code).toBe(0)
     expect(json(['runs', 'list', '--db', copy])).toHaveLength(1)
     const missing = path.join(dir, 'typo.sqlite')
-    expect(vaeLab(['db', 'check', '--db', missing])).toMatchObject({ code: 2, stderr: `vae-lab: there is no database at ${missing}\n` })
+    expect(vaeLab(['db', 'check', '--db', missing])).toMatchObject({
+      code: 2,
+      stderr: `vae-lab: there is no database at ${missing}\n`
+    })
     expect(fs.existsSync(missing)).toBe(false)
   })
 })
@@ -170,14 +271,20 @@ describe('db commands', () => {
 describe('run commands', () => {
   it('tags, notes, renames and deletes runs', () => {
     const db = path.join(tempDir(), 'r.sqlite')
-    const [a, b] = json(['train', '--latent', '2,3', '--epochs', '1', '--detach', '--db', db]).map((r) => String(r.id))
+    const [a, b] = json(['train', '--latent', '2,3', '--epochs', '1', '--detach', '--db', db]).map(
+      (r) => String(r.id)
+    )
     expect(vaeLab(['runs', 'tag', a, 'baseline', '--db', db]).code).toBe(0)
     expect(vaeLab(['runs', 'note', a, 'first try', '--db', db]).code).toBe(0)
     expect(vaeLab(['runs', 'rename', a, 'my run', '--db', db]).code).toBe(0)
     const shown = json<Record<string, unknown>>(['runs', 'show', a, '--db', db])
     expect(shown).toMatchObject({ name: 'my run', note: 'first try', tags: ['baseline'] })
-    expect(json(['runs', 'list', '--tag', 'baseline', '--db', db]).map((r) => r.id)).toEqual([Number(a)])
-    expect(vaeLab(['runs', 'delete', a, b, '--yes', '--db', db]).stdout).toBe(`deleted runs ${a}, ${b}\n`)
+    expect(json(['runs', 'list', '--tag', 'baseline', '--db', db]).map((r) => r.id)).toEqual([
+      Number(a)
+    ])
+    expect(vaeLab(['runs', 'delete', a, b, '--yes', '--db', db]).stdout).toBe(
+      `deleted runs ${a}, ${b}\n`
+    )
     expect(json(['runs', 'list', '--db', db])).toEqual([])
   })
 
@@ -195,18 +302,28 @@ describe('run commands', () => {
     [['queue', 'cancel', '99'], 'no run with id 99'],
     [['queue', 'priority', '1', 'high'], 'PRIORITY: priority must be a whole number'],
     [['queue', 'run', '--workers', '0'], '--workers: must be a whole number from 1 to 64'],
-    [['db', 'backup', '/nonexistent-dir/x.sqlite'], 'cannot write a backup to /nonexistent-dir/x.sqlite'],
+    [
+      ['db', 'backup', '/nonexistent-dir/x.sqlite'],
+      'cannot write a backup to /nonexistent-dir/x.sqlite'
+    ],
     [['db', 'backup', '--force', 'DB'], 'is the database itself; back it up to another path'],
     [['db', 'backup', 'DB-wal'], 'is the database itself'],
     [['db', 'backup', 'EXISTING'], 'exists; choose another path, or add --force to replace it'],
-    [['train', '--latent', '2', '--beta', '1,,2', '--detach'], '--beta: "1,,2" is not a comma-separated list']
+    [
+      ['train', '--latent', '2', '--beta', '1,,2', '--detach'],
+      '--beta: "1,,2" is not a comma-separated list'
+    ]
   ])('%j exits 2 with a clear message and changes nothing', (args, message) => {
     const db = path.join(tempDir(), 'e.sqlite')
     json(['train', '--latent', '2', '--epochs', '1', '--detach', '--db', db])
     const before = vaeLab(['runs', 'show', '1', '--json', '--db', db]).stdout
     const existing = path.join(tempDir(), 'existing.sqlite')
     fs.writeFileSync(existing, 'keep me')
-    const r = vaeLab([...args.map((x) => x.replace(/^DB/, db).replace('EXISTING', existing)), '--db', db])
+    const r = vaeLab([
+      ...args.map((x) => x.replace(/^DB/, db).replace('EXISTING', existing)),
+      '--db',
+      db
+    ])
     expect(fs.readFileSync(existing, 'utf8')).toBe('keep me')
     expect(r.stderr).toContain(message)
     expect(r.code).toBe(2)

@@ -6,7 +6,14 @@ import { SqliteRunStore } from '../../src-main/core/store/sqliteRunStore'
 import { tempDir } from '../helpers/fixtures'
 
 const tiny = (latentDim: number, epochs = 1) =>
-  TrainConfigSchema.parse({ latentDim, epochs, hidden: 16, batchSize: 50, limitTrain: 300, limitTest: 100 })
+  TrainConfigSchema.parse({
+    latentDim,
+    epochs,
+    hidden: 16,
+    batchSize: 50,
+    limitTrain: 300,
+    limitTest: 100
+  })
 
 const cleanup: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -17,7 +24,10 @@ function open(workers: number) {
   const file = path.join(tempDir(), 'runs.sqlite')
   const store = new SqliteRunStore(file)
   const workbench = new Workbench(store, workers)
-  cleanup.push(() => store.close(), () => workbench.stop())
+  cleanup.push(
+    () => store.close(),
+    () => workbench.stop()
+  )
   // Another process on the same file: a CLI with --detach, say.
   const other = new SqliteRunStore(file)
   cleanup.push(() => other.close())
@@ -52,14 +62,21 @@ describe('Workbench', () => {
     const first = await workbench.queueSweep({ base: { ...tiny(2, 40) }, grid: { latentDim: [2] } })
     await until(() => store.getRun(first.runIds[0])?.status === 'running', 'the first run to start')
     const second = await workbench.queueSweep({ base: { ...tiny(3) }, grid: { latentDim: [3] } })
-    await until(() => store.getRun(second.runIds[0])?.status !== 'queued', 'the second run to start', 5_000)
+    await until(
+      () => store.getRun(second.runIds[0])?.status !== 'queued',
+      'the second run to start',
+      5_000
+    )
     expect(store.getRun(first.runIds[0])?.status).toBe('running')
   })
 
   it('puts runs in training back at the front of the queue when it stops, to continue at the next start', async () => {
     const { store, workbench } = open(1)
     workbench.start()
-    const { runIds } = await workbench.queueSweep({ base: { ...tiny(2, 200) }, grid: { latentDim: [2] } })
+    const { runIds } = await workbench.queueSweep({
+      base: { ...tiny(2, 200) },
+      grid: { latentDim: [2] }
+    })
     await until(() => store.epochMetrics(runIds[0]).length >= 1, 'an epoch to finish')
     await workbench.stop()
     const run = store.requireRun(runIds[0])

@@ -15,10 +15,17 @@ export interface Io {
   setExit(code: number): void
 }
 
-export const dbOption = () => new Option('--db <path>', `SQLite database of runs (default: ${defaultDatabase()}; or set VAE_LAB_HOME)`)
+export const dbOption = () =>
+  new Option(
+    '--db <path>',
+    `SQLite database of runs (default: ${defaultDatabase()}; or set VAE_LAB_HOME)`
+  )
 
 /** Opens the service on `--db`; the store is closed when `body` settles. */
-export async function withService<T>(db: string | undefined, body: (s: VaeLabService) => Promise<T> | T): Promise<T> {
+export async function withService<T>(
+  db: string | undefined,
+  body: (s: VaeLabService) => Promise<T> | T
+): Promise<T> {
   const store = openRunStore(db)
   try {
     return await body(new VaeLabService(store))
@@ -50,7 +57,19 @@ export function runJson(r: RunSummary) {
 
 export function runsTable(rows: RunSummary[]): string {
   const fmt = (v: number | null, d = 2) => (v === null ? '-' : v.toFixed(d))
-  const head = ['id', 'name', 'status', 'backend', 'epochs', 'train -ELBO', 'test -ELBO', 'rec', 'KL', 'img/s', 'sweep']
+  const head = [
+    'id',
+    'name',
+    'status',
+    'backend',
+    'epochs',
+    'train -ELBO',
+    'test -ELBO',
+    'rec',
+    'KL',
+    'img/s',
+    'sweep'
+  ]
   const body = rows.map((r) => [
     String(r.id),
     r.name ?? `latent ${r.latent}`,
@@ -65,12 +84,24 @@ export function runsTable(rows: RunSummary[]): string {
     r.sweep ?? '-'
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)))
-  return [head, ...body].map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n'
+  return (
+    [head, ...body]
+      .map((row) =>
+        row
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd()
+      )
+      .join('\n') + '\n'
+  )
 }
 
 export function parseRunId(s: string): number {
   const id = toNumber(s)
-  if (!Number.isInteger(id) || id < 1) throw new VaeLabError('INVALID_INPUT', `"${s}" is not a run id (a positive whole number)`, { field: 'runId' })
+  if (!Number.isInteger(id) || id < 1)
+    throw new VaeLabError('INVALID_INPUT', `"${s}" is not a run id (a positive whole number)`, {
+      field: 'runId'
+    })
   return id
 }
 
@@ -91,7 +122,9 @@ export async function withProgress<T extends { status: string }[]>(
   const view = new ProgressView(io.stderr, labels)
   const abort = new AbortController()
   const onSigint = () => {
-    io.stderr.write('\nvae-lab: cancelling (finished epochs are kept; `vae-lab resume RUN` continues a run)...\n')
+    io.stderr.write(
+      '\nvae-lab: cancelling (finished epochs are kept; `vae-lab resume RUN` continues a run)...\n'
+    )
     abort.abort()
   }
   process.once('SIGINT', onSigint)
@@ -112,7 +145,13 @@ export async function withProgress<T extends { status: string }[]>(
   }
 }
 
-export function printRuns(io: Io, runs: RunSummary[], json: boolean | undefined, heading?: string): void {
+export function printRuns(
+  io: Io,
+  runs: RunSummary[],
+  json: boolean | undefined,
+  heading?: string
+): void {
   if (json) io.stdout.write(JSON.stringify(runs.map(runJson), null, 2) + '\n')
-  else io.stdout.write((heading ? heading + '\n' : '') + (runs.length ? runsTable(runs) : 'no runs\n'))
+  else
+    io.stdout.write((heading ? heading + '\n' : '') + (runs.length ? runsTable(runs) : 'no runs\n'))
 }

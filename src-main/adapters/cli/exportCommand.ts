@@ -1,7 +1,12 @@
 // `vae-lab export`: figures of runs as PNG, SVG or PDF, or a full report. A thin adapter over
 // exportFigures; errors name the flag the user typed, and exit 2 through main's handler.
 import { Command, Option } from 'commander'
-import { EXPORT_FIGURES, EXPORT_FORMATS, PROJECTION_METHODS, type ExportResult } from '../../api/exportContract'
+import {
+  EXPORT_FIGURES,
+  EXPORT_FORMATS,
+  PROJECTION_METHODS,
+  type ExportResult
+} from '../../api/exportContract'
 import { exportFigures } from '../../api/exportService'
 import { dbOption } from './cliSupport'
 import { toNumber } from './parseOptions'
@@ -66,7 +71,9 @@ function exportRequest(f: ExportFlags): Record<string, unknown> {
 }
 
 function summary(r: ExportResult): string {
-  const lines = [`wrote ${r.files.length} file${r.files.length === 1 ? '' : 's'} to ${r.outDir} in ${r.seconds.toFixed(1)} s`]
+  const lines = [
+    `wrote ${r.files.length} file${r.files.length === 1 ? '' : 's'} to ${r.outDir} in ${r.seconds.toFixed(1)} s`
+  ]
   for (const f of r.files) lines.push(`  ${f}`)
   for (const s of r.skipped) lines.push(`note: ${s}`)
   return lines.join('\n') + '\n'
@@ -75,25 +82,54 @@ function summary(r: ExportResult): string {
 export function registerExportCommand(program: Command, io: Io): void {
   program
     .command('export')
-    .description('export figures of runs (PNG, SVG or PDF), or a report: one PDF, SVG and PNG per figure, metrics as CSV and JSON, configs')
+    .description(
+      'export figures of runs (PNG, SVG or PDF), or a report: one PDF, SVG and PNG per figure, metrics as CSV and JSON, configs'
+    )
     .option('--runs <ids>', 'run ids, comma-separated, in the order to show them (e.g. 1,2,3,4)')
     .option('--sweep <name>', 'all runs of a sweep, by latent dim (instead of --runs)')
-    .option('--figures <list>', `comma-separated: ${EXPORT_FIGURES.join(',')} (a report draws all that apply)`)
-    .addOption(new Option('--format <format>', 'file format of each figure').choices(EXPORT_FORMATS).default('png'))
+    .option(
+      '--figures <list>',
+      `comma-separated: ${EXPORT_FIGURES.join(',')} (a report draws all that apply)`
+    )
+    .addOption(
+      new Option('--format <format>', 'file format of each figure')
+        .choices(EXPORT_FORMATS)
+        .default('png')
+    )
     .option('--scale <x>', 'PNG pixels per CSS pixel (2 = about 192 dpi at the figure size)', '2')
-    .requiredOption('--out <dir>', 'output directory (created; existing files of the same name are replaced)')
-    .option('--report', 'the full report: report.pdf, figures/*.svg and *.png, metrics.json, runs.csv, epochs.csv, mindim.csv, configs/')
-    .option('--manifold-grid <n>', 'manifold grid size (the stored one is 20; others are decoded from the weights)', '20')
+    .requiredOption(
+      '--out <dir>',
+      'output directory (created; existing files of the same name are replaced)'
+    )
+    .option(
+      '--report',
+      'the full report: report.pdf, figures/*.svg and *.png, metrics.json, runs.csv, epochs.csv, mindim.csv, configs/'
+    )
+    .option(
+      '--manifold-grid <n>',
+      'manifold grid size (the stored one is 20; others are decoded from the weights)',
+      '20'
+    )
     .option('--manifold-range <lo,hi>', 'manifold range of z1 and z2', '-3,3')
-    .addOption(new Option('--projection <method>', 'projection of latent means for dims > 2').choices(PROJECTION_METHODS).default('pca'))
-    .option('--tolerance <nats>', 'minimal latent dim: within this many nats of the best dim per digit', '1')
+    .addOption(
+      new Option('--projection <method>', 'projection of latent means for dims > 2')
+        .choices(PROJECTION_METHODS)
+        .default('pca')
+    )
+    .option(
+      '--tolerance <nats>',
+      'minimal latent dim: within this many nats of the best dim per digit',
+      '1'
+    )
     .option('--knn <k>', 'neighbours of the k-NN separability score', '5')
     .option('--json', 'print the result (files written, runs, skipped figures) as JSON')
     .addOption(dbOption())
     .action(async (f: ExportFlags) => {
       const store = openRunStore(f.db)
       try {
-        const progress = io.stderr.isTTY ? (p: { message: string }) => io.stderr.write(`  ${p.message}\n`) : undefined
+        const progress = io.stderr.isTTY
+          ? (p: { message: string }) => io.stderr.write(`  ${p.message}\n`)
+          : undefined
         const result = await exportFigures(store, exportRequest(f), progress)
         io.stdout.write(f.json ? JSON.stringify(result, null, 2) + '\n' : summary(result))
       } catch (e) {

@@ -13,7 +13,9 @@ import { isVaeLabError, type VaeLabError } from '../../api/runtime'
 
 export function buildProgram(io: Io): Command {
   const program = new Command('vae-lab')
-    .description('VAE Lab: train, evaluate and compare variational autoencoders (Kingma & Welling, 2013) on MNIST.')
+    .description(
+      'VAE Lab: train, evaluate and compare variational autoencoders (Kingma & Welling, 2013) on MNIST.'
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride() // subcommands made after this inherit it and the output routing
@@ -30,7 +32,10 @@ function describeError(e: VaeLabError): string {
   return flag ? `${flag}: ${e.message}` : e.message
 }
 
-export async function main(argv: string[], streams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  streams = { stdout: process.stdout, stderr: process.stderr }
+): Promise<number> {
   let exit = EXIT_OK
   const program = buildProgram({ ...streams, setExit: (code) => (exit = code) })
   try {
@@ -38,14 +43,21 @@ export async function main(argv: string[], streams = { stdout: process.stdout, s
     return exit
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return EXIT_OK
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.exitCode === 0
+      )
+        return EXIT_OK
       return EXIT_BAD_INPUT // commander already printed what was wrong
     }
     if (isVaeLabError(e)) {
       streams.stderr.write(`vae-lab: ${describeError(e)}\n`)
       return EXIT_CODE_OF[e.code]
     }
-    streams.stderr.write(`vae-lab: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+    streams.stderr.write(
+      `vae-lab: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`
+    )
     return EXIT_UNEXPECTED
   }
 }

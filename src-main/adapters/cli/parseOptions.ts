@@ -60,7 +60,11 @@ export function toNumber(s: string): number {
 export function parseList(flag: string, s: string): number[] {
   const parts = s.split(',').map((p) => p.trim())
   if (parts.some((p) => p === '')) {
-    throw new VaeLabError('INVALID_INPUT', `"${s}" is not a comma-separated list of numbers, e.g. 2,5,10,50`, { field: flag })
+    throw new VaeLabError(
+      'INVALID_INPUT',
+      `"${s}" is not a comma-separated list of numbers, e.g. 2,5,10,50`,
+      { field: flag }
+    )
   }
   return parts.map(toNumber)
 }
@@ -68,15 +72,27 @@ export function parseList(flag: string, s: string): number[] {
 const num = (s: string | undefined) => (s === undefined ? undefined : toNumber(s))
 
 /** Flags that take a comma-separated list and so make a sweep over that field. */
-const GRID_FLAGS = { latent: 'latentDim', beta: 'beta', lr: 'lr', seed: 'seed', hidden: 'hidden' } as const
+const GRID_FLAGS = {
+  latent: 'latentDim',
+  beta: 'beta',
+  lr: 'lr',
+  seed: 'seed',
+  hidden: 'hidden'
+} as const
 
 /**
  * Splits the flags into the sweep's base config and its grid. `--weight-decay prior` means the
  * paper's N(0, I) prior: 1/N_train per image, since the loss is a per-image mean.
  */
-export function sweepInput(f: TrainFlags, nTrain: () => number): { base: Partial<TrainConfigInput>; grid: SweepGrid } {
+export function sweepInput(
+  f: TrainFlags,
+  nTrain: () => number
+): { base: Partial<TrainConfigInput>; grid: SweepGrid } {
   const grid: SweepGrid = {}
-  for (const [flag, field] of Object.entries(GRID_FLAGS) as [keyof typeof GRID_FLAGS, GridField][]) {
+  for (const [flag, field] of Object.entries(GRID_FLAGS) as [
+    keyof typeof GRID_FLAGS,
+    GridField
+  ][]) {
     const value = f[flag]
     if (value !== undefined) grid[field] = parseList(field, value)
   }

@@ -1,8 +1,21 @@
 // runs list / show / delete / tag / note / rename: reading and curating the run database.
 import { createInterface } from 'node:readline/promises'
 import { Command, Option } from 'commander'
-import { RUN_STATUSES, type FinalEvaluation, type IwaeReport, type RunStatus } from '../../api/contract'
-import { dbOption, parseRunId, printRuns, runJson, runsTable, withService, type Io } from './cliSupport'
+import {
+  RUN_STATUSES,
+  type FinalEvaluation,
+  type IwaeReport,
+  type RunStatus
+} from '../../api/contract'
+import {
+  dbOption,
+  parseRunId,
+  printRuns,
+  runJson,
+  runsTable,
+  withService,
+  type Io
+} from './cliSupport'
 import { VaeLabError } from '../../api/runtime'
 
 /** One readable line per stored evaluation; JSON for kinds this version does not know. */
@@ -15,7 +28,8 @@ function describeEvaluation(kind: string, result: unknown): string {
       `active units ${r.activeUnits.active}/${r.activeUnits.variances.length}\nper digit  ${digits}`
     )
   }
-  if (kind.startsWith('iwae/') && typeof r.nll === 'number') return `IWAE bound (k=${r.k}, ${r.images} test images): -log p(x) <= ${r.nll.toFixed(2)} nats`
+  if (kind.startsWith('iwae/') && typeof r.nll === 'number')
+    return `IWAE bound (k=${r.k}, ${r.images} test images): -log p(x) <= ${r.nll.toFixed(2)} nats`
   return `${kind}: ${JSON.stringify(result)}`
 }
 
@@ -29,7 +43,9 @@ async function confirm(io: Io, question: string): Promise<boolean> {
 }
 
 export function registerRunsCommands(program: Command, io: Io): void {
-  const runs = program.command('runs').description('runs in the database: list, inspect, tag, annotate, rename, delete')
+  const runs = program
+    .command('runs')
+    .description('runs in the database: list, inspect, tag, annotate, rename, delete')
   runs
     .command('list')
     .description('list runs')
@@ -38,13 +54,22 @@ export function registerRunsCommands(program: Command, io: Io): void {
     .option('--tag <tag>', 'only runs with this tag')
     .option('--json', 'print JSON')
     .addOption(dbOption())
-    .action(async (f: { status?: RunStatus; sweep?: string; tag?: string; json?: boolean; db?: string }) => {
-      await withService(f.db, (service) => {
-        const list = service.listRuns({ status: f.status, sweep: f.sweep, tag: f.tag })
-        if (!f.json && list.length === 0) io.stdout.write('no runs yet: try `vae-lab train --preset paper --epochs 1`\n')
-        else printRuns(io, list, f.json)
-      })
-    })
+    .action(
+      async (f: {
+        status?: RunStatus
+        sweep?: string
+        tag?: string
+        json?: boolean
+        db?: string
+      }) => {
+        await withService(f.db, (service) => {
+          const list = service.listRuns({ status: f.status, sweep: f.sweep, tag: f.tag })
+          if (!f.json && list.length === 0)
+            io.stdout.write('no runs yet: try `vae-lab train --preset paper --epochs 1`\n')
+          else printRuns(io, list, f.json)
+        })
+      }
+    )
   runs
     .command('show')
     .description('config, backend, status, per-epoch metrics and evaluations of a run')
@@ -57,12 +82,29 @@ export function registerRunsCommands(program: Command, io: Io): void {
         const d = service.runDetails(id)
         if (f.json) {
           const r = d.run
-          const extra = { config: r.config, backend_detail: r.backendDetail, code_version: r.codeVersion, message: r.message, note: r.note, tags: r.tags, priority: r.priority, resumes: r.resumes }
-          io.stdout.write(JSON.stringify({ ...runJson(r), ...extra, metrics: d.metrics, evaluations: d.evaluations }, null, 2) + '\n')
+          const extra = {
+            config: r.config,
+            backend_detail: r.backendDetail,
+            code_version: r.codeVersion,
+            message: r.message,
+            note: r.note,
+            tags: r.tags,
+            priority: r.priority,
+            resumes: r.resumes
+          }
+          io.stdout.write(
+            JSON.stringify(
+              { ...runJson(r), ...extra, metrics: d.metrics, evaluations: d.evaluations },
+              null,
+              2
+            ) + '\n'
+          )
           return
         }
         io.stdout.write(runsTable([d.run]))
-        io.stdout.write(`backend: ${d.run.backendDetail ?? '-'}\ncode: ${d.run.codeVersion}\nconfig: ${JSON.stringify(d.run.config)}\n`)
+        io.stdout.write(
+          `backend: ${d.run.backendDetail ?? '-'}\ncode: ${d.run.codeVersion}\nconfig: ${JSON.stringify(d.run.config)}\n`
+        )
         if (d.run.tags.length) io.stdout.write(`tags: ${d.run.tags.join(', ')}\n`)
         if (d.run.note) io.stdout.write(`note: ${d.run.note}\n`)
         if (d.run.message) io.stdout.write(`message: ${d.run.message}\n`)
@@ -72,7 +114,8 @@ export function registerRunsCommands(program: Command, io: Io): void {
               `(rec ${m.test.rec.toFixed(2)}, KL ${m.test.kl.toFixed(2)})  ${Math.round(m.imgPerSec)} img/s\n`
           )
         }
-        for (const [kind, result] of Object.entries(d.evaluations)) io.stdout.write(describeEvaluation(kind, result) + '\n')
+        for (const [kind, result] of Object.entries(d.evaluations))
+          io.stdout.write(describeEvaluation(kind, result) + '\n')
       })
     })
   runs
@@ -86,8 +129,17 @@ export function registerRunsCommands(program: Command, io: Io): void {
       await withService(f.db, async (service) => {
         runIds.forEach((id) => service.runDetails(id)) // unknown ids fail before anything is asked or deleted
         if (!f.yes) {
-          if (!process.stdin.isTTY) throw new VaeLabError('INVALID_INPUT', 'add --yes to delete without a terminal to confirm on')
-          if (!(await confirm(io, `delete run${runIds.length > 1 ? 's' : ''} ${runIds.join(', ')} and all their data? [y/N] `))) {
+          if (!process.stdin.isTTY)
+            throw new VaeLabError(
+              'INVALID_INPUT',
+              'add --yes to delete without a terminal to confirm on'
+            )
+          if (
+            !(await confirm(
+              io,
+              `delete run${runIds.length > 1 ? 's' : ''} ${runIds.join(', ')} and all their data? [y/N] `
+            ))
+          ) {
             io.stdout.write('nothing deleted\n')
             return
           }

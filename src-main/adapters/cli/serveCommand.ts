@@ -15,11 +15,15 @@ export function rendererDir(): string {
 
 /** Best effort: a desktop's default browser, if there is one. */
 function openBrowser(url: string): boolean {
-  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open'
+  const cmd =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open'
   const args = process.platform === 'win32' ? ['/c', 'start', '', url] : [url]
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return false
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
+    return false
   try {
-    spawn(cmd, args, { stdio: 'ignore', detached: true }).on('error', () => {}).unref()
+    spawn(cmd, args, { stdio: 'ignore', detached: true })
+      .on('error', () => {})
+      .unref()
     return true
   } catch {
     return false
@@ -29,17 +33,24 @@ function openBrowser(url: string): boolean {
 export function registerServeCommand(program: Command, io: Io): void {
   program
     .command('serve')
-    .description('open the workbench in a browser: the UI on 127.0.0.1 with a per-launch token; queued runs train meanwhile')
+    .description(
+      'open the workbench in a browser: the UI on 127.0.0.1 with a per-launch token; queued runs train meanwhile'
+    )
     .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', '0')
     .option('--workers <n>', 'runs trained at once (default: one per core)')
     .option('--no-open', 'do not open a browser')
     .addOption(dbOption())
     .action(async (f: { port: string; workers?: string; open: boolean; db?: string }) => {
       const port = toNumber(f.port)
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VaeLabError('INVALID_INPUT', 'must be a whole number from 0 to 65535', { field: 'port' })
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new VaeLabError('INVALID_INPUT', 'must be a whole number from 0 to 65535', {
+          field: 'port'
+        })
       const workers = parseWorkers(f.workers)
       if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) {
-        throw new VaeLabError('INVALID_INPUT', 'must be a whole number from 1 to 64', { field: 'workers' })
+        throw new VaeLabError('INVALID_INPUT', 'must be a whole number from 1 to 64', {
+          field: 'workers'
+        })
       }
       const store = openRunStore(f.db)
       const workbench = new Workbench(store, workers)
@@ -51,12 +62,18 @@ export function registerServeCommand(program: Command, io: Io): void {
       } catch (e) {
         store.close()
         const code = (e as NodeJS.ErrnoException).code
-        if (code === 'EADDRINUSE') throw new VaeLabError('INVALID_INPUT', `port ${port} is in use; choose another with --port, or 0 for any free one`, { field: 'port' })
+        if (code === 'EADDRINUSE')
+          throw new VaeLabError(
+            'INVALID_INPUT',
+            `port ${port} is in use; choose another with --port, or 0 for any free one`,
+            { field: 'port' }
+          )
         throw new VaeLabError('INVALID_INPUT', (e as Error).message)
       }
       workbench.start()
       io.stdout.write(`VAE Lab is at ${server.url}\n`)
-      if (f.open && !openBrowser(server.url)) io.stderr.write('vae-lab: no browser to open here; open the URL above in one\n')
+      if (f.open && !openBrowser(server.url))
+        io.stderr.write('vae-lab: no browser to open here; open the URL above in one\n')
       io.stderr.write('Ctrl-C stops the server (training runs are cancelled and can be resumed)\n')
       await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve))
       io.stderr.write('vae-lab: stopping...\n')

@@ -15,47 +15,66 @@ function requireExistingDatabase(db: string | undefined): void {
 export function registerToolCommands(program: Command, io: Io): void {
   program
     .command('eval')
-    .description('evaluate a trained run: the importance-weighted bound (Burda et al., 2015) on its test set')
+    .description(
+      'evaluate a trained run: the importance-weighted bound (Burda et al., 2015) on its test set'
+    )
     .argument('<run>', 'run id')
     .option('--iwae <k>', 'importance samples k (k = 1 is the ELBO; the paper uses 5000)', '50')
     .option('--limit-test <n>', 'use only the first N test images')
     .option('--backend <name>', 'backend to evaluate on (default auto)')
     .option('--json', 'print the result as JSON')
     .addOption(dbOption())
-    .action(async (run: string, f: { iwae: string; limitTest?: string; backend?: string; json?: boolean; db?: string }) => {
-      const input: Record<string, unknown> = { runId: parseRunId(run), k: toNumber(f.iwae) }
-      if (f.limitTest !== undefined) input.limitTest = toNumber(f.limitTest)
-      if (f.backend !== undefined) input.backend = f.backend
-      await withService(f.db, async (service) => {
-        const r = await service.evaluateIwae(input)
-        io.stdout.write(
-          f.json
-            ? JSON.stringify({ run: input.runId, ...r }) + '\n'
-            : `run ${input.runId}: IWAE bound with k=${r.k} on ${r.images} test images: -log p(x) <= ${r.nll.toFixed(2)} nats\n`
-        )
-      })
-    })
+    .action(
+      async (
+        run: string,
+        f: { iwae: string; limitTest?: string; backend?: string; json?: boolean; db?: string }
+      ) => {
+        const input: Record<string, unknown> = { runId: parseRunId(run), k: toNumber(f.iwae) }
+        if (f.limitTest !== undefined) input.limitTest = toNumber(f.limitTest)
+        if (f.backend !== undefined) input.backend = f.backend
+        await withService(f.db, async (service) => {
+          const r = await service.evaluateIwae(input)
+          io.stdout.write(
+            f.json
+              ? JSON.stringify({ run: input.runId, ...r }) + '\n'
+              : `run ${input.runId}: IWAE bound with k=${r.k} on ${r.images} test images: -log p(x) <= ${r.nll.toFixed(2)} nats\n`
+          )
+        })
+      }
+    )
 
   program
     .command('bench')
-    .description('training throughput (images/s) of the 784-500-20 VAE, batch 100, Adam, on every available backend')
+    .description(
+      'training throughput (images/s) of the 784-500-20 VAE, batch 100, Adam, on every available backend'
+    )
     .option('--steps <n>', 'timed steps per backend (each stops after --max-seconds)', '300')
     .option('--max-seconds <s>', 'time limit per backend', '10')
     .option('--json', 'print JSON')
     .action(async (f: { steps: string; maxSeconds: string; json?: boolean }) => {
       const steps = toNumber(f.steps)
       const maxSeconds = toNumber(f.maxSeconds)
-      if (!Number.isInteger(steps) || steps < 3) throw new VaeLabError('INVALID_INPUT', '--steps: must be a whole number of at least 3')
-      if (!(maxSeconds > 0)) throw new VaeLabError('INVALID_INPUT', '--max-seconds: must be a positive number')
+      if (!Number.isInteger(steps) || steps < 3)
+        throw new VaeLabError('INVALID_INPUT', '--steps: must be a whole number of at least 3')
+      if (!(maxSeconds > 0))
+        throw new VaeLabError('INVALID_INPUT', '--max-seconds: must be a positive number')
       const entries = await benchmarkBackends({ steps, maxSeconds })
       if (f.json) {
-        io.stdout.write(JSON.stringify({ model: '784-500-20', batch: 100, optimizer: 'adam', results: entries }, null, 2) + '\n')
+        io.stdout.write(
+          JSON.stringify(
+            { model: '784-500-20', batch: 100, optimizer: 'adam', results: entries },
+            null,
+            2
+          ) + '\n'
+        )
         return
       }
       for (const e of entries) {
         io.stdout.write(
           e.available
-            ? `${e.backend.padEnd(15)} ${Math.round(e.imgPerSec ?? 0).toLocaleString('en-US').padStart(7)} img/s  ${e.variant === 'default' ? '' : `(${e.variant})`}\n`
+            ? `${e.backend.padEnd(15)} ${Math.round(e.imgPerSec ?? 0)
+                .toLocaleString('en-US')
+                .padStart(7)} img/s  ${e.variant === 'default' ? '' : `(${e.variant})`}\n`
             : `${e.backend.padEnd(15)} unavailable: ${e.detail}\n`
         )
       }
@@ -68,10 +87,14 @@ export function registerToolCommands(program: Command, io: Io): void {
     .action(async (f: { json?: boolean }) => {
       const reports = await backendReports()
       if (f.json) io.stdout.write(JSON.stringify(reports, null, 2) + '\n')
-      else for (const r of reports) io.stdout.write(`${r.available ? '✓' : '✗'} ${r.name.padEnd(15)} ${r.detail}\n`)
+      else
+        for (const r of reports)
+          io.stdout.write(`${r.available ? '✓' : '✗'} ${r.name.padEnd(15)} ${r.detail}\n`)
     })
 
-  const data = program.command('data').description('datasets: the built-in MNIST and imported IDX files')
+  const data = program
+    .command('data')
+    .description('datasets: the built-in MNIST and imported IDX files')
   data
     .command('import')
     .description('register a 28x28 IDX dataset (raw or .gz) after checking all four files')
@@ -82,13 +105,33 @@ export function registerToolCommands(program: Command, io: Io): void {
     .requiredOption('--test-labels <file>', 'IDX labels')
     .option('--json', 'print JSON')
     .addOption(dbOption())
-    .action(async (f: { name: string; trainImages: string; trainLabels: string; testImages: string; testLabels: string; json?: boolean; db?: string }) => {
-      await withService(f.db, (service) => {
-        const { name, trainImages, trainLabels, testImages, testLabels } = f
-        const info = service.importDataset({ name, trainImages, trainLabels, testImages, testLabels })
-        io.stdout.write(f.json ? JSON.stringify(info) + '\n' : `imported ${info.name}: ${info.nTrain} training and ${info.nTest} test images\n`)
-      })
-    })
+    .action(
+      async (f: {
+        name: string
+        trainImages: string
+        trainLabels: string
+        testImages: string
+        testLabels: string
+        json?: boolean
+        db?: string
+      }) => {
+        await withService(f.db, (service) => {
+          const { name, trainImages, trainLabels, testImages, testLabels } = f
+          const info = service.importDataset({
+            name,
+            trainImages,
+            trainLabels,
+            testImages,
+            testLabels
+          })
+          io.stdout.write(
+            f.json
+              ? JSON.stringify(info) + '\n'
+              : `imported ${info.name}: ${info.nTrain} training and ${info.nTest} test images\n`
+          )
+        })
+      }
+    )
   data
     .command('list')
     .description('list datasets')
@@ -98,7 +141,11 @@ export function registerToolCommands(program: Command, io: Io): void {
       await withService(f.db, (service) => {
         const list = service.listDatasets()
         if (f.json) io.stdout.write(JSON.stringify(list, null, 2) + '\n')
-        else for (const d of list) io.stdout.write(`${d.name.padEnd(16)} ${d.source.padEnd(9)} ${d.nTrain} train / ${d.nTest} test  ${d.files.trainImages}\n`)
+        else
+          for (const d of list)
+            io.stdout.write(
+              `${d.name.padEnd(16)} ${d.source.padEnd(9)} ${d.nTrain} train / ${d.nTest} test  ${d.files.trainImages}\n`
+            )
       })
     })
 
@@ -111,7 +158,13 @@ export function registerToolCommands(program: Command, io: Io): void {
       requireExistingDatabase(f.db)
       await withService(f.db, (service) => {
         const r = service.checkDatabase()
-        io.stdout.write(f.json ? JSON.stringify(r) + '\n' : r.ok ? `${r.file}: ok (${r.runs} runs)\n` : `${r.file}: damaged:\n${r.problems.join('\n')}\n`)
+        io.stdout.write(
+          f.json
+            ? JSON.stringify(r) + '\n'
+            : r.ok
+              ? `${r.file}: ok (${r.runs} runs)\n`
+              : `${r.file}: damaged:\n${r.problems.join('\n')}\n`
+        )
         if (!r.ok) io.setExit(2)
       })
     })

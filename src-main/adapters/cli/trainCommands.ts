@@ -2,18 +2,39 @@
 import { Command, Option } from 'commander'
 import { BACKEND_NAMES } from '../../api/contract'
 import { PAPER_PRESET, type SweepRequest } from '../../api/service'
-import { dbOption, parseRunId, parseWorkers, printRuns, withProgress, withService, type Io } from './cliSupport'
+import {
+  dbOption,
+  parseRunId,
+  parseWorkers,
+  printRuns,
+  withProgress,
+  withService,
+  type Io
+} from './cliSupport'
 import { sweepInput, toNumber, type TrainFlags } from './parseOptions'
 import { VaeLabError } from '../../api/runtime'
 
-type TrainOptions = TrainFlags & { sweep?: string; workers?: string; detach?: boolean; json?: boolean; db?: string }
+type TrainOptions = TrainFlags & {
+  sweep?: string
+  workers?: string
+  detach?: boolean
+  json?: boolean
+  db?: string
+}
 
 export function registerTrainCommands(program: Command, io: Io): void {
   program
     .command('train')
-    .description('train a sweep: one run per combination of the listed values (e.g. --latent 2,5,10,50), logged to the database')
+    .description(
+      'train a sweep: one run per combination of the listed values (e.g. --latent 2,5,10,50), logged to the database'
+    )
     .option('--latent <dims>', 'latent dimensions, comma-separated, one run each (e.g. 2,5,10,50)')
-    .addOption(new Option('--preset <name>', 'paper: MNIST, latent 2,5,10,50, 500 hidden, batch 100, Adam 1e-3, 10 epochs').choices(['paper']))
+    .addOption(
+      new Option(
+        '--preset <name>',
+        'paper: MNIST, latent 2,5,10,50, 500 hidden, batch 100, Adam 1e-3, 10 epochs'
+      ).choices(['paper'])
+    )
     .option('--epochs <n>', 'passes over the training set (default 10)')
     .option('--limit-train <n>', 'use only the first N training images (quick experiments)')
     .option('--limit-test <n>', 'evaluate on only the first N test images')
@@ -21,12 +42,24 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option('--batch <n>', 'minibatch size M (default 100)')
     .option('--optimizer <name>', 'adam (default) or adagrad (the paper)')
     .option('--lr <x>', 'learning rate (default: adam 1e-3, adagrad 0.01); a list makes a sweep')
-    .option('--weight-decay <x>', "1/2 x ||theta||^2 per image; 'prior' = the paper's N(0,I) prior (1/N)")
+    .option(
+      '--weight-decay <x>',
+      "1/2 x ||theta||^2 per image; 'prior' = the paper's N(0,I) prior (1/N)"
+    )
     .option('--beta <x>', 'weight of the KL term (beta-VAE; default 1); a list makes a sweep')
     .option('--samples <L>', 'posterior samples per datapoint (default 1)')
-    .option('--pixels <mode>', 'grey (default: grey levels as Bernoulli targets), dynamic or static binarisation')
-    .option('--init <scheme>', 'glorot (default; trains faster in the first epochs) or paper (weights ~ N(0, 0.01^2))')
-    .option('--seed <n>', 'random seed: same seed and backend give the same numbers (default 1); a list makes a sweep')
+    .option(
+      '--pixels <mode>',
+      'grey (default: grey levels as Bernoulli targets), dynamic or static binarisation'
+    )
+    .option(
+      '--init <scheme>',
+      'glorot (default; trains faster in the first epochs) or paper (weights ~ N(0, 0.01^2))'
+    )
+    .option(
+      '--seed <n>',
+      'random seed: same seed and backend give the same numbers (default 1); a list makes a sweep'
+    )
     .option('--backend <name>', `auto (default: fastest available), ${BACKEND_NAMES.join(', ')}`)
     .option('--dataset <name>', 'mnist (default, built in) or a dataset added with `data import`')
     .option('--sweep <name>', 'name of the sweep (default: from the latent dims and the time)')
@@ -35,15 +68,29 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option('--json', 'print one JSON array of the runs on stdout')
     .addOption(dbOption())
     .action(async (f: TrainOptions) => {
-      if (!f.latent && !f.preset) throw new VaeLabError('INVALID_INPUT', 'give --latent (e.g. --latent 2,5,10,50) or --preset paper', { field: 'latentDim' })
+      if (!f.latent && !f.preset)
+        throw new VaeLabError(
+          'INVALID_INPUT',
+          'give --latent (e.g. --latent 2,5,10,50) or --preset paper',
+          { field: 'latentDim' }
+        )
       await withService(f.db, async (service) => {
         const parsed = sweepInput(f, () => service.dataset(f.dataset ?? 'mnist').nTrain)
         const preset = f.preset ? PAPER_PRESET : { grid: {}, base: {} }
-        const req: SweepRequest = { base: { ...preset.base, ...parsed.base }, grid: { ...preset.grid, ...parsed.grid }, sweepName: f.sweep }
+        const req: SweepRequest = {
+          base: { ...preset.base, ...parsed.base },
+          grid: { ...preset.grid, ...parsed.grid },
+          sweepName: f.sweep
+        }
         const workers = parseWorkers(f.workers)
         if (f.detach) {
           const queued = await service.queueSweep(req)
-          printRuns(io, queued.runs, f.json, `queued sweep ${queued.sweep}; \`vae-lab queue run\` trains it`)
+          printRuns(
+            io,
+            queued.runs,
+            f.json,
+            `queued sweep ${queued.sweep}; \`vae-lab queue run\` trains it`
+          )
           return
         }
         let sweep = ''
@@ -58,19 +105,25 @@ export function registerTrainCommands(program: Command, io: Io): void {
 
   program
     .command('resume')
-    .description('continue an interrupted, cancelled or failed run from its latest checkpoint; its new epochs append to its history')
+    .description(
+      'continue an interrupted, cancelled or failed run from its latest checkpoint; its new epochs append to its history'
+    )
     .argument('<run>', 'run id')
     .option('--json', 'print the run as JSON')
     .addOption(dbOption())
     .action(async (run: string, f: { json?: boolean; db?: string }) => {
       const id = parseRunId(run)
       await withService(f.db, async (service) => {
-        const runs = await withProgress(service, io, async (onEvent, signal) => [await service.resumeRun(id, onEvent, { signal })])
+        const runs = await withProgress(service, io, async (onEvent, signal) => [
+          await service.resumeRun(id, onEvent, { signal })
+        ])
         printRuns(io, runs, f.json)
       })
     })
 
-  const queue = program.command('queue').description('the queue of runs waiting to train (it survives restarts)')
+  const queue = program
+    .command('queue')
+    .description('the queue of runs waiting to train (it survives restarts)')
   queue
     .command('list', { isDefault: true })
     .description('running and queued runs, in the order they train')
@@ -87,7 +140,9 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action(async (f: { workers?: string; json?: boolean; db?: string }) => {
       await withService(f.db, async (service) => {
-        const runs = await withProgress(service, io, (onEvent, signal) => service.runQueue(onEvent, { workers: parseWorkers(f.workers), signal }))
+        const runs = await withProgress(service, io, (onEvent, signal) =>
+          service.runQueue(onEvent, { workers: parseWorkers(f.workers), signal })
+        )
         printRuns(io, runs, f.json, runs.length ? undefined : 'the queue is empty')
       })
     })
@@ -100,7 +155,11 @@ export function registerTrainCommands(program: Command, io: Io): void {
       const id = parseRunId(run)
       await withService(f.db, (service) => {
         const what = service.cancelRun(id)
-        io.stdout.write(what === 'cancelled' ? `run ${id} cancelled\n` : `run ${id}: cancel requested; it stops within a second\n`)
+        io.stdout.write(
+          what === 'cancelled'
+            ? `run ${id} cancelled\n`
+            : `run ${id}: cancel requested; it stops within a second\n`
+        )
       })
     })
   queue

@@ -43,7 +43,6 @@ const STATUS: Record<ApiAnswerError['code'], number> = {
   INTERNAL: 500
 }
 
-
 export interface ServerOptions {
   /** 0 picks a free port. */
   port: number
@@ -64,7 +63,10 @@ function tokenOf(req: http.IncomingMessage, url: URL): string | null {
   if (auth?.startsWith('Bearer ')) return auth.slice(7)
   const header = req.headers['x-vae-lab-token']
   if (typeof header === 'string') return header
-  const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${COOKIE}=`))
+  const cookie = (req.headers.cookie ?? '')
+    .split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${COOKIE}=`))
   if (cookie) return cookie.slice(COOKIE.length + 1)
   return url.searchParams.get('token')
 }
@@ -78,7 +80,10 @@ function sameToken(a: string | null, b: string): boolean {
 
 function send(res: http.ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store'
+  })
   res.end(text)
 }
 
@@ -103,7 +108,9 @@ export async function startServer(workbench: Workbench, o: ServerOptions): Promi
   const token = o.token ?? randomBytes(24).toString('hex')
   const root = path.resolve(o.rendererDir)
   if (!fs.existsSync(path.join(root, 'index.html'))) {
-    throw new Error(`the UI is not built (${path.join(root, 'index.html')} is missing); run \`npm run build\``)
+    throw new Error(
+      `the UI is not built (${path.join(root, 'index.html')} is missing); run \`npm run build\``
+    )
   }
   const streams = new Set<http.ServerResponse>()
   const unsubscribe = workbench.subscribe((e) => {
@@ -115,7 +122,11 @@ export async function startServer(workbench: Workbench, o: ServerOptions): Promi
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
       if (res.headersSent) return res.end()
-      if (e instanceof HttpRefusal) return send(res, e.status, { ok: false, error: { code: 'INVALID_INPUT', message: e.message } })
+      if (e instanceof HttpRefusal)
+        return send(res, e.status, {
+          ok: false,
+          error: { code: 'INVALID_INPUT', message: e.message }
+        })
       send(res, 500, { ok: false, error: { code: 'INTERNAL', message: String(e) } })
     })
   })
@@ -124,25 +135,49 @@ export async function startServer(workbench: Workbench, o: ServerOptions): Promi
     // Only our own origin: a page on another site that resolves its name to 127.0.0.1 (DNS
     // rebinding) sends its own Host header.
     const host = req.headers.host ?? ''
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return send(res, 403, { ok: false, error: { code: 'UNAUTHORIZED', message: 'wrong Host header' } })
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`)
+      return send(res, 403, {
+        ok: false,
+        error: { code: 'UNAUTHORIZED', message: 'wrong Host header' }
+      })
     const url = new URL(req.url ?? '/', `http://${host}`)
     if (!sameToken(tokenOf(req, url), token)) {
-      return send(res, 401, { ok: false, error: { code: 'UNAUTHORIZED', message: 'missing or wrong token: open the URL that `vae-lab serve` printed' } })
+      return send(res, 401, {
+        ok: false,
+        error: {
+          code: 'UNAUTHORIZED',
+          message: 'missing or wrong token: open the URL that `vae-lab serve` printed'
+        }
+      })
     }
     if (url.pathname.startsWith('/api/call/')) {
-      if (req.method !== 'POST') return send(res, 405, { ok: false, error: { code: 'INVALID_INPUT', message: 'use POST' } })
+      if (req.method !== 'POST')
+        return send(res, 405, { ok: false, error: { code: 'INVALID_INPUT', message: 'use POST' } })
       let args: unknown
       const body = await readBody(req)
       try {
         args = body ? (JSON.parse(body) as { args?: unknown }).args : []
       } catch (e) {
-        return send(res, 400, { ok: false, error: { code: 'INVALID_INPUT', message: `the request body is not valid JSON: ${(e as Error).message}` } })
+        return send(res, 400, {
+          ok: false,
+          error: {
+            code: 'INVALID_INPUT',
+            message: `the request body is not valid JSON: ${(e as Error).message}`
+          }
+        })
       }
-      const answer: ApiAnswer<unknown> = await workbench.invoke(decodePath(url.pathname.slice('/api/call/'.length)), args)
+      const answer: ApiAnswer<unknown> = await workbench.invoke(
+        decodePath(url.pathname.slice('/api/call/'.length)),
+        args
+      )
       return send(res, answer.ok ? 200 : (STATUS[answer.error.code] ?? 500), answer)
     }
     if (url.pathname === '/api/events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive'
+      })
       res.write(': connected\n\n')
       streams.add(res)
       const ping = setInterval(() => res.write(': ping\n\n'), 15_000)
@@ -160,7 +195,10 @@ export async function startServer(workbench: Workbench, o: ServerOptions): Promi
     const rel = decoded === '/' ? 'index.html' : decoded.replace(/^\/+/, '')
     const file = path.resolve(root, rel)
     if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      return send(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: `no such file: ${url.pathname}` } })
+      return send(res, 404, {
+        ok: false,
+        error: { code: 'NOT_FOUND', message: `no such file: ${url.pathname}` }
+      })
     }
     const headers: Record<string, string> = {
       'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',

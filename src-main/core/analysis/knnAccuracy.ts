@@ -1,7 +1,11 @@
 // Separability of digits in a latent space: leave-one-out k-nearest-neighbour accuracy of the
 // labels (Euclidean). A majority tie goes to the tied label with the nearest member.
 
-export function knnAccuracy(points: readonly (readonly number[])[], labels: readonly number[], k = 5): number {
+export function knnAccuracy(
+  points: readonly (readonly number[])[],
+  labels: readonly number[],
+  k = 5
+): number {
   const n = points.length
   if (n !== labels.length) throw new RangeError(`${n} points but ${labels.length} labels`)
   if (n < 2) return Number.NaN
@@ -20,7 +24,10 @@ export function knnAccuracy(points: readonly (readonly number[])[], labels: read
     for (const { j } of dist.slice(0, kk)) votes.set(labels[j], (votes.get(labels[j]) ?? 0) + 1)
     const top = Math.max(...votes.values())
     // Neighbours are in distance order, so the first tied label met is the one with the nearest member.
-    const predicted = dist.slice(0, kk).map(({ j }) => labels[j]).find((l) => votes.get(l) === top)
+    const predicted = dist
+      .slice(0, kk)
+      .map(({ j }) => labels[j])
+      .find((l) => votes.get(l) === top)
     if (predicted === labels[i]) correct++
   }
   return correct / n

@@ -10,7 +10,8 @@ export interface DimPerDigit {
 }
 
 export function minimalLatentDim(runs: readonly DimPerDigit[], tolerance = 1): MinDimInput {
-  if (!(tolerance >= 0) || !Number.isFinite(tolerance)) throw new RangeError('tolerance must be a finite number >= 0')
+  if (!(tolerance >= 0) || !Number.isFinite(tolerance))
+    throw new RangeError('tolerance must be a finite number >= 0')
   const dims = [...new Set(runs.map((r) => r.latentDim))].sort((a, b) => a - b)
   const nelbo = dims.map((dim) =>
     Array.from({ length: 10 }, (_, d) => {
@@ -28,7 +29,8 @@ export function minimalLatentDim(runs: readonly DimPerDigit[], tolerance = 1): M
     })
     if (best === null) return { digit, minimalDim: null, bestDim: null, bestNelbo: null }
     const limit: number = best + tolerance
-    const minimalDim = dims.find((_, i) => nelbo[i][digit] !== null && (nelbo[i][digit] as number) <= limit) ?? null
+    const minimalDim =
+      dims.find((_, i) => nelbo[i][digit] !== null && (nelbo[i][digit] as number) <= limit) ?? null
     return { digit, minimalDim, bestDim, bestNelbo: best }
   })
   return { tolerance, dims, nelbo, rows }

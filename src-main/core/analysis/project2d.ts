@@ -13,17 +13,30 @@ export interface ProjectOptions {
 }
 
 /** [n][d] -> [n][2]. Points already in 2-D or fewer are returned as they are (padded with zeros). */
-export function project2d(points: readonly (readonly number[])[], method: ProjectionMethod, opts: ProjectOptions = {}): [number, number][] {
+export function project2d(
+  points: readonly (readonly number[])[],
+  method: ProjectionMethod,
+  opts: ProjectOptions = {}
+): [number, number][] {
   const n = points.length
   const d = n ? points[0].length : 0
   if (d <= 2 || n < 3) return points.map((p) => [p[0] ?? 0, p[1] ?? 0])
   const seed = opts.seed ?? 1
   if (method === 'pca') return pca(points, 2).map(([x, y]) => [x, y])
   if (method === 'umap') {
-    const umap = new UMAP({ nComponents: 2, nNeighbors: Math.min(15, n - 1), minDist: 0.1, random: mulberry32(seed) })
+    const umap = new UMAP({
+      nComponents: 2,
+      nNeighbors: Math.min(15, n - 1),
+      minDist: 0.1,
+      random: mulberry32(seed)
+    })
     return umap.fit(points.map((p) => [...p])).map(([x, y]) => [x, y])
   }
-  const tsne = new SeededTsne(mulberry32(seed), { dim: 2, perplexity: Math.min(30, Math.max(2, Math.floor((n - 1) / 3))), epsilon: 10 })
+  const tsne = new SeededTsne(mulberry32(seed), {
+    dim: 2,
+    perplexity: Math.min(30, Math.max(2, Math.floor((n - 1) / 3))),
+    epsilon: 10
+  })
   tsne.initDataRaw(points.map((p) => [...p]))
   for (let i = 0; i < (opts.iterations ?? 500); i++) tsne.step()
   return (tsne.getSolution() as number[][]).map(([x, y]) => [x, y])

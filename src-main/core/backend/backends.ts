@@ -6,16 +6,34 @@ import * as tf from '@tensorflow/tfjs-core'
 // tfjs-core's CommonJS build registers no gradients; the umbrella package's CommonJS entry does
 // (its ESM build breaks under Node's loader: design.md section 2).
 import '@tensorflow/tfjs'
-import { BACKEND_NAMES, type BackendChoice, type BackendName, type BackendReport } from '../../api/contract'
+import {
+  BACKEND_NAMES,
+  type BackendChoice,
+  type BackendName,
+  type BackendReport
+} from '../../api/contract'
 import { VaeLabError } from '../errors'
 import { stockMatMul, transposeFreeMatMul, type MatMul } from '../model/dense'
-import { blasKernelsInstalled, installBlasKernels, loadBlasAddon, uninstallBlasKernels, type BlasAddon } from './blasKernels'
+import {
+  blasKernelsInstalled,
+  installBlasKernels,
+  loadBlasAddon,
+  uninstallBlasKernels,
+  type BlasAddon
+} from './blasKernels'
 
 /**
  * Fastest first for this model (an MLP, batch 100). wasm-blas (about 12,000 img/s measured here)
  * goes before webgpu: with ~175 small kernels per step, per-dispatch GPU overhead dominates.
  */
-export const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm-blas', 'webgpu', 'wasm', 'cpu']
+export const AUTO_ORDER: readonly BackendName[] = [
+  'tensorflow-gpu',
+  'tensorflow',
+  'wasm-blas',
+  'webgpu',
+  'wasm',
+  'cpu'
+]
 
 const HOW_TO_GET: Record<BackendName, string> = {
   'tensorflow-gpu':
@@ -31,7 +49,10 @@ const HOW_TO_GET: Record<BackendName, string> = {
 }
 
 function wasmDir(): string {
-  return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')
+  return path.join(
+    path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')),
+    'dist'
+  )
 }
 
 function errorText(e: unknown): string {
@@ -49,7 +70,12 @@ function tryRequire(id: string): { module: unknown } | { error: string } {
     return { module: require(id) as unknown }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    return { error: code === 'MODULE_NOT_FOUND' && errorText(e).includes(`'${id}'`) ? `${id} is not installed` : `${id} failed to load: ${errorText(e)}` }
+    return {
+      error:
+        code === 'MODULE_NOT_FOUND' && errorText(e).includes(`'${id}'`)
+          ? `${id} is not installed`
+          : `${id} failed to load: ${errorText(e)}`
+    }
   }
 }
 
@@ -60,10 +86,14 @@ interface WebGpuNavigator {
 async function webGpuAdapter(): Promise<string | null> {
   const dawn = tryRequire('webgpu')
   if ('error' in dawn) return dawn.error
-  const { create, globals } = dawn.module as { create(flags: string[]): WebGpuNavigator['gpu']; globals: object }
+  const { create, globals } = dawn.module as {
+    create(flags: string[]): WebGpuNavigator['gpu']
+    globals: object
+  }
   Object.assign(globalThis, globals)
   const gpu = create([])
-  if (!(await gpu.requestAdapter())) return 'no WebGPU adapter found (no GPU, or its drivers are missing)'
+  if (!(await gpu.requestAdapter()))
+    return 'no WebGPU adapter found (no GPU, or its drivers are missing)'
   ;(globalThis as unknown as { navigator: WebGpuNavigator }).navigator = { gpu }
   return null
 }
@@ -125,20 +155,34 @@ export async function selectBackend(
   if (choice !== 'auto') {
     const report = await probe(choice)
     if (!report.available) {
-      throw new VaeLabError('BACKEND_UNAVAILABLE', `backend "${choice}" is not available: ${report.detail}`)
+      throw new VaeLabError(
+        'BACKEND_UNAVAILABLE',
+        `backend "${choice}" is not available: ${report.detail}`
+      )
     }
-    return { name: choice, reason: `chosen with --backend ${choice}: ${report.detail}`, skipped: [] }
+    return {
+      name: choice,
+      reason: `chosen with --backend ${choice}: ${report.detail}`,
+      skipped: []
+    }
   }
   const skipped: BackendReport[] = []
   for (const name of AUTO_ORDER) {
     const report = await probe(name)
     if (report.available) {
       const why = skipped.length ? ` (unavailable: ${skipped.map((s) => s.name).join(', ')})` : ''
-      return { name, reason: `auto: ${name} is the fastest available${why}: ${report.detail}`, skipped }
+      return {
+        name,
+        reason: `auto: ${name} is the fastest available${why}: ${report.detail}`,
+        skipped
+      }
     }
     skipped.push(report)
   }
-  throw new VaeLabError('BACKEND_UNAVAILABLE', 'no TensorFlow.js backend could be loaded; reinstall with `npm ci`')
+  throw new VaeLabError(
+    'BACKEND_UNAVAILABLE',
+    'no TensorFlow.js backend could be loaded; reinstall with `npm ci`'
+  )
 }
 
 export async function probeAll(probe: Prober = probeBackend): Promise<BackendReport[]> {
@@ -165,7 +209,11 @@ export function blasThreads(env: NodeJS.ProcessEnv = process.env): number {
 /** Makes `name` the tf backend of this thread; throws BACKEND_UNAVAILABLE if it will not start. */
 export async function initBackend(name: BackendName): Promise<ActiveBackend> {
   const report = await probeBackend(name)
-  if (!report.available) throw new VaeLabError('BACKEND_UNAVAILABLE', `backend "${name}" is not available: ${report.detail}`)
+  if (!report.available)
+    throw new VaeLabError(
+      'BACKEND_UNAVAILABLE',
+      `backend "${name}" is not available: ${report.detail}`
+    )
   // PROD skips tfjs's debug-time checks and its console advert for tfjs-node.
   tf.env().set('PROD', true)
   let tfName: string = name
@@ -174,24 +222,37 @@ export async function initBackend(name: BackendName): Promise<ActiveBackend> {
   if (name === 'wasm-blas') tfName = 'wasm'
   if (tfName === 'wasm') {
     const wasm = tryRequire('@tensorflow/tfjs-backend-wasm')
-    if ('error' in wasm) throw new VaeLabError('BACKEND_UNAVAILABLE', wasm.error)
-    // A trailing separator is required: the loader concatenates prefix and file name (pitfalls.md §1).
+    if ('error' in wasm)
+      throw new VaeLabError('BACKEND_UNAVAILABLE', wasm.error)
+      // A trailing separator is required: the loader concatenates prefix and file name (pitfalls.md §1).
     ;(wasm.module as { setWasmPaths(p: string): void }).setWasmPaths(wasmDir() + path.sep)
   }
   // setBackend resolves to false, rather than throwing, when initialisation fails (pitfalls.md §1).
   const ok = await tf.setBackend(tfName)
   if (!ok || tf.getBackend() !== tfName) {
-    throw new VaeLabError('BACKEND_UNAVAILABLE', `backend "${name}" failed to initialise; ${HOW_TO_GET[name]}`)
+    throw new VaeLabError(
+      'BACKEND_UNAVAILABLE',
+      `backend "${name}" failed to initialise; ${HOW_TO_GET[name]}`
+    )
   }
   if (name === 'wasm') {
     // Kernel registrations are per process: plain wasm must not keep a previous wasm-blas's.
     if (blasKernelsInstalled()) uninstallBlasKernels()
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
-    return { name, detail: `WebAssembly (SIMD ${simd ? 'on' : 'off'}, single-threaded)`, matMul: transposeFreeMatMul, blas: null }
+    return {
+      name,
+      detail: `WebAssembly (SIMD ${simd ? 'on' : 'off'}, single-threaded)`,
+      matMul: transposeFreeMatMul,
+      blas: null
+    }
   }
   if (name === 'wasm-blas') {
     const blas = loadBlasAddon()
-    if (!blas.ok) throw new VaeLabError('BACKEND_UNAVAILABLE', `backend "wasm-blas" is not available: ${blas.reason}`)
+    if (!blas.ok)
+      throw new VaeLabError(
+        'BACKEND_UNAVAILABLE',
+        `backend "wasm-blas" is not available: ${blas.reason}`
+      )
     const threads = installBlasKernels(blas.addon, { threads: blasThreads() })
     // With BLAS, transposed GEMMs cost nothing: the stock matMul gradient is the fast one.
     const detail = `WebAssembly + native BLAS kernels (${blas.addon.info()}, ${threads} BLAS thread${threads > 1 ? 's' : ''})`

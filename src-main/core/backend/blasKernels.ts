@@ -36,7 +36,15 @@ export interface BlasAddon {
     beta1Power: number,
     beta2Power: number
   ): void
-  adagrad(heap: Uint8Array, size: number, wOffset: number, gOffset: number, accOffset: number, lr: number, epsilon: number): void
+  adagrad(
+    heap: Uint8Array,
+    size: number,
+    wOffset: number,
+    gOffset: number,
+    accOffset: number,
+    lr: number,
+    epsilon: number
+  ): void
   /** y = f(x) elementwise into a separate range; op is one of UNARY_OPS' values. */
   unary(heap: Uint8Array, op: number, size: number, xOffset: number, yOffset: number): void
   /** Returns the thread count the library now uses (process-wide for OpenBLAS). */
@@ -48,7 +56,8 @@ export interface BlasAddon {
 export type BlasLoad = { ok: true; addon: BlasAddon; file: string } | { ok: false; reason: string }
 
 export const ADDON_RELATIVE = path.join('native', 'blas', 'build', 'Release', 'vae_lab_blas.node')
-const BUILD_HINT = 'build it with `npm run build:native` (needs a C compiler and libopenblas-dev on Linux)'
+const BUILD_HINT =
+  'build it with `npm run build:native` (needs a C compiler and libopenblas-dev on Linux)'
 
 /**
  * Where the add-on may be: the repo root is found by walking up, because this file runs both as
@@ -82,15 +91,21 @@ let cached: BlasLoad | undefined
 /** Finds and loads the add-on once; never throws. Set VAE_LAB_BLAS=0 to turn it off. */
 export function loadBlasAddon(): BlasLoad {
   if (cached) return cached
-  if (process.env.VAE_LAB_BLAS === '0') return (cached = { ok: false, reason: 'turned off with VAE_LAB_BLAS=0' })
+  if (process.env.VAE_LAB_BLAS === '0')
+    return (cached = { ok: false, reason: 'turned off with VAE_LAB_BLAS=0' })
   const file = candidateFiles().find((f) => fs.existsSync(f))
-  if (!file) return (cached = { ok: false, reason: `the native BLAS add-on is not built; ${BUILD_HINT}` })
+  if (!file)
+    return (cached = { ok: false, reason: `the native BLAS add-on is not built; ${BUILD_HINT}` })
   try {
     // dlopen rather than require: it works the same from CommonJS output and from vitest's ESM.
     const mod = { exports: {} as Record<string, unknown> }
     process.dlopen(mod, file)
     const missing = ADDON_FUNCTIONS.filter((f) => typeof mod.exports[f] !== 'function')
-    if (missing.length) return (cached = { ok: false, reason: `${file} lacks ${missing.join(', ')}; rebuild it (${BUILD_HINT})` })
+    if (missing.length)
+      return (cached = {
+        ok: false,
+        reason: `${file} lacks ${missing.join(', ')}; rebuild it (${BUILD_HINT})`
+      })
     return (cached = { ok: true, addon: mod.exports as unknown as BlasAddon, file })
   } catch (e) {
     const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]
@@ -109,10 +124,17 @@ export interface WasmBackendInternals {
 
 /** The active backend, if it is wasm with the internals above (they are checked, not assumed). */
 export function wasmInternals(): WasmBackendInternals {
-  if (tf.getBackend() !== 'wasm') throw new Error(`the BLAS kernels need the wasm backend, not ${tf.getBackend()}`)
+  if (tf.getBackend() !== 'wasm')
+    throw new Error(`the BLAS kernels need the wasm backend, not ${tf.getBackend()}`)
   const b = tf.backend() as unknown as Partial<WasmBackendInternals>
-  if (typeof b.makeOutput !== 'function' || typeof b.dataIdMap?.get !== 'function' || !(b.wasm?.HEAPU8 instanceof Uint8Array)) {
-    throw new Error('this version of @tensorflow/tfjs-backend-wasm has no dataIdMap/makeOutput/HEAPU8; the BLAS kernels cannot run on it')
+  if (
+    typeof b.makeOutput !== 'function' ||
+    typeof b.dataIdMap?.get !== 'function' ||
+    !(b.wasm?.HEAPU8 instanceof Uint8Array)
+  ) {
+    throw new Error(
+      'this version of @tensorflow/tfjs-backend-wasm has no dataIdMap/makeOutput/HEAPU8; the BLAS kernels cannot run on it'
+    )
   }
   return b as WasmBackendInternals
 }
@@ -120,7 +142,8 @@ export function wasmInternals(): WasmBackendInternals {
 /** Byte offset of a float32 tensor's data in the wasm heap. */
 export function heapOffset(backend: WasmBackendInternals, t: tf.TensorInfo): number {
   const data = backend.dataIdMap.get(t.dataId)
-  if (!data || data.memoryOffset == null) throw new Error('tensor data is not in the wasm heap (disposed?)')
+  if (!data || data.memoryOffset == null)
+    throw new Error('tensor data is not in the wasm heap (disposed?)')
   return data.memoryOffset
 }
 
@@ -129,7 +152,10 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1)
 function batchMatMulKernel(addon: BlasAddon, stock: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo }
-    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean }
+    const { transposeA, transposeB } = args.attrs as unknown as {
+      transposeA: boolean
+      transposeB: boolean
+    }
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock(args)
     const backend = args.backend as unknown as WasmBackendInternals
     const ra = a.shape.length
@@ -160,7 +186,20 @@ function batchMatMulKernel(addon: BlasAddon, stock: tf.KernelFunc): tf.KernelFun
     if ((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1)) {
       const aStride = batchA === 1 ? 0 : aSize
       const bStride = batchB === 1 ? 0 : bSize
-      addon.sgemm(heap, transposeA, transposeB, m, n, innerA, batch, aOff, aStride, bOff, bStride, cOff)
+      addon.sgemm(
+        heap,
+        transposeA,
+        transposeB,
+        m,
+        n,
+        innerA,
+        batch,
+        aOff,
+        aStride,
+        bOff,
+        bStride,
+        cOff
+      )
       return out
     }
     // General broadcasting (e.g. [2,1] with [1,3] batch dims): one GEMM per output matrix.
@@ -200,7 +239,8 @@ function unaryKernel(addon: BlasAddon, op: number, stock: tf.KernelFunc): tf.Ker
     const backend = args.backend as unknown as WasmBackendInternals
     const out = backend.makeOutput(x.shape, 'float32')
     const n = size(x.shape)
-    if (n > 0) addon.unary(backend.wasm.HEAPU8, op, n, heapOffset(backend, x), heapOffset(backend, out))
+    if (n > 0)
+      addon.unary(backend.wasm.HEAPU8, op, n, heapOffset(backend, x), heapOffset(backend, out))
     return out
   }
 }
@@ -245,7 +285,8 @@ export function installBlasKernels(addon: BlasAddon, options: BlasKernelOptions 
   wasmInternals()
   const threads = addon.setThreads(Math.max(1, Math.floor(options.threads ?? 1)))
   replaceKernel('BatchMatMul', (stock) => batchMatMulKernel(addon, stock))
-  for (const [name, op] of Object.entries(UNARY_OPS)) replaceKernel(name, (stock) => unaryKernel(addon, op, stock))
+  for (const [name, op] of Object.entries(UNARY_OPS))
+    replaceKernel(name, (stock) => unaryKernel(addon, op, stock))
   installZeroCopyIdentity()
   return threads
 }

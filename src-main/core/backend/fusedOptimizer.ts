@@ -87,11 +87,18 @@ export class FusedOptimizer extends tf.Optimizer {
     list.forEach(({ name, tensor: grad }, i) => {
       const value = tf.engine().registeredVariables[name]
       if (!value) throw new Error(`no variable named ${name}`)
-      if (!this.first[i]) this.first[i] = slot(value, adam ? 0 : this.initialAccumulator, adam ? `${name}/m` : `${name}/accumulator`)
+      if (!this.first[i])
+        this.first[i] = slot(
+          value,
+          adam ? 0 : this.initialAccumulator,
+          adam ? `${name}/m` : `${name}/accumulator`
+        )
       if (adam && !this.second[i]) this.second[i] = slot(value, 0, `${name}/v`)
       if (grad == null) return
       if (value.dtype !== 'float32' || grad.dtype !== 'float32' || grad.size !== value.size) {
-        throw new Error(`fused ${this.config.kind}: ${name} needs a float32 gradient of its own size`)
+        throw new Error(
+          `fused ${this.config.kind}: ${name} needs a float32 gradient of its own size`
+        )
       }
       ensureExclusive(backend, value)
       ensureExclusive(backend, this.first[i].variable)
@@ -103,7 +110,20 @@ export class FusedOptimizer extends tf.Optimizer {
       const heap = backend.wasm.HEAPU8
       if (adam) {
         const v = heapOffset(backend, this.second[i].variable)
-        this.addon.adam(heap, value.size, w, g, m, v, this.lr, this.beta1, this.beta2, this.epsilon, this.beta1Power, this.beta2Power)
+        this.addon.adam(
+          heap,
+          value.size,
+          w,
+          g,
+          m,
+          v,
+          this.lr,
+          this.beta1,
+          this.beta2,
+          this.epsilon,
+          this.beta1Power,
+          this.beta2Power
+        )
       } else {
         this.addon.adagrad(heap, value.size, w, g, m, this.lr, tf.backend().epsilon())
       }
@@ -117,7 +137,9 @@ export class FusedOptimizer extends tf.Optimizer {
 
   override async getWeights(): Promise<NamedTensor[]> {
     const slots = [...this.first, ...this.second]
-    return [await this.saveIterations()].concat(slots.map((s) => ({ name: s.originalName, tensor: s.variable })))
+    return [await this.saveIterations()].concat(
+      slots.map((s) => ({ name: s.originalName, tensor: s.variable }))
+    )
   }
 
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
@@ -175,6 +197,9 @@ export function isFusedOptimizer(o: tf.Optimizer): o is FusedOptimizer {
 }
 
 /** Adam or Adagrad, configured as tf.train.adam(lr) / tf.train.adagrad(lr, initial) would be. */
-export function createFusedOptimizer(addon: BlasAddon, config: FusedOptimizerConfig): FusedOptimizer {
+export function createFusedOptimizer(
+  addon: BlasAddon,
+  config: FusedOptimizerConfig
+): FusedOptimizer {
   return new FusedOptimizer(addon, config)
 }

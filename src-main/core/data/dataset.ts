@@ -51,5 +51,9 @@ export function loadDataset(info: DatasetInfo): Dataset {
 /** The first `n` images of a set (views, no copy). */
 export function headOf(set: ImageSet, n: number | undefined): ImageSet {
   if (n === undefined || n >= set.count) return set
-  return { images: set.images.subarray(0, n * IMAGE_SIZE), labels: set.labels.subarray(0, n), count: n }
+  return {
+    images: set.images.subarray(0, n * IMAGE_SIZE),
+    labels: set.labels.subarray(0, n),
+    count: n
+  }
 }

@@ -26,16 +26,20 @@ export function parseIdx(raw: Uint8Array, file: string): IdxArray {
   const ndims = bytes[3]
   if (ndims < 1 || ndims > 3) fail(`${ndims} dimensions; expected 1 (labels) or 3 (images)`)
   const headerLength = 4 + 4 * ndims
-  if (bytes.length < headerLength) fail(`header truncated (${bytes.length} of ${headerLength} bytes)`)
+  if (bytes.length < headerLength)
+    fail(`header truncated (${bytes.length} of ${headerLength} bytes)`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const dims: number[] = []
   for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i, false))
   const expected = dims.reduce((a, b) => a * b, 1)
   const actual = bytes.length - headerLength
   if (actual < expected) {
-    fail(`truncated: header promises ${dims.join('x')} = ${expected} bytes of data, file has ${actual}`)
+    fail(
+      `truncated: header promises ${dims.join('x')} = ${expected} bytes of data, file has ${actual}`
+    )
   }
-  if (actual > expected) fail(`${actual - expected} unexpected bytes after the data (${dims.join('x')})`)
+  if (actual > expected)
+    fail(`${actual - expected} unexpected bytes after the data (${dims.join('x')})`)
   return { dims, data: bytes.subarray(headerLength) }
 }
 
@@ -64,7 +68,10 @@ export function checkImagesAndLabels(
     )
   }
   if (labels.dims.length !== 1) {
-    throw new VaeLabError('DATA_CORRUPT', `${labelsFile}: expected a 1-D label file, found ${labels.dims.join('x')}`)
+    throw new VaeLabError(
+      'DATA_CORRUPT',
+      `${labelsFile}: expected a 1-D label file, found ${labels.dims.join('x')}`
+    )
   }
   if (images.dims[0] === 0) throw new VaeLabError('DATA_CORRUPT', `${imagesFile} holds no images`)
   if (images.dims[0] !== labels.dims[0]) {
@@ -75,7 +82,10 @@ export function checkImagesAndLabels(
   }
   const bad = labels.data.findIndex((l) => l > 9)
   if (bad >= 0) {
-    throw new VaeLabError('DATA_CORRUPT', `${labelsFile}: label ${labels.data[bad]} at index ${bad} is not a digit 0-9`)
+    throw new VaeLabError(
+      'DATA_CORRUPT',
+      `${labelsFile}: label ${labels.data[bad]} at index ${bad} is not a digit 0-9`
+    )
   }
   return { count: images.dims[0] }
 }
@@ -101,9 +111,13 @@ function gunzip(b: Uint8Array, file: string): Uint8Array {
   try {
     return gunzipSync(b)
   } catch (e) {
-    throw new VaeLabError('DATA_CORRUPT', `${file}: gzip data is corrupt or truncated (${(e as Error).message})`, {
-      cause: e
-    })
+    throw new VaeLabError(
+      'DATA_CORRUPT',
+      `${file}: gzip data is corrupt or truncated (${(e as Error).message})`,
+      {
+        cause: e
+      }
+    )
   }
 }
 

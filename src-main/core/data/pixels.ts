@@ -42,7 +42,8 @@ export function fillBatch(
     const src = indices[start + r] * IMAGE_SIZE
     const dst = r * IMAGE_SIZE
     if (dynamicRng) {
-      for (let j = 0; j < IMAGE_SIZE; j++) out[dst + j] = dynamicRng() * 255 < set.images[src + j] ? 1 : 0
+      for (let j = 0; j < IMAGE_SIZE; j++)
+        out[dst + j] = dynamicRng() * 255 < set.images[src + j] ? 1 : 0
     } else {
       for (let j = 0; j < IMAGE_SIZE; j++) out[dst + j] = set.images[src + j] / 255
     }

@@ -1,7 +1,21 @@
 // Learning curves of several runs overlaid: test -ELBO solid, train -ELBO dashed, one colour per
 // run; with `showParts`, the rec and KL terms in two more panels beside it.
-import type { EChartsOption, LineSeriesOption, TitleComponentOption, XAXisComponentOption, YAXisComponentOption } from 'echarts'
-import { baseOption, FONT_SIZE, TEXT_COLOR, TITLE_HEIGHT, titleBlock, valueXAxis, valueYAxis } from './figureTheme'
+import type {
+  EChartsOption,
+  LineSeriesOption,
+  TitleComponentOption,
+  XAXisComponentOption,
+  YAXisComponentOption
+} from 'echarts'
+import {
+  baseOption,
+  FONT_SIZE,
+  TEXT_COLOR,
+  TITLE_HEIGHT,
+  titleBlock,
+  valueXAxis,
+  valueYAxis
+} from './figureTheme'
 import type { CurvesInput, FigureOptions, FigureSpec, LossPartsInput } from './figureInputs'
 import { runColor } from './palette'
 
@@ -21,7 +35,9 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
   const head = (showTitle ? TITLE_HEIGHT : 6) + LEGEND_HEIGHT
   const panelW = PAD.left + PLOT.width + PAD.right
   const title = 'Learning curves'
-  const titles: TitleComponentOption[] = showTitle ? [titleBlock(title, 'solid: test, dashed: train')] : []
+  const titles: TitleComponentOption[] = showTitle
+    ? [titleBlock(title, 'solid: test, dashed: train')]
+    : []
   const xAxes: XAXisComponentOption[] = []
   const yAxes: YAXisComponentOption[] = []
   const series: LineSeriesOption[] = []
@@ -30,9 +46,16 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
   panels.forEach((panel, i) => {
     const left = i * panelW
     if (panels.length > 1) {
-      titles.push({ text: panel.name, left: left + PAD.left, top: head + 4, textStyle: { fontSize: FONT_SIZE + 1, fontWeight: 'bold', color: TEXT_COLOR } })
+      titles.push({
+        text: panel.name,
+        left: left + PAD.left,
+        top: head + 4,
+        textStyle: { fontSize: FONT_SIZE + 1, fontWeight: 'bold', color: TEXT_COLOR }
+      })
     }
-    xAxes.push(valueXAxis('epoch', { gridIndex: i, min: 0, max: maxEpoch, minInterval: 1, scale: false }))
+    xAxes.push(
+      valueXAxis('epoch', { gridIndex: i, min: 0, max: maxEpoch, minInterval: 1, scale: false })
+    )
     yAxes.push(valueYAxis(panel.axis, { gridIndex: i, nameGap: 46 }))
     input.runs.forEach((r, k) => {
       for (const split of ['test', 'train'] as const) {
@@ -43,7 +66,10 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
           yAxisIndex: i,
           data: r.epochs.map((e) => [e.epoch, e[split][panel.key]]),
           color: runColor(k),
-          lineStyle: { width: split === 'test' ? 2 : 1.5, type: split === 'test' ? 'solid' : 'dashed' },
+          lineStyle: {
+            width: split === 'test' ? 2 : 1.5,
+            type: split === 'test' ? 'solid' : 'dashed'
+          },
           symbol: split === 'test' ? 'circle' : 'emptyCircle',
           symbolSize: 5,
           showSymbol: r.epochs.length <= 30
@@ -55,12 +81,30 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
   const option: EChartsOption = {
     ...baseOption(),
     title: titles,
-    legend: { data: input.runs.map((r) => r.run.name), top: showTitle ? TITLE_HEIGHT + 16 : 6, left: PAD.left, itemGap: 16, textStyle: { color: TEXT_COLOR } },
+    legend: {
+      data: input.runs.map((r) => r.run.name),
+      top: showTitle ? TITLE_HEIGHT + 16 : 6,
+      left: PAD.left,
+      itemGap: 16,
+      textStyle: { color: TEXT_COLOR }
+    },
     tooltip: { trigger: 'axis' },
-    grid: panels.map((_, i) => ({ left: i * panelW + PAD.left, top: head + PAD.top, width: PLOT.width, height: PLOT.height, containLabel: false })),
+    grid: panels.map((_, i) => ({
+      left: i * panelW + PAD.left,
+      top: head + PAD.top,
+      width: PLOT.width,
+      height: PLOT.height,
+      containLabel: false
+    })),
     xAxis: xAxes,
     yAxis: yAxes,
     series
   }
-  return { name: 'curves', title, width: panels.length * panelW, height: head + PAD.top + PLOT.height + PAD.bottom, option }
+  return {
+    name: 'curves',
+    title,
+    width: panels.length * panelW,
+    height: head + PAD.top + PLOT.height + PAD.bottom,
+    option
+  }
 }

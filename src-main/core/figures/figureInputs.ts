@@ -59,7 +59,10 @@ export interface ScatterInput {
 }
 
 export interface CurvesInput {
-  runs: readonly { run: RunLabel; epochs: readonly { epoch: number; train: LossPartsInput; test: LossPartsInput }[] }[]
+  runs: readonly {
+    run: RunLabel
+    epochs: readonly { epoch: number; train: LossPartsInput; test: LossPartsInput }[]
+  }[]
   /** Also plot the rec and KL terms (two more panels). */
   showParts?: boolean
 }

@@ -1,6 +1,11 @@
 // The look shared by every figure: white background, dark text, no animation (exports render the
 // first frame; pitfalls.md section 6), thin grey axes. One place to change it for all figures.
-import type { EChartsOption, TitleComponentOption, XAXisComponentOption, YAXisComponentOption } from 'echarts'
+import type {
+  EChartsOption,
+  TitleComponentOption,
+  XAXisComponentOption,
+  YAXisComponentOption
+} from 'echarts'
 
 export const TEXT_COLOR = '#222222'
 export const MUTED_TEXT = '#555555'
@@ -50,11 +55,17 @@ function styledAxis(base: AxisExtra, extra: AxisExtra): AxisExtra {
 }
 
 export function valueXAxis(name: string, extra: XAXisComponentOption = {}): XAXisComponentOption {
-  return styledAxis({ type: 'value', name, nameGap: 26, scale: true }, extra as AxisExtra) as XAXisComponentOption
+  return styledAxis(
+    { type: 'value', name, nameGap: 26, scale: true },
+    extra as AxisExtra
+  ) as XAXisComponentOption
 }
 
 export function valueYAxis(name: string, extra: YAXisComponentOption = {}): YAXisComponentOption {
-  return styledAxis({ type: 'value', name, nameGap: 44, scale: true }, extra as AxisExtra) as YAXisComponentOption
+  return styledAxis(
+    { type: 'value', name, nameGap: 44, scale: true },
+    extra as AxisExtra
+  ) as YAXisComponentOption
 }
 
 /** A readable tick step near `span / target`: 1, 2 or 5 times a power of ten. */

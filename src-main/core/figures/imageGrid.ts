@@ -12,7 +12,10 @@ export interface GridImage {
 }
 
 /** PNG pixels per image pixel: enough for `pixelRatio` device pixels per CSS pixel, never blurred up by the renderer. */
-export function pngScale(cssPerImagePixel: number, pixelRatio: FigureOptions['pixelRatio'] = 2): number {
+export function pngScale(
+  cssPerImagePixel: number,
+  pixelRatio: FigureOptions['pixelRatio'] = 2
+): number {
   if (pixelRatio === 'native') return 1
   return Math.max(1, Math.ceil(cssPerImagePixel * pixelRatio - 1e-9))
 }
@@ -21,7 +24,13 @@ export function pngScale(cssPerImagePixel: number, pixelRatio: FigureOptions['pi
  * Lays `rows * cols` 28 x 28 grey images out row by row, `gap` image pixels of white between them,
  * enlarged `scale` times by nearest neighbour, and encodes the result as a greyscale PNG data URL.
  */
-export function gridImage(images: GreyImages, rows: number, cols: number, gap: number, scale: number): GridImage {
+export function gridImage(
+  images: GreyImages,
+  rows: number,
+  cols: number,
+  gap: number,
+  scale: number
+): GridImage {
   const cellW = IMAGE_SIDE + gap
   const width = (cols * cellW - gap) * scale
   const height = (rows * cellW - gap) * scale
@@ -33,9 +42,11 @@ export function gridImage(images: GreyImages, rows: number, cols: number, gap: n
     const base = t * IMAGE_PIXELS
     for (let r = 0; r < IMAGE_SIDE; r++) {
       const line = (y0 + r * scale) * width + x0
-      for (let c = 0; c < IMAGE_SIDE; c++) data.fill(images[base + r * IMAGE_SIDE + c], line + c * scale, line + (c + 1) * scale)
+      for (let c = 0; c < IMAGE_SIDE; c++)
+        data.fill(images[base + r * IMAGE_SIDE + c], line + c * scale, line + (c + 1) * scale)
       // Copy the first enlarged line down: rows of a block are identical.
-      for (let k = 1; k < scale; k++) data.copyWithin(line + k * width, line, line + IMAGE_SIDE * scale)
+      for (let k = 1; k < scale; k++)
+        data.copyWithin(line + k * width, line, line + IMAGE_SIDE * scale)
     }
   }
   const png = encode({ width, height, data, channels: 1, depth: 8 })
@@ -45,6 +56,7 @@ export function gridImage(images: GreyImages, rows: number, cols: number, gap: n
 /** btoa exists in browsers and Node >= 16; Buffer does not exist in the renderer. */
 function toBase64(bytes: Uint8Array): string {
   let s = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
   return btoa(s)
 }

@@ -24,7 +24,9 @@ export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): Figu
       const minimal = input.rows[d].minimalDim === dim
       data.push({
         value: [d, y, Number(gap.toFixed(3))],
-        itemStyle: minimal ? { borderColor: '#000000', borderWidth: 2.5 } : { borderColor: '#ffffff', borderWidth: 1 },
+        itemStyle: minimal
+          ? { borderColor: '#000000', borderWidth: 2.5 }
+          : { borderColor: '#ffffff', borderWidth: 1 },
         label: { fontWeight: minimal ? 'bold' : 'normal' }
       })
     }
@@ -78,11 +80,21 @@ export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): Figu
       {
         type: 'heatmap',
         data,
-        label: { show: true, color: TEXT_COLOR, formatter: (p) => formatGap((p.value as number[])[2]) }
+        label: {
+          show: true,
+          color: TEXT_COLOR,
+          formatter: (p) => formatGap((p.value as number[])[2])
+        }
       }
     ]
   }
-  return { name: 'mindim', title, width: PAD.left + plotW + PAD.right, height: head + PAD.top + plotH + PAD.bottom, option }
+  return {
+    name: 'mindim',
+    title,
+    width: PAD.left + plotW + PAD.right,
+    height: head + PAD.top + plotH + PAD.bottom,
+    option
+  }
 }
 
 function formatGap(v: number): string {

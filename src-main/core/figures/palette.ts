@@ -31,7 +31,16 @@ export const DIGIT_SYMBOLS: readonly string[] = [
 ]
 
 /** Colours of runs in overlaid plots (curves, bars): Okabe-Ito without yellow, in a readable order. */
-export const RUN_COLORS: readonly string[] = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#999933']
+export const RUN_COLORS: readonly string[] = [
+  '#0072B2',
+  '#D55E00',
+  '#009E73',
+  '#CC79A7',
+  '#E69F00',
+  '#56B4E9',
+  '#000000',
+  '#999933'
+]
 
 export function runColor(i: number): string {
   return RUN_COLORS[i % RUN_COLORS.length]

@@ -1,7 +1,14 @@
 // Test -ELBO per digit class, one bar per run in each digit's group (the seed's evaluation split by
 // class). Bars start at zero, so their lengths compare honestly; the values are in the tooltip and CSV.
 import type { BarSeriesOption, EChartsOption } from 'echarts'
-import { baseOption, MUTED_TEXT, TEXT_COLOR, TITLE_HEIGHT, titleBlock, valueYAxis } from './figureTheme'
+import {
+  baseOption,
+  MUTED_TEXT,
+  TEXT_COLOR,
+  TITLE_HEIGHT,
+  titleBlock,
+  valueYAxis
+} from './figureTheme'
 import type { FigureOptions, FigureSpec, PerDigitInput } from './figureInputs'
 import { runColor } from './palette'
 
@@ -24,7 +31,13 @@ export function perDigitFigure(input: PerDigitInput, opts: FigureOptions = {}): 
   const option: EChartsOption = {
     ...baseOption(),
     title: showTitle ? titleBlock(title) : undefined,
-    legend: { data: input.runs.map((r) => r.run.name), top: showTitle ? TITLE_HEIGHT : 6, left: PAD.left, itemGap: 16, textStyle: { color: TEXT_COLOR } },
+    legend: {
+      data: input.runs.map((r) => r.run.name),
+      top: showTitle ? TITLE_HEIGHT : 6,
+      left: PAD.left,
+      itemGap: 16,
+      textStyle: { color: TEXT_COLOR }
+    },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     grid: { left: PAD.left, top: head + PAD.top, width: plotW, height: plotH, containLabel: false },
     xAxis: {
@@ -40,5 +53,11 @@ export function perDigitFigure(input: PerDigitInput, opts: FigureOptions = {}): 
     yAxis: valueYAxis('−ELBO (nats per image)', { scale: false, min: 0, nameGap: 50 }),
     series
   }
-  return { name: 'perdigit', title, width: PAD.left + plotW + PAD.right, height: head + PAD.top + plotH + PAD.bottom, option }
+  return {
+    name: 'perdigit',
+    title,
+    width: PAD.left + plotW + PAD.right,
+    height: head + PAD.top + plotH + PAD.bottom,
+    option
+  }
 }

@@ -5,6 +5,13 @@ import { scatterFigure } from './scatterFigure'
 
 const METHOD_TITLES: Record<ProjectionMethod, string> = { pca: 'PCA', umap: 'UMAP', tsne: 't-SNE' }
 
-export function projectionFigure(input: ScatterInput, method: ProjectionMethod, opts: FigureOptions = {}): FigureSpec {
-  return scatterFigure(input, opts, { name: 'projection', title: `Latent partition by digit (${METHOD_TITLES[method]} projection, k-NN separability)` })
+export function projectionFigure(
+  input: ScatterInput,
+  method: ProjectionMethod,
+  opts: FigureOptions = {}
+): FigureSpec {
+  return scatterFigure(input, opts, {
+    name: 'projection',
+    title: `Latent partition by digit (${METHOD_TITLES[method]} projection, k-NN separability)`
+  })
 }

@@ -2,7 +2,13 @@
 // run's reconstructions (decoder means at z = mu) below, as one crisp image on labelled category axes.
 import type { EChartsOption } from 'echarts'
 import { baseOption, MUTED_TEXT, TEXT_COLOR, TITLE_HEIGHT, titleBlock } from './figureTheme'
-import { IMAGE_PIXELS, IMAGE_SIDE, type FigureOptions, type FigureSpec, type ReconInput } from './figureInputs'
+import {
+  IMAGE_PIXELS,
+  IMAGE_SIDE,
+  type FigureOptions,
+  type FigureSpec,
+  type ReconInput
+} from './figureInputs'
 import { gridImage, pngScale } from './imageGrid'
 
 /** CSS pixels per image pixel: 56 px tiles read well in a paper column and on screen. */
@@ -19,7 +25,12 @@ export function reconFigure(input: ReconInput, opts: FigureOptions = {}): Figure
   const rows = 1 + input.rows.length
   const images = new Uint8Array(rows * cols * IMAGE_PIXELS)
   images.set(Uint8Array.from(input.originals).subarray(0, cols * IMAGE_PIXELS), 0)
-  input.rows.forEach((r, i) => images.set(Uint8Array.from(r.images).subarray(0, cols * IMAGE_PIXELS), (i + 1) * cols * IMAGE_PIXELS))
+  input.rows.forEach((r, i) =>
+    images.set(
+      Uint8Array.from(r.images).subarray(0, cols * IMAGE_PIXELS),
+      (i + 1) * cols * IMAGE_PIXELS
+    )
+  )
 
   const scale = pngScale(CELL, opts.pixelRatio)
   const img = gridImage(images, rows, cols, GAP, scale)

@@ -1,7 +1,22 @@
 // Fig 8 of the seed: latent means of 24 test images per digit, coloured (and shaped) by label, one
 // panel per run. 2-D runs are drawn as is; larger ones as a 2-D projection (see core/analysis).
-import type { EChartsOption, ScatterSeriesOption, TitleComponentOption, XAXisComponentOption, YAXisComponentOption } from 'echarts'
-import { baseOption, FONT_SIZE, MUTED_TEXT, TEXT_COLOR, TITLE_HEIGHT, titleBlock, valueXAxis, valueYAxis } from './figureTheme'
+import type {
+  EChartsOption,
+  ScatterSeriesOption,
+  TitleComponentOption,
+  XAXisComponentOption,
+  YAXisComponentOption
+} from 'echarts'
+import {
+  baseOption,
+  FONT_SIZE,
+  MUTED_TEXT,
+  TEXT_COLOR,
+  TITLE_HEIGHT,
+  titleBlock,
+  valueXAxis,
+  valueYAxis
+} from './figureTheme'
 import type { FigureOptions, FigureSpec, ScatterInput, ScatterPanel } from './figureInputs'
 import { DIGIT_COLORS, DIGIT_SYMBOLS } from './palette'
 
@@ -9,8 +24,18 @@ const PLOT = 250
 const PAD = { left: 58, right: 18, top: 50, bottom: 46 }
 const LEGEND_HEIGHT = 30
 
-const METHOD_AXES: Record<ScatterPanel['method'], string> = { mu: 'z', pca: 'PC', umap: 'UMAP', tsne: 't-SNE' }
-const METHOD_NAMES: Record<ScatterPanel['method'], string> = { mu: 'latent means', pca: 'PCA', umap: 'UMAP', tsne: 't-SNE' }
+const METHOD_AXES: Record<ScatterPanel['method'], string> = {
+  mu: 'z',
+  pca: 'PC',
+  umap: 'UMAP',
+  tsne: 't-SNE'
+}
+const METHOD_NAMES: Record<ScatterPanel['method'], string> = {
+  mu: 'latent means',
+  pca: 'PCA',
+  umap: 'UMAP',
+  tsne: 't-SNE'
+}
 
 function axisNames(method: ScatterPanel['method']): [string, string] {
   return method === 'mu' ? ['z₁', 'z₂'] : [`${METHOD_AXES[method]} 1`, `${METHOD_AXES[method]} 2`]
@@ -19,14 +44,20 @@ function axisNames(method: ScatterPanel['method']): [string, string] {
 function panelTitle(p: ScatterPanel): { text: string; subtext?: string } {
   const how = p.method === 'mu' ? 'μ' : `${METHOD_NAMES[p.method]} of μ`
   const s = p.separability
-  const subtext = s ? `${s.k}-NN accuracy: latent ${pct(s.latent)}, 2-D ${pct(s.projected)}` : undefined
+  const subtext = s
+    ? `${s.k}-NN accuracy: latent ${pct(s.latent)}, 2-D ${pct(s.projected)}`
+    : undefined
   return { text: `${p.run.name} · ${how}`, subtext }
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`
 
 /** The seed's Fig 8; `projectionFigure` draws the same panels under another title. */
-export function scatterFigure(input: ScatterInput, opts: FigureOptions = {}, naming = { name: 'scatter', title: 'Latent space of test images by digit' }): FigureSpec {
+export function scatterFigure(
+  input: ScatterInput,
+  opts: FigureOptions = {},
+  naming = { name: 'scatter', title: 'Latent space of test images by digit' }
+): FigureSpec {
   const n = Math.max(1, input.panels.length)
   const cols = n === 4 ? 2 : Math.min(n, 3)
   const rows = Math.ceil(n / cols)
@@ -53,7 +84,13 @@ export function scatterFigure(input: ScatterInput, opts: FigureOptions = {}, nam
       textStyle: { fontSize: FONT_SIZE + 1, fontWeight: 'bold', color: TEXT_COLOR },
       subtextStyle: { fontSize: FONT_SIZE - 1, color: MUTED_TEXT }
     })
-    grids.push({ left: left + PAD.left, top: top + PAD.top, width: PLOT, height: PLOT, containLabel: false })
+    grids.push({
+      left: left + PAD.left,
+      top: top + PAD.top,
+      width: PLOT,
+      height: PLOT,
+      containLabel: false
+    })
     const [xName, yName] = axisNames(p.method)
     xAxes.push(valueXAxis(xName, { gridIndex: i }))
     yAxes.push(valueYAxis(yName, { gridIndex: i, nameGap: 40 }))
@@ -67,7 +104,12 @@ export function scatterFigure(input: ScatterInput, opts: FigureOptions = {}, nam
         data,
         symbol: DIGIT_SYMBOLS[d],
         symbolSize: 7,
-        itemStyle: { color: DIGIT_COLORS[d], opacity: 0.9, borderColor: 'rgba(0,0,0,0.55)', borderWidth: 0.5 }
+        itemStyle: {
+          color: DIGIT_COLORS[d],
+          opacity: 0.9,
+          borderColor: 'rgba(0,0,0,0.55)',
+          borderWidth: 0.5
+        }
       })
     }
   })
@@ -90,5 +132,11 @@ export function scatterFigure(input: ScatterInput, opts: FigureOptions = {}, nam
     yAxis: yAxes,
     series
   }
-  return { name: naming.name, title: naming.title, width: cols * panelW, height: headTop + rows * panelH, option }
+  return {
+    name: naming.name,
+    title: naming.title,
+    width: cols * panelW,
+    height: headTop + rows * panelH,
+    option
+  }
 }

@@ -55,7 +55,13 @@ export async function evaluateNelbo(m: Model, set: ImageSet, seed: number): Prom
     EVAL_ROWS,
     (x, chunk) => {
       const { mu, logVar } = encode(m.params, x, m.matMul)
-      const eps = tf.randomNormal([EVAL_ROWS, m.latentDim], 0, 1, 'float32', deriveSeed(seed, STREAM_EVAL_EPS, chunk))
+      const eps = tf.randomNormal(
+        [EVAL_ROWS, m.latentDim],
+        0,
+        1,
+        'float32',
+        deriveSeed(seed, STREAM_EVAL_EPS, chunk)
+      )
       const logits = decode(m.params, reparameterize(mu, logVar, eps as tf.Tensor2D), m.matMul)
       return tf.stack([bernoulliRec(logits, x), gaussianKl(mu, logVar)])
     },
@@ -73,7 +79,11 @@ export async function evaluateNelbo(m: Model, set: ImageSet, seed: number): Prom
     rec: rec / n,
     kl: kl / n
   })
-  const total = sums.reduce((a, s) => ({ rec: a.rec + s.rec, kl: a.kl + s.kl, n: a.n + s.n }), { rec: 0, kl: 0, n: 0 })
+  const total = sums.reduce((a, s) => ({ rec: a.rec + s.rec, kl: a.kl + s.kl, n: a.n + s.n }), {
+    rec: 0,
+    kl: 0,
+    n: 0
+  })
   return {
     overall: parts(total.rec, total.kl, total.n),
     perDigit: sums.map((s) => (s.n > 0 ? parts(s.rec, s.kl, s.n) : null))
@@ -84,7 +94,12 @@ export async function evaluateNelbo(m: Model, set: ImageSet, seed: number): Prom
  * Burda et al. (2015): log p(x) >= log (1/k) sum_s p(x, z_s) / q(z_s|x), z_s ~ q(z|x),
  * computed with log-sum-exp. k = 1 is the ELBO; the bound tightens as k grows.
  */
-export async function iwaeBound(m: Model, set: ImageSet, k: number, seed: number): Promise<IwaeReport> {
+export async function iwaeBound(
+  m: Model,
+  set: ImageSet,
+  k: number,
+  seed: number
+): Promise<IwaeReport> {
   // Rows per pass stay near 4,000 whatever k is: large k is split into passes over the samples,
   // combined with a running log-sum-exp, so memory does not grow with k.
   const samplesPerPass = Math.min(k, 4000)
@@ -101,10 +116,17 @@ export async function iwaeBound(m: Model, set: ImageSet, k: number, seed: number
         const s = Math.min(samplesPerPass, k - p * samplesPerPass)
         const passSum = tf.tidy(() => {
           // Row i*s + j is sample j of image i.
-          const repeat = (t: tf.Tensor2D) => tf.reshape(tf.tile(t, [1, s]), [imagesPerChunk * s, t.shape[1]]) as tf.Tensor2D
+          const repeat = (t: tf.Tensor2D) =>
+            tf.reshape(tf.tile(t, [1, s]), [imagesPerChunk * s, t.shape[1]]) as tf.Tensor2D
           const muK = repeat(mu)
           const logVarK = repeat(logVar)
-          const eps = tf.randomNormal(muK.shape, 0, 1, 'float32', deriveSeed(seed, STREAM_IWAE_EPS, chunk * passes + p)) as tf.Tensor2D
+          const eps = tf.randomNormal(
+            muK.shape,
+            0,
+            1,
+            'float32',
+            deriveSeed(seed, STREAM_IWAE_EPS, chunk * passes + p)
+          ) as tf.Tensor2D
           const z = reparameterize(muK, logVarK, eps)
           const logPxGivenZ = tf.neg(bernoulliRec(decode(m.params, z, m.matMul), repeat(x)))
           const logPz = standardNormalLogPdf(z)
@@ -112,7 +134,9 @@ export async function iwaeBound(m: Model, set: ImageSet, k: number, seed: number
           const logQz = tf.sub(standardNormalLogPdf(eps), tf.mul(tf.sum(logVarK, 1), 0.5))
           const logW = tf.reshape(tf.sub(tf.add(logPxGivenZ, logPz), logQz), [imagesPerChunk, s])
           const passLse = tf.logSumExp(logW, 1) as tf.Tensor1D
-          return logSum === null ? passLse : (tf.logSumExp(tf.stack([logSum, passLse]), 0) as tf.Tensor1D)
+          return logSum === null
+            ? passLse
+            : (tf.logSumExp(tf.stack([logSum, passLse]), 0) as tf.Tensor1D)
         })
         logSum?.dispose()
         logSum = passSum
@@ -139,7 +163,11 @@ export async function posteriorMeans(m: Model, set: ImageSet): Promise<Float32Ar
 }
 
 /** Burda et al. (2015): latent j is active if Var_x(E_q[z_j|x]) exceeds 0.01. */
-export async function activeUnits(m: Model, set: ImageSet, threshold = 0.01): Promise<ActiveUnitsReport> {
+export async function activeUnits(
+  m: Model,
+  set: ImageSet,
+  threshold = 0.01
+): Promise<ActiveUnitsReport> {
   const mu = await posteriorMeans(m, set)
   const d = m.latentDim
   const variances: number[] = []

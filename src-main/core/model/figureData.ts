@@ -54,13 +54,16 @@ async function toBytes(t: tf.Tensor): Promise<Uint8Array> {
   const values = await t.data()
   t.dispose()
   const out = new Uint8Array(values.length)
-  for (let i = 0; i < values.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, values[i])) * 255)
+  for (let i = 0; i < values.length; i++)
+    out[i] = Math.round(Math.min(1, Math.max(0, values[i])) * 255)
   return out
 }
 
 function subset(set: ImageSet, indices: number[]): ImageSet {
   const images = new Uint8Array(indices.length * IMAGE_SIZE)
-  indices.forEach((i, r) => images.set(set.images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), r * IMAGE_SIZE))
+  indices.forEach((i, r) =>
+    images.set(set.images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), r * IMAGE_SIZE)
+  )
   return { images, labels: Uint8Array.from(indices, (i) => set.labels[i]), count: indices.length }
 }
 
@@ -68,14 +71,21 @@ export async function reconFigure(m: Model, test: ImageSet): Promise<ReconFigure
   const indices = pickPerDigit(test.labels, 1, RECON_SELECTION_SEED)
   const chosen = subset(test, indices)
   const means = tf.tidy(() => {
-    const x = tf.div(tf.tensor2d(chosen.images, [chosen.count, IMAGE_SIZE], 'float32'), 255) as tf.Tensor2D
+    const x = tf.div(
+      tf.tensor2d(chosen.images, [chosen.count, IMAGE_SIZE], 'float32'),
+      255
+    ) as tf.Tensor2D
     return tf.sigmoid(decode(m.params, encode(m.params, x, m.matMul).mu, m.matMul))
   })
   const reconstructions = await toBytes(means)
   return { indices, labels: Array.from(chosen.labels), originals: chosen.images, reconstructions }
 }
 
-export async function manifoldFigure(m: Model, grid = MANIFOLD_GRID, [lo, hi] = MANIFOLD_RANGE): Promise<ManifoldFigure> {
+export async function manifoldFigure(
+  m: Model,
+  grid = MANIFOLD_GRID,
+  [lo, hi] = MANIFOLD_RANGE
+): Promise<ManifoldFigure> {
   if (m.latentDim !== 2) throw new Error('the manifold figure needs a 2-D latent space')
   const z = new Float32Array(grid * grid * 2)
   const step = grid > 1 ? (hi - lo) / (grid - 1) : 0
@@ -85,7 +95,9 @@ export async function manifoldFigure(m: Model, grid = MANIFOLD_GRID, [lo, hi] = 
       z[(r * grid + c) * 2 + 1] = hi - r * step
     }
   }
-  const means = tf.tidy(() => tf.sigmoid(decode(m.params, tf.tensor2d(z, [grid * grid, 2]), m.matMul)))
+  const means = tf.tidy(() =>
+    tf.sigmoid(decode(m.params, tf.tensor2d(z, [grid * grid, 2]), m.matMul))
+  )
   const images = await toBytes(means)
   return { grid, range: [lo, hi], images }
 }
@@ -93,7 +105,12 @@ export async function manifoldFigure(m: Model, grid = MANIFOLD_GRID, [lo, hi] = 
 export async function scatterFigure(m: Model, test: ImageSet): Promise<ScatterFigure> {
   const indices = pickPerDigit(test.labels, SCATTER_PER_DIGIT, SCATTER_SELECTION_SEED)
   const chosen = subset(test, indices)
-  return { indices, labels: Array.from(chosen.labels), latentDim: m.latentDim, mu: await posteriorMeans(m, chosen) }
+  return {
+    indices,
+    labels: Array.from(chosen.labels),
+    latentDim: m.latentDim,
+    mu: await posteriorMeans(m, chosen)
+  }
 }
 
 export async function figureData(m: Model, test: ImageSet): Promise<FigureData> {

@@ -22,5 +22,8 @@ export function gaussianKl(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Tensor1D {
 /** log N(v; 0, I) summed over the last axis, for the IWAE weights [rows]. */
 export function standardNormalLogPdf(v: tf.Tensor2D): tf.Tensor1D {
   const d = v.shape[1]
-  return tf.sub(tf.mul(tf.sum(tf.square(v), 1), -0.5), 0.5 * d * Math.log(2 * Math.PI)) as tf.Tensor1D
+  return tf.sub(
+    tf.mul(tf.sum(tf.square(v), 1), -0.5),
+    0.5 * d * Math.log(2 * Math.PI)
+  ) as tf.Tensor1D
 }

@@ -92,7 +92,11 @@ export function encode(
 }
 
 /** z = mu + sigma * eps with eps ~ N(0, I): the reparameterisation trick (section 2.4). */
-export function reparameterize(mu: tf.Tensor2D, logVar: tf.Tensor2D, eps: tf.Tensor2D): tf.Tensor2D {
+export function reparameterize(
+  mu: tf.Tensor2D,
+  logVar: tf.Tensor2D,
+  eps: tf.Tensor2D
+): tf.Tensor2D {
   return tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps)) as tf.Tensor2D
 }
 

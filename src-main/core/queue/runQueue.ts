@@ -33,7 +33,11 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
   const trained: number[] = []
   const backends = new Map<BackendChoice, Promise<BackendName>>()
   const backendFor = (choice: BackendChoice) => {
-    if (!backends.has(choice)) backends.set(choice, selectBackend(choice).then((b) => b.name))
+    if (!backends.has(choice))
+      backends.set(
+        choice,
+        selectBackend(choice).then((b) => b.name)
+      )
     return backends.get(choice) as Promise<BackendName>
   }
   const onAbort = () => active.forEach((h) => h.cancel())
@@ -58,7 +62,12 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
         {
           onReady: (name, detail) => {
             store.markRunning(runId, name, detail)
-            const from = run.resumes > 0 ? (checkpoint ? `, resuming after epoch ${checkpoint.epoch}` : ', from epoch 1 (no checkpoint yet)') : ''
+            const from =
+              run.resumes > 0
+                ? checkpoint
+                  ? `, resuming after epoch ${checkpoint.epoch}`
+                  : ', from epoch 1 (no checkpoint yet)'
+                : ''
             onEvent({ type: 'status', runId, status: 'running', message: detail + from })
           },
           onBatch: (p) => onEvent({ type: 'batch', runId, epochs: run.config.epochs, ...p }),
@@ -80,9 +89,19 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
       if (outcome.status === 'cancelled' && o.signal?.aborted && o.onAbort === 'requeue') {
         // The workbench is closing, not the user cancelling: the run goes back to the front of the
         // queue and continues from its checkpoint when the workbench starts again.
-        store.finishRun(runId, 'interrupted', 'stopped when the workbench closed', outcome.imgPerSec)
+        store.finishRun(
+          runId,
+          'interrupted',
+          'stopped when the workbench closed',
+          outcome.imgPerSec
+        )
         store.requeueForResume(runId)
-        onEvent({ type: 'status', runId, status: 'queued', message: 'continues when the workbench starts again' })
+        onEvent({
+          type: 'status',
+          runId,
+          status: 'queued',
+          message: 'continues when the workbench starts again'
+        })
         return
       }
       store.finishRun(runId, outcome.status, outcome.message ?? null, outcome.imgPerSec)

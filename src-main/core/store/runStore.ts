@@ -1,4 +1,11 @@
-import type { DatasetInfo, EpochMetrics, FinalEvaluation, RunStatus, RunSummary, TrainConfig } from '../../api/contract'
+import type {
+  DatasetInfo,
+  EpochMetrics,
+  FinalEvaluation,
+  RunStatus,
+  RunSummary,
+  TrainConfig
+} from '../../api/contract'
 import type { FigureData } from '../model/figureData'
 
 export interface NewRun {
@@ -55,7 +62,11 @@ export interface RunStore {
   listDatasets(): DatasetInfo[]
 
   /** Creates a sweep and its queued runs in one transaction; returns the run ids in order. */
-  createSweep(name: string, grid: Record<string, unknown[]>, runs: NewRun[]): { sweepId: number; runIds: number[] }
+  createSweep(
+    name: string,
+    grid: Record<string, unknown[]>,
+    runs: NewRun[]
+  ): { sweepId: number; runIds: number[] }
   /**
    * Atomically takes the next queued run (highest priority, then oldest), optionally among
    * `runIds`, marks it running and owned by `owner` ("host:pid"); null when none is queued.
@@ -70,7 +81,12 @@ export interface RunStore {
   markRunning(runId: number, backend: string, backendDetail: string): void
   appendEpoch(runId: number, metrics: EpochMetrics, checkpoint?: StoredCheckpoint): void
   saveCheckpoint(runId: number, checkpoint: StoredCheckpoint): void
-  finishRun(runId: number, status: RunStatus, message: string | null, imgPerSec: number | null): void
+  finishRun(
+    runId: number,
+    status: RunStatus,
+    message: string | null,
+    imgPerSec: number | null
+  ): void
   saveEvaluation(runId: number, kind: string, result: unknown): void
   saveFigures(runId: number, figures: StoredFigure[]): void
   /** A finished run's evaluation, figure data and final weights, in one transaction. */

@@ -13,7 +13,15 @@ import { VaeLabError } from '../errors'
 import { codeVersion } from '../version'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations'
 import { figureRows } from './figureRows'
-import type { NewRun, RunFilter, RunRecord, RunResults, RunStore, StoredCheckpoint, StoredFigure } from './runStore'
+import type {
+  NewRun,
+  RunFilter,
+  RunRecord,
+  RunResults,
+  RunStore,
+  StoredCheckpoint,
+  StoredFigure
+} from './runStore'
 
 interface RunRow {
   id: number
@@ -96,7 +104,11 @@ function ensureDirectory(dir: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'EEXIST') return
-    throw new VaeLabError('INVALID_INPUT', `cannot create the directory ${dir} for the database (${code ?? String(e)}); choose another --db`, { cause: e })
+    throw new VaeLabError(
+      'INVALID_INPUT',
+      `cannot create the directory ${dir} for the database (${code ?? String(e)}); choose another --db`,
+      { cause: e }
+    )
   }
 }
 
@@ -107,7 +119,11 @@ export function openDatabase(file: string): Database.Database {
   try {
     db = new Database(file, { timeout: 5000 })
   } catch (e) {
-    throw new VaeLabError('INVALID_INPUT', `cannot open the database ${file}: ${(e as Error).message}; choose another --db`, { cause: e })
+    throw new VaeLabError(
+      'INVALID_INPUT',
+      `cannot open the database ${file}: ${(e as Error).message}; choose another --db`,
+      { cause: e }
+    )
   }
   try {
     const version = db.pragma('user_version', { simple: true }) as number
@@ -176,7 +192,12 @@ function toDataset(r: DatasetRow): DatasetInfo {
     source: r.source,
     nTrain: r.n_train,
     nTest: r.n_test,
-    files: { trainImages: r.train_images, trainLabels: r.train_labels, testImages: r.test_images, testLabels: r.test_labels }
+    files: {
+      trainImages: r.train_images,
+      trainLabels: r.train_labels,
+      testImages: r.test_images,
+      testLabels: r.test_labels
+    }
   }
 }
 
@@ -185,7 +206,9 @@ function parseColumn<T>(text: string, what: string): T {
   try {
     return JSON.parse(text) as T
   } catch (e) {
-    throw new VaeLabError('DATA_CORRUPT', `${what} is corrupt in the database (not JSON)`, { cause: e })
+    throw new VaeLabError('DATA_CORRUPT', `${what} is corrupt in the database (not JSON)`, {
+      cause: e
+    })
   }
 }
 
@@ -204,14 +227,22 @@ export class SqliteRunStore implements RunStore {
           test_labels = excluded.test_labels, n_train = excluded.n_train, n_test = excluded.n_test`),
       getDataset: db.prepare<[string], DatasetRow>('SELECT * FROM datasets WHERE name = ?'),
       listDatasets: db.prepare<[], DatasetRow>('SELECT * FROM datasets ORDER BY name'),
-      insertSweep: db.prepare('INSERT INTO sweeps (name, base_config, grid, created_at) VALUES (?, ?, ?, ?)'),
+      insertSweep: db.prepare(
+        'INSERT INTO sweeps (name, base_config, grid, created_at) VALUES (?, ?, ?, ?)'
+      ),
       insertRun: db.prepare(`INSERT INTO runs
         (sweep_id, name, status, config, dataset, latent_dim, seed, epochs, code_version, created_at)
         VALUES (@sweepId, @name, 'queued', @config, @dataset, @latentDim, @seed, @epochs, @codeVersion, @createdAt)`),
-      claimAny: db.prepare<[string, string], { id: number }>(`UPDATE runs SET status = 'running', owner = ?,
+      claimAny: db.prepare<
+        [string, string],
+        { id: number }
+      >(`UPDATE runs SET status = 'running', owner = ?,
           started_at = coalesce(started_at, ?), cancel_requested = 0, message = NULL
         WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY priority DESC, id LIMIT 1) RETURNING id`),
-      claimAmong: db.prepare<[string, string, string], { id: number }>(`UPDATE runs SET status = 'running', owner = ?,
+      claimAmong: db.prepare<
+        [string, string, string],
+        { id: number }
+      >(`UPDATE runs SET status = 'running', owner = ?,
           started_at = coalesce(started_at, ?), cancel_requested = 0, message = NULL
         WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND id IN (SELECT value FROM json_each(?))
                     ORDER BY priority DESC, id LIMIT 1) RETURNING id`),
@@ -219,18 +250,29 @@ export class SqliteRunStore implements RunStore {
       hasQueued: db.prepare("SELECT 1 FROM runs WHERE status = 'queued' LIMIT 1"),
       listQueue: db.prepare<[], RunRow>(`${SUMMARY_SELECT} WHERE r.status IN ('running', 'queued')
         ORDER BY r.status = 'running' DESC, r.priority DESC, r.id`),
-      runningOwners: db.prepare<[], { id: number; owner: string | null }>("SELECT id, owner FROM runs WHERE status = 'running'"),
+      runningOwners: db.prepare<[], { id: number; owner: string | null }>(
+        "SELECT id, owner FROM runs WHERE status = 'running'"
+      ),
       markInterrupted: db.prepare(`UPDATE runs SET status = 'interrupted', owner = NULL,
         message = 'the process training it stopped before the run finished; \`vae-lab resume\` continues it'
         WHERE id = ? AND status = 'running'`),
-      status: db.prepare<[number], { status: RunStatus; cancel_requested: number }>('SELECT status, cancel_requested FROM runs WHERE id = ?'),
-      cancelQueued: db.prepare("UPDATE runs SET status = 'cancelled', message = 'cancelled before it started', finished_at = ? WHERE id = ? AND status = 'queued'"),
-      requestCancel: db.prepare("UPDATE runs SET cancel_requested = 1 WHERE id = ? AND status = 'running'"),
+      status: db.prepare<[number], { status: RunStatus; cancel_requested: number }>(
+        'SELECT status, cancel_requested FROM runs WHERE id = ?'
+      ),
+      cancelQueued: db.prepare(
+        "UPDATE runs SET status = 'cancelled', message = 'cancelled before it started', finished_at = ? WHERE id = ? AND status = 'queued'"
+      ),
+      requestCancel: db.prepare(
+        "UPDATE runs SET cancel_requested = 1 WHERE id = ? AND status = 'running'"
+      ),
       setPriority: db.prepare('UPDATE runs SET priority = ? WHERE id = ?'),
-      requeue: db.prepare(`UPDATE runs SET status = 'queued', resumes = resumes + 1, message = NULL, owner = NULL,
+      requeue:
+        db.prepare(`UPDATE runs SET status = 'queued', resumes = resumes + 1, message = NULL, owner = NULL,
         cancel_requested = 0, finished_at = NULL WHERE id = ?`),
       deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
-      deleteEmptySweeps: db.prepare('DELETE FROM sweeps WHERE id NOT IN (SELECT sweep_id FROM runs WHERE sweep_id IS NOT NULL)'),
+      deleteEmptySweeps: db.prepare(
+        'DELETE FROM sweeps WHERE id NOT IN (SELECT sweep_id FROM runs WHERE sweep_id IS NOT NULL)'
+      ),
       addTag: db.prepare('INSERT OR IGNORE INTO run_tags VALUES (?, ?)'),
       setNote: db.prepare('UPDATE runs SET note = ? WHERE id = ?'),
       rename: db.prepare('UPDATE runs SET name = ? WHERE id = ?'),
@@ -238,25 +280,36 @@ export class SqliteRunStore implements RunStore {
         (@runId, @epoch, @trainNelbo, @trainRec, @trainKl, @testNelbo, @testRec, @testKl, @perDigit, @imgPerSec, @seconds)`),
       setEpochsDone: db.prepare('UPDATE runs SET epochs_done = ?, img_per_s = ? WHERE id = ?'),
       upsertCheckpoint: db.prepare(`INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)`),
-      finishRun: db.prepare(`UPDATE runs SET status = ?, message = ?, img_per_s = coalesce(?, img_per_s), finished_at = ?,
+      finishRun:
+        db.prepare(`UPDATE runs SET status = ?, message = ?, img_per_s = coalesce(?, img_per_s), finished_at = ?,
         owner = NULL, cancel_requested = 0 WHERE id = ?`),
       upsertEvaluation: db.prepare('INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?)'),
       upsertFigure: db.prepare('INSERT OR REPLACE INTO figure_data VALUES (?, ?, ?, ?)'),
-      getRun: db.prepare<[number], RunDetailRow>(`SELECT r.id, r.name, s.name AS sweep, r.status, r.dataset, r.latent_dim,
+      getRun: db.prepare<
+        [number],
+        RunDetailRow
+      >(`SELECT r.id, r.name, s.name AS sweep, r.status, r.dataset, r.latent_dim,
           r.backend, r.epochs, r.epochs_done, m.train_nelbo, m.test_nelbo, m.test_rec, m.test_kl, r.img_per_s,
           r.created_at, r.config, r.backend_detail, r.code_version, r.message, r.note, r.started_at, r.finished_at,
           r.priority, r.resumes, r.owner
         FROM runs r LEFT JOIN sweeps s ON s.id = r.sweep_id
         LEFT JOIN epoch_metrics m ON m.run_id = r.id AND m.epoch = r.epochs_done WHERE r.id = ?`),
-      tags: db.prepare<[number], { tag: string }>('SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag'),
-      epochs: db.prepare<[number], MetricRow>('SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch'),
-      evaluations: db.prepare<[number], { kind: string; result: string }>('SELECT kind, result FROM evaluations WHERE run_id = ?'),
+      tags: db.prepare<[number], { tag: string }>(
+        'SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag'
+      ),
+      epochs: db.prepare<[number], MetricRow>(
+        'SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch'
+      ),
+      evaluations: db.prepare<[number], { kind: string; result: string }>(
+        'SELECT kind, result FROM evaluations WHERE run_id = ?'
+      ),
       figures: db.prepare<[number], { kind: StoredFigure['kind']; meta: string; data: Buffer }>(
         'SELECT kind, meta, data FROM figure_data WHERE run_id = ? ORDER BY kind'
       ),
-      checkpoint: db.prepare<[number, string], { kind: StoredCheckpoint['kind']; epoch: number; tensors: Buffer }>(
-        'SELECT kind, epoch, tensors FROM checkpoints WHERE run_id = ? AND kind = ?'
-      ),
+      checkpoint: db.prepare<
+        [number, string],
+        { kind: StoredCheckpoint['kind']; epoch: number; tensors: Buffer }
+      >('SELECT kind, epoch, tensors FROM checkpoints WHERE run_id = ? AND kind = ?'),
       countRuns: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM runs')
     }
   }
@@ -266,7 +319,14 @@ export class SqliteRunStore implements RunStore {
   }
 
   upsertDataset(info: DatasetInfo): void {
-    this.stmt.upsertDataset.run({ name: info.name, source: info.source, ...info.files, nTrain: info.nTrain, nTest: info.nTest, createdAt: now() })
+    this.stmt.upsertDataset.run({
+      name: info.name,
+      source: info.source,
+      ...info.files,
+      nTrain: info.nTrain,
+      nTest: info.nTest,
+      createdAt: now()
+    })
   }
 
   getDataset(name: string): DatasetInfo | null {
@@ -278,16 +338,30 @@ export class SqliteRunStore implements RunStore {
     return this.stmt.listDatasets.all().map(toDataset)
   }
 
-  createSweep(name: string, grid: Record<string, unknown[]>, runs: NewRun[]): { sweepId: number; runIds: number[] } {
+  createSweep(
+    name: string,
+    grid: Record<string, unknown[]>,
+    runs: NewRun[]
+  ): { sweepId: number; runIds: number[] } {
     const version = codeVersion()
     return this.db
       .transaction(() => {
         let sweepId: number
         try {
-          sweepId = Number(this.stmt.insertSweep.run(name, JSON.stringify(runs[0]?.config ?? {}), JSON.stringify(grid), now()).lastInsertRowid)
+          sweepId = Number(
+            this.stmt.insertSweep.run(
+              name,
+              JSON.stringify(runs[0]?.config ?? {}),
+              JSON.stringify(grid),
+              now()
+            ).lastInsertRowid
+          )
         } catch (e) {
           if (isSqliteError(e, 'SQLITE_CONSTRAINT_UNIQUE')) {
-            throw new VaeLabError('INVALID_INPUT', `a sweep named "${name}" already exists; choose another --sweep name`)
+            throw new VaeLabError(
+              'INVALID_INPUT',
+              `a sweep named "${name}" already exists; choose another --sweep name`
+            )
           }
           throw e
         }
@@ -313,7 +387,11 @@ export class SqliteRunStore implements RunStore {
 
   claimNextQueued(owner: string, runIds?: number[]): number | null {
     const row = this.db
-      .transaction(() => (runIds ? this.stmt.claimAmong.get(owner, now(), JSON.stringify(runIds)) : this.stmt.claimAny.get(owner, now())))
+      .transaction(() =>
+        runIds
+          ? this.stmt.claimAmong.get(owner, now(), JSON.stringify(runIds))
+          : this.stmt.claimAny.get(owner, now())
+      )
       .immediate()
     return row?.id ?? null
   }
@@ -339,7 +417,8 @@ export class SqliteRunStore implements RunStore {
       .transaction(() => {
         if (r.evaluation) this.saveEvaluation(runId, 'final', r.evaluation)
         if (r.figures) this.saveFigures(runId, figureRows(r.figures))
-        if (r.weights) this.saveCheckpoint(runId, { kind: 'final', epoch: r.epochsDone, tensors: r.weights })
+        if (r.weights)
+          this.saveCheckpoint(runId, { kind: 'final', epoch: r.epochsDone, tensors: r.weights })
       })
       .immediate()
   }
@@ -363,7 +442,10 @@ export class SqliteRunStore implements RunStore {
           this.stmt.requestCancel.run(runId)
           return 'requested' as const
         }
-        throw new VaeLabError('INVALID_INPUT', `run ${runId} is ${run.status}; only queued or running runs can be cancelled`)
+        throw new VaeLabError(
+          'INVALID_INPUT',
+          `run ${runId} is ${run.status}; only queued or running runs can be cancelled`
+        )
       })
       .immediate()
   }
@@ -382,7 +464,10 @@ export class SqliteRunStore implements RunStore {
       .transaction(() => {
         const { status } = this.requireStatus(runId)
         if (!['interrupted', 'cancelled', 'failed'].includes(status)) {
-          const why = status === 'diverged' ? 'it diverged; start a new run with a lower learning rate' : `it is ${status}`
+          const why =
+            status === 'diverged'
+              ? 'it diverged; start a new run with a lower learning rate'
+              : `it is ${status}`
           throw new VaeLabError('INVALID_INPUT', `run ${runId} cannot be resumed: ${why}`)
         }
         this.stmt.requeue.run(runId)
@@ -395,7 +480,10 @@ export class SqliteRunStore implements RunStore {
       .transaction(() => {
         for (const id of runIds) {
           if (this.requireStatus(id).status === 'running') {
-            throw new VaeLabError('INVALID_INPUT', `run ${id} is running; cancel it first (\`vae-lab queue cancel ${id}\`)`)
+            throw new VaeLabError(
+              'INVALID_INPUT',
+              `run ${id} is running; cancel it first (\`vae-lab queue cancel ${id}\`)`
+            )
           }
         }
         for (const id of runIds) this.stmt.deleteRun.run(id)
@@ -420,7 +508,9 @@ export class SqliteRunStore implements RunStore {
   }
 
   integrityCheck(): string[] {
-    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check)
+    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map(
+      (r) => r.integrity_check
+    )
   }
 
   async backup(file: string): Promise<void> {
@@ -429,7 +519,11 @@ export class SqliteRunStore implements RunStore {
 
   private requireStatus(runId: number): { status: RunStatus; cancel_requested: number } {
     const row = this.stmt.status.get(runId)
-    if (!row) throw new VaeLabError('NOT_FOUND', `no run with id ${runId}; \`vae-lab runs list\` shows the runs`)
+    if (!row)
+      throw new VaeLabError(
+        'NOT_FOUND',
+        `no run with id ${runId}; \`vae-lab runs list\` shows the runs`
+      )
     return row
   }
 
@@ -457,10 +551,21 @@ export class SqliteRunStore implements RunStore {
   }
 
   saveCheckpoint(runId: number, c: StoredCheckpoint): void {
-    this.stmt.upsertCheckpoint.run(runId, c.kind, c.epoch, Buffer.from(c.tensors.buffer, c.tensors.byteOffset, c.tensors.byteLength), now())
+    this.stmt.upsertCheckpoint.run(
+      runId,
+      c.kind,
+      c.epoch,
+      Buffer.from(c.tensors.buffer, c.tensors.byteOffset, c.tensors.byteLength),
+      now()
+    )
   }
 
-  finishRun(runId: number, status: RunStatus, message: string | null, imgPerSec: number | null): void {
+  finishRun(
+    runId: number,
+    status: RunStatus,
+    message: string | null,
+    imgPerSec: number | null
+  ): void {
     this.stmt.finishRun.run(status, message, imgPerSec, now(), runId)
   }
 
@@ -472,7 +577,12 @@ export class SqliteRunStore implements RunStore {
     this.db
       .transaction(() => {
         for (const f of figures) {
-          this.stmt.upsertFigure.run(runId, f.kind, JSON.stringify(f.meta), Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength))
+          this.stmt.upsertFigure.run(
+            runId,
+            f.kind,
+            JSON.stringify(f.meta),
+            Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength)
+          )
         }
       })
       .immediate()
@@ -481,9 +591,14 @@ export class SqliteRunStore implements RunStore {
   getRun(runId: number): RunRecord | null {
     const row = this.stmt.getRun.get(runId)
     if (!row) return null
-    const parsed = TrainConfigSchema.safeParse(parseColumn<unknown>(row.config, `run ${runId}'s config`))
+    const parsed = TrainConfigSchema.safeParse(
+      parseColumn<unknown>(row.config, `run ${runId}'s config`)
+    )
     if (!parsed.success) {
-      throw new VaeLabError('DATA_CORRUPT', `run ${runId}'s config in the database is invalid: ${parsed.error.issues[0]?.message}`)
+      throw new VaeLabError(
+        'DATA_CORRUPT',
+        `run ${runId}'s config in the database is invalid: ${parsed.error.issues[0]?.message}`
+      )
     }
     const config: TrainConfig = parsed.data
     return {
@@ -504,7 +619,11 @@ export class SqliteRunStore implements RunStore {
 
   requireRun(runId: number): RunRecord {
     const run = this.getRun(runId)
-    if (!run) throw new VaeLabError('NOT_FOUND', `no run with id ${runId}; \`vae-lab runs list\` shows the runs`)
+    if (!run)
+      throw new VaeLabError(
+        'NOT_FOUND',
+        `no run with id ${runId}; \`vae-lab runs list\` shows the runs`
+      )
     return run
   }
 
@@ -532,14 +651,21 @@ export class SqliteRunStore implements RunStore {
       epoch: r.epoch,
       train: { nelbo: r.train_nelbo, rec: r.train_rec, kl: r.train_kl },
       test: { nelbo: r.test_nelbo, rec: r.test_rec, kl: r.test_kl },
-      testPerDigit: parseColumn(r.test_per_digit, `run ${runId} epoch ${r.epoch} per-digit metrics`),
+      testPerDigit: parseColumn(
+        r.test_per_digit,
+        `run ${runId} epoch ${r.epoch} per-digit metrics`
+      ),
       imgPerSec: r.img_per_s,
       seconds: r.seconds
     }))
   }
 
   evaluations(runId: number): Record<string, unknown> {
-    return Object.fromEntries(this.stmt.evaluations.all(runId).map((r) => [r.kind, parseColumn(r.result, `run ${runId}'s ${r.kind} evaluation`)]))
+    return Object.fromEntries(
+      this.stmt.evaluations
+        .all(runId)
+        .map((r) => [r.kind, parseColumn(r.result, `run ${runId}'s ${r.kind} evaluation`)])
+    )
   }
 
   figures(runId: number): StoredFigure[] {
@@ -552,7 +678,13 @@ export class SqliteRunStore implements RunStore {
 
   checkpoint(runId: number, kind: 'latest' | 'final'): StoredCheckpoint | null {
     const r = this.stmt.checkpoint.get(runId, kind)
-    return r ? { kind: r.kind, epoch: r.epoch, tensors: new Uint8Array(r.tensors.buffer, r.tensors.byteOffset, r.tensors.byteLength) } : null
+    return r
+      ? {
+          kind: r.kind,
+          epoch: r.epoch,
+          tensors: new Uint8Array(r.tensors.buffer, r.tensors.byteOffset, r.tensors.byteLength)
+        }
+      : null
   }
 
   countRuns(): number {

@@ -35,9 +35,22 @@ export interface BenchmarkResult {
   seconds: number
 }
 
-export async function benchmarkTraining(env: TrainEnv, o: BenchmarkOptions = PAPER_BENCHMARK): Promise<BenchmarkResult> {
-  const cfg = { batchSize: o.batchSize, latentDim: o.latentDim, samples: 1, beta: 1, weightDecay: 0 }
-  const params = createVaeParams({ inputDim: INPUT_DIM, hidden: o.hidden, latentDim: o.latentDim }, 'glorot', 1)
+export async function benchmarkTraining(
+  env: TrainEnv,
+  o: BenchmarkOptions = PAPER_BENCHMARK
+): Promise<BenchmarkResult> {
+  const cfg = {
+    batchSize: o.batchSize,
+    latentDim: o.latentDim,
+    samples: 1,
+    beta: 1,
+    weightDecay: 0
+  }
+  const params = createVaeParams(
+    { inputDim: INPUT_DIM, hidden: o.hidden, latentDim: o.latentDim },
+    'glorot',
+    1
+  )
   const optimizer = createOptimizer({ optimizer: o.optimizer, lr: undefined }, env.blas)
   const step = createTrainStep(cfg, params, optimizer, env.matMul)
   const rng = mulberry32(7)
@@ -46,7 +59,8 @@ export async function benchmarkTraining(env: TrainEnv, o: BenchmarkOptions = PAP
     for (let i = 0; i < o.warmupSteps; i++) await step(x, i)
     const started = performance.now()
     let steps = 0
-    while (steps < o.steps && (steps < 3 || performance.now() - started < o.maxSeconds * 1000)) await step(x, o.warmupSteps + steps++)
+    while (steps < o.steps && (steps < 3 || performance.now() - started < o.maxSeconds * 1000))
+      await step(x, o.warmupSteps + steps++)
     const seconds = (performance.now() - started) / 1000
     return { imgPerSec: (steps * o.batchSize) / seconds, steps, seconds }
   } finally {

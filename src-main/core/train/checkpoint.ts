@@ -48,13 +48,15 @@ export function unpackTensors(blob: Uint8Array, what = 'checkpoint'): TensorReco
   } catch {
     return corrupt('header is not JSON')
   }
-  if (header.format !== 'vae-lab-tensors/1' || !Array.isArray(header.tensors)) corrupt('unknown format')
+  if (header.format !== 'vae-lab-tensors/1' || !Array.isArray(header.tensors))
+    corrupt('unknown format')
   const dataBytes = blob.length - 4 - headerLength
   const copy = new Float32Array(dataBytes / 4)
   new Uint8Array(copy.buffer).set(blob.subarray(4 + headerLength))
   return header.tensors.map((t) => {
     const size = t.shape.reduce((a, b) => a * b, 1)
-    if (size !== t.length || t.offset + t.length > copy.length) corrupt(`tensor ${t.name} does not fit`)
+    if (size !== t.length || t.offset + t.length > copy.length)
+      corrupt(`tensor ${t.name} does not fit`)
     return { name: t.name, shape: t.shape, values: copy.subarray(t.offset, t.offset + t.length) }
   })
 }

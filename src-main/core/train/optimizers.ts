@@ -22,9 +22,11 @@ interface StockAdamInternals {
  * pow(), which is not bit-equal to the float32 running product: a resumed run would drift by ~1e-8.
  */
 export async function adamBetaPowers(optimizer: tf.Optimizer): Promise<[number, number] | null> {
-  if (isFusedOptimizer(optimizer)) return optimizer.config.kind === 'adam' ? optimizer.betaPowers : null
+  if (isFusedOptimizer(optimizer))
+    return optimizer.config.kind === 'adam' ? optimizer.betaPowers : null
   const stock = optimizer as unknown as Partial<StockAdamInternals>
-  if (!(stock.accBeta1 instanceof tf.Variable) || !(stock.accBeta2 instanceof tf.Variable)) return null
+  if (!(stock.accBeta1 instanceof tf.Variable) || !(stock.accBeta2 instanceof tf.Variable))
+    return null
   return [(await stock.accBeta1.data())[0], (await stock.accBeta2.data())[0]]
 }
 
@@ -43,7 +45,10 @@ export function restoreAdamBetaPowers(optimizer: tf.Optimizer, powers: [number, 
 }
 
 /** tfjs's optimiser, or with the native add-on (wasm-blas) the same update fused into one pass. */
-export function createOptimizer(cfg: Pick<TrainConfig, 'optimizer' | 'lr'>, blas: BlasAddon | null = null): tf.Optimizer {
+export function createOptimizer(
+  cfg: Pick<TrainConfig, 'optimizer' | 'lr'>,
+  blas: BlasAddon | null = null
+): tf.Optimizer {
   const lr = learningRate(cfg)
   if (blas) {
     return createFusedOptimizer(blas, {
@@ -52,5 +57,7 @@ export function createOptimizer(cfg: Pick<TrainConfig, 'optimizer' | 'lr'>, blas
       initialAccumulatorValue: cfg.optimizer === 'adagrad' ? ADAGRAD_INITIAL_ACCUMULATOR : undefined
     })
   }
-  return cfg.optimizer === 'adam' ? tf.train.adam(lr) : tf.train.adagrad(lr, ADAGRAD_INITIAL_ACCUMULATOR)
+  return cfg.optimizer === 'adam'
+    ? tf.train.adam(lr)
+    : tf.train.adagrad(lr, ADAGRAD_INITIAL_ACCUMULATOR)
 }

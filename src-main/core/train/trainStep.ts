@@ -13,7 +13,12 @@ type StepConfig = Pick<TrainConfig, 'batchSize' | 'latentDim' | 'samples' | 'bet
 /** Returns [nelbo, rec, kl] of the minibatch (means over its images) after updating the parameters. */
 export type TrainStep = (xBatch: Float32Array, epsSeed: number) => Promise<Float32Array>
 
-export function createTrainStep(cfg: StepConfig, params: VaeParams, optimizer: tf.Optimizer, matMul: MatMul): TrainStep {
+export function createTrainStep(
+  cfg: StepConfig,
+  params: VaeParams,
+  optimizer: tf.Optimizer,
+  matMul: MatMul
+): TrainStep {
   const B = cfg.batchSize
   const L = cfg.samples
   const vars = paramList(params)

@@ -9,7 +9,13 @@ import type { BlasAddon } from '../backend/blasKernels'
 import type { MatMul } from '../model/dense'
 import { activeUnits, evaluateNelbo, type Model } from '../model/evaluate'
 import { figureData, type FigureData } from '../model/figureData'
-import { createVaeParams, disposeParams, INPUT_DIM, PARAM_NAMES, type VaeParams } from '../model/vae'
+import {
+  createVaeParams,
+  disposeParams,
+  INPUT_DIM,
+  PARAM_NAMES,
+  type VaeParams
+} from '../model/vae'
 import { assignParams, packTensors, unpackTensors, type TensorRecord } from './checkpoint'
 import { adamBetaPowers, createOptimizer, restoreAdamBetaPowers } from './optimizers'
 import { deriveSeed, mulberry32, range, shuffleInPlace } from './random'
@@ -56,7 +62,11 @@ export interface TrainEnv {
 
 async function weightsOf(params: VaeParams): Promise<TensorRecord[]> {
   return Promise.all(
-    PARAM_NAMES.map(async (name) => ({ name, shape: params[name].shape, values: (await params[name].data()) as Float32Array }))
+    PARAM_NAMES.map(async (name) => ({
+      name,
+      shape: params[name].shape,
+      values: (await params[name].data()) as Float32Array
+    }))
   )
 }
 
@@ -91,9 +101,16 @@ export async function trainVae(
   const B = cfg.batchSize
   const batches = Math.floor(train.count / B) // the last partial batch is dropped: fixed shapes
   if (batches === 0) {
-    throw new VaeLabError('INVALID_INPUT', `the training set has ${train.count} images, fewer than one batch of ${B}`)
+    throw new VaeLabError(
+      'INVALID_INPUT',
+      `the training set has ${train.count} images, fewer than one batch of ${B}`
+    )
   }
-  const params = createVaeParams({ inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim }, cfg.init, cfg.seed)
+  const params = createVaeParams(
+    { inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim },
+    cfg.init,
+    cfg.seed
+  )
   const optimizer = createOptimizer(cfg, env.blas)
   const trainStep = createTrainStep(cfg, params, optimizer, env.matMul)
   const model: Model = { params, latentDim: cfg.latentDim, matMul: env.matMul }
@@ -108,13 +125,24 @@ export async function trainVae(
 
   try {
     for (let epoch = epochsDone + 1; epoch <= cfg.epochs; epoch++) {
-      const order = shuffleInPlace(range(train.count), mulberry32(deriveSeed(cfg.seed, STREAM_ORDER, epoch)))
-      const dynamicRng = cfg.pixels === 'dynamic' ? mulberry32(deriveSeed(cfg.seed, STREAM_BINARISE, epoch)) : undefined
+      const order = shuffleInPlace(
+        range(train.count),
+        mulberry32(deriveSeed(cfg.seed, STREAM_ORDER, epoch))
+      )
+      const dynamicRng =
+        cfg.pixels === 'dynamic'
+          ? mulberry32(deriveSeed(cfg.seed, STREAM_BINARISE, epoch))
+          : undefined
       const acc = new Accumulator()
       const started = performance.now()
       for (let b = 0; b < batches; b++) {
         if (hooks.isCancelled?.()) {
-          return { status: 'cancelled', message: `cancelled during epoch ${epoch}`, epochsDone, imgPerSec }
+          return {
+            status: 'cancelled',
+            message: `cancelled during epoch ${epoch}`,
+            epochsDone,
+            imgPerSec
+          }
         }
         fillBatch(train, order, b * B, xBuf, dynamicRng)
         const values = await trainStep(xBuf, deriveSeed(cfg.seed, STREAM_EPS, step++))
@@ -127,7 +155,14 @@ export async function trainVae(
           const elapsed = (performance.now() - started) / 1000
           const rate = ((b + 1) * B) / elapsed
           const remaining = (batches - b - 1 + (cfg.epochs - epoch) * batches) * B
-          hooks.onBatch({ epoch, batch: b + 1, batches, loss: values[0], imgPerSec: rate, etaSeconds: remaining / rate })
+          hooks.onBatch({
+            epoch,
+            batch: b + 1,
+            batches,
+            loss: values[0],
+            imgPerSec: rate,
+            etaSeconds: remaining / rate
+          })
         }
       }
       const seconds = (performance.now() - started) / 1000
@@ -147,12 +182,17 @@ export async function trainVae(
     }
     // The last epoch's evaluation is the final one (same weights, same seed); a run resumed after
     // its last epoch has none yet.
-    const finalTest = lastTest ?? (await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0)))
+    const finalTest =
+      lastTest ?? (await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0)))
     return {
       status: 'completed',
       epochsDone,
       imgPerSec,
-      evaluation: { test: finalTest.overall, testPerDigit: finalTest.perDigit, activeUnits: await activeUnits(model, test) },
+      evaluation: {
+        test: finalTest.overall,
+        testPerDigit: finalTest.perDigit,
+        activeUnits: await activeUnits(model, test)
+      },
       figures: await figureData(model, test),
       weights: packTensors(await weightsOf(params))
     }
@@ -163,11 +203,19 @@ export async function trainVae(
 }
 
 /** Puts a checkpoint's weights and optimiser state (Adam moments, iteration count) back. */
-async function restoreCheckpoint(params: VaeParams, optimizer: tf.Optimizer, blob: Uint8Array): Promise<void> {
+async function restoreCheckpoint(
+  params: VaeParams,
+  optimizer: tf.Optimizer,
+  blob: Uint8Array
+): Promise<void> {
   assignParams(params, blob, 'the checkpoint')
   const state = unpackTensors(blob, 'the checkpoint')
     .filter((t) => t.name.startsWith('opt/'))
-    .map((t) => ({ index: Number(t.name.split('/')[1]), name: t.name.split('/').slice(2).join('/'), t }))
+    .map((t) => ({
+      index: Number(t.name.split('/')[1]),
+      name: t.name.split('/').slice(2).join('/'),
+      t
+    }))
     .sort((a, b) => a.index - b.index)
     .map(({ name, t }) => ({ name, tensor: tf.tensor(t.values, t.shape, 'float32') }))
   if (state.length === 0) return
@@ -186,7 +234,11 @@ async function checkpointBlob(params: VaeParams, optimizer: tf.Optimizer): Promi
   const state = await optimizer.getWeights()
   const records = (await weightsOf(params)).concat(
     await Promise.all(
-      state.map(async (w, i) => ({ name: `opt/${i}/${w.name}`, shape: w.tensor.shape, values: (await w.tensor.data()) as Float32Array }))
+      state.map(async (w, i) => ({
+        name: `opt/${i}/${w.name}`,
+        shape: w.tensor.shape,
+        values: (await w.tensor.data()) as Float32Array
+      }))
     )
   )
   // getWeights makes a fresh 'iter' scalar on every call; the rest are the optimiser's own variables.

@@ -18,9 +18,14 @@ export interface TrainingHandle {
   cancel(): void
 }
 
-export function startTraining(job: Omit<TrainJob, 'cancelFlag'>, handlers: WorkerHandlers = {}): TrainingHandle {
+export function startTraining(
+  job: Omit<TrainJob, 'cancelFlag'>,
+  handlers: WorkerHandlers = {}
+): TrainingHandle {
   const cancelFlag = new SharedArrayBuffer(4)
-  const worker = new Worker(compiledScript('core/train/worker.js'), { workerData: { ...job, cancelFlag } satisfies TrainJob })
+  const worker = new Worker(compiledScript('core/train/worker.js'), {
+    workerData: { ...job, cancelFlag } satisfies TrainJob
+  })
   let settled = false
   const done = new Promise<TrainSummary>((resolve, reject) => {
     const settle = (f: () => void) => {
@@ -51,12 +56,22 @@ export function startTraining(job: Omit<TrainJob, 'cancelFlag'>, handlers: Worke
       } catch (e) {
         Atomics.store(new Int32Array(cancelFlag), 0, 1)
         const message = e instanceof Error ? e.message : String(e)
-        settle(() => reject(e instanceof VaeLabError ? e : new VaeLabError('INTERNAL', message, { cause: e })))
+        settle(() =>
+          reject(e instanceof VaeLabError ? e : new VaeLabError('INTERNAL', message, { cause: e }))
+        )
       }
     })
-    worker.on('error', (e) => settle(() => reject(new VaeLabError('INTERNAL', `training worker crashed: ${e.message}`, { cause: e }))))
+    worker.on('error', (e) =>
+      settle(() =>
+        reject(new VaeLabError('INTERNAL', `training worker crashed: ${e.message}`, { cause: e }))
+      )
+    )
     worker.on('exit', (code) =>
-      settle(() => reject(new VaeLabError('INTERNAL', `training worker exited with code ${code} before finishing`)))
+      settle(() =>
+        reject(
+          new VaeLabError('INTERNAL', `training worker exited with code ${code} before finishing`)
+        )
+      )
     )
   })
   return {

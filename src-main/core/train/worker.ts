@@ -19,7 +19,11 @@ function fail(e: unknown) {
   post(
     isVaeLabError(e)
       ? { type: 'error', code: e.code, message: e.message }
-      : { type: 'error', code: 'INTERNAL', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }
+      : {
+          type: 'error',
+          code: 'INTERNAL',
+          message: e instanceof Error ? (e.stack ?? e.message) : String(e)
+        }
   )
 }
 
@@ -35,20 +39,26 @@ async function run(job: TrainJob) {
   post({ type: 'ready', backend: backend.name, detail: backend.detail })
   const data = loadDataset(job.dataset)
   let lastProgress = 0
-  const outcome = await trainVae(job.config, data, backend, {
-    isCancelled: () => Atomics.load(cancel, 0) === 1,
-    onBatch: (p) => {
-      const t = performance.now()
-      if (t - lastProgress >= PROGRESS_INTERVAL_MS || p.batch === p.batches) {
-        lastProgress = t
-        post({ type: 'batch', ...p })
+  const outcome = await trainVae(
+    job.config,
+    data,
+    backend,
+    {
+      isCancelled: () => Atomics.load(cancel, 0) === 1,
+      onBatch: (p) => {
+        const t = performance.now()
+        if (t - lastProgress >= PROGRESS_INTERVAL_MS || p.batch === p.batches) {
+          lastProgress = t
+          post({ type: 'batch', ...p })
+        }
+      },
+      onEpoch: (metrics, tensors) => {
+        store.appendEpoch(job.runId, metrics, { kind: 'latest', epoch: metrics.epoch, tensors })
+        post({ type: 'epoch', metrics })
       }
     },
-    onEpoch: (metrics, tensors) => {
-      store.appendEpoch(job.runId, metrics, { kind: 'latest', epoch: metrics.epoch, tensors })
-      post({ type: 'epoch', metrics })
-    }
-  }, job.resume)
+    job.resume
+  )
   store.saveResults(job.runId, outcome)
   store.close()
   const { status, message, epochsDone, imgPerSec } = outcome

@@ -1,4 +1,10 @@
-import type { BackendName, DatasetInfo, EpochMetrics, ErrorCode, TrainConfig } from '../../api/contract'
+import type {
+  BackendName,
+  DatasetInfo,
+  EpochMetrics,
+  ErrorCode,
+  TrainConfig
+} from '../../api/contract'
 import type { BatchProgress, ResumePoint, TrainOutcome } from './trainer'
 
 /** What the main thread hears of an outcome: the bulky parts are already in the database. */

@@ -12,7 +12,8 @@ function fakeIpc() {
   const handlers = new Map<string, (event: FakeEvent, ...args: unknown[]) => unknown>()
   return {
     handlers,
-    handle: (c: string, l: (event: FakeEvent, ...args: unknown[]) => unknown) => void handlers.set(c, l),
+    handle: (c: string, l: (event: FakeEvent, ...args: unknown[]) => unknown) =>
+      void handlers.set(c, l),
     removeHandler: (c: string) => void handlers.delete(c)
   }
 }
@@ -20,10 +21,17 @@ function fakeIpc() {
 describe('registerApiHandlers', () => {
   it('registers one channel per api method and dispatches through invoke', async () => {
     const ipc = fakeIpc()
-    const invoke = vi.fn(async (method: string, args: unknown) => ({ ok: true as const, value: { method, args } }))
+    const invoke = vi.fn(async (method: string, args: unknown) => ({
+      ok: true as const,
+      value: { method, args }
+    }))
     const unregister = registerApiHandlers(ipc, { invoke }, (e) => e.trusted)
-    expect([...ipc.handlers.keys()].sort()).toEqual(API_METHODS.map((m) => `vaeLab:call:${m}`).sort())
-    await expect(ipc.handlers.get('vaeLab:call:getRun')?.({ trusted: true }, [3])).resolves.toEqual({ ok: true, value: { method: 'getRun', args: [3] } })
+    expect([...ipc.handlers.keys()].sort()).toEqual(
+      API_METHODS.map((m) => `vaeLab:call:${m}`).sort()
+    )
+    await expect(ipc.handlers.get('vaeLab:call:getRun')?.({ trusted: true }, [3])).resolves.toEqual(
+      { ok: true, value: { method: 'getRun', args: [3] } }
+    )
     unregister()
     expect(ipc.handlers.size).toBe(0)
   })
@@ -48,7 +56,17 @@ describe('forwardEvents', () => {
     let emit: (e: WorkbenchEvent) => void = () => {}
     const sent: WorkbenchEvent[] = []
     const stop = forwardEvents((l) => ((emit = l), () => {}), { send: (e) => sent.push(e) }, 200)
-    const batch = (runId: number, batch: number): WorkbenchEvent => ({ type: 'batch', runId, epoch: 1, epochs: 1, batch, batches: 9, loss: 1, imgPerSec: 1, etaSeconds: 1 })
+    const batch = (runId: number, batch: number): WorkbenchEvent => ({
+      type: 'batch',
+      runId,
+      epoch: 1,
+      epochs: 1,
+      batch,
+      batches: 9,
+      loss: 1,
+      imgPerSec: 1,
+      etaSeconds: 1
+    })
     for (let b = 1; b <= 5; b++) emit(batch(1, b))
     emit(batch(2, 1))
     expect(sent).toEqual([])

@@ -1,6 +1,12 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { appFile, devServerOrigin, isAllowedRequest, isAppUrl, isExternalLink } from '../../../src-main/electron/appUrls'
+import {
+  appFile,
+  devServerOrigin,
+  isAllowedRequest,
+  isAppUrl,
+  isExternalLink
+} from '../../../src-main/electron/appUrls'
 
 describe('appUrls', () => {
   it('treats only vae-lab://app (and a loopback dev server) as the app', () => {
@@ -33,7 +39,9 @@ describe('appUrls', () => {
     expect(appFile(root, 'vae-lab://app/')).toBe(path.join(root, 'index.html'))
     expect(appFile(root, 'vae-lab://app/assets/a.js?x=1')).toBe(path.join(root, 'assets/a.js'))
     expect(appFile(root, 'vae-lab://app/../secret')).toBe(path.join(root, 'secret')) // URL parsing drops the ..
-    expect(appFile(root, 'vae-lab://app/%2e%2e/%2e%2e/etc/passwd')).toBe(path.join(root, 'etc/passwd')) // so does %2e%2e
+    expect(appFile(root, 'vae-lab://app/%2e%2e/%2e%2e/etc/passwd')).toBe(
+      path.join(root, 'etc/passwd')
+    ) // so does %2e%2e
     expect(appFile(root, 'vae-lab://app/..%2f..%2fetc/passwd')).toBeNull()
     expect(appFile(root, 'vae-lab://elsewhere/index.html')).toBeNull()
     expect(appFile(root, 'vae-lab://app/%E0%A4%A')).toBeNull()

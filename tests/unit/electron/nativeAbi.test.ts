@@ -15,10 +15,14 @@ describe('explainNativeLoadError', () => {
   })
 
   it('explains a missing binary', () => {
-    expect(explainNativeLoadError(new Error('Could not locate the bindings file. Tried: ...'), electron)).toContain('not loadable here')
+    expect(
+      explainNativeLoadError(new Error('Could not locate the bindings file. Tried: ...'), electron)
+    ).toContain('not loadable here')
   })
 
   it('leaves other errors alone', () => {
-    expect(explainNativeLoadError(new Error('database disk image is malformed'), electron)).toBeNull()
+    expect(
+      explainNativeLoadError(new Error('database disk image is malformed'), electron)
+    ).toBeNull()
   })
 })

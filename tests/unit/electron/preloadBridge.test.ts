@@ -16,13 +16,23 @@ const electron = vi.hoisted(() => {
       if (!listeners.has(channel)) listeners.set(channel, new Set())
       listeners.get(channel)?.add(l)
     }),
-    removeListener: vi.fn((channel: string, l: (event: unknown, ...args: unknown[]) => void) => listeners.get(channel)?.delete(l))
+    removeListener: vi.fn((channel: string, l: (event: unknown, ...args: unknown[]) => void) =>
+      listeners.get(channel)?.delete(l)
+    )
   }
 })
 
 vi.mock('electron', () => ({
-  contextBridge: { exposeInMainWorld: (key: string, api: unknown) => electron.exposed.set(key, api) },
-  ipcRenderer: { invoke: electron.invoke, on: electron.on, removeListener: electron.removeListener, send: vi.fn(), sendSync: vi.fn() }
+  contextBridge: {
+    exposeInMainWorld: (key: string, api: unknown) => electron.exposed.set(key, api)
+  },
+  ipcRenderer: {
+    invoke: electron.invoke,
+    on: electron.on,
+    removeListener: electron.removeListener,
+    send: vi.fn(),
+    sendSync: vi.fn()
+  }
 }))
 
 async function loadPreload(): Promise<VaeLabBridge> {
@@ -42,7 +52,8 @@ describe('preload bridge', () => {
   it('exposes window.vaeLab with exactly the api methods and onEvent, frozen', async () => {
     const bridge = await loadPreload()
     expect(Object.keys(bridge).sort()).toEqual([...API_METHODS, 'onEvent'].sort())
-    for (const key of Object.keys(bridge)) expect(typeof (bridge as unknown as Record<string, unknown>)[key]).toBe('function')
+    for (const key of Object.keys(bridge))
+      expect(typeof (bridge as unknown as Record<string, unknown>)[key]).toBe('function')
     expect(Object.isFrozen(bridge)).toBe(true)
     // Nothing of ipcRenderer leaks through.
     expect(bridge).not.toHaveProperty('invoke')
@@ -53,7 +64,9 @@ describe('preload bridge', () => {
     const bridge = await loadPreload()
     electron.invoke.mockResolvedValue({ ok: true, value: [{ id: 1 }] })
     await expect(bridge.listRuns({ status: 'completed' })).resolves.toEqual([{ id: 1 }])
-    expect(electron.invoke).toHaveBeenLastCalledWith('vaeLab:call:listRuns', [{ status: 'completed' }])
+    expect(electron.invoke).toHaveBeenLastCalledWith('vaeLab:call:listRuns', [
+      { status: 'completed' }
+    ])
     electron.invoke.mockResolvedValue({ ok: true, value: undefined })
     await bridge.setPriority(3, 7)
     expect(electron.invoke).toHaveBeenLastCalledWith(ipcChannel('setPriority'), [3, 7])
@@ -63,10 +76,15 @@ describe('preload bridge', () => {
 
   it('rejects with an Error whose message is "CODE: message"', async () => {
     const bridge = await loadPreload()
-    electron.invoke.mockResolvedValue({ ok: false, error: { code: 'NOT_FOUND', message: 'no run 9' } })
+    electron.invoke.mockResolvedValue({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: 'no run 9' }
+    })
     await expect(bridge.getRun(9)).rejects.toThrow(new Error('NOT_FOUND: no run 9'))
     electron.invoke.mockResolvedValue(undefined)
-    await expect(bridge.getRun(9)).rejects.toThrow(/^INTERNAL: getRun: the main process sent no answer$/)
+    await expect(bridge.getRun(9)).rejects.toThrow(
+      /^INTERNAL: getRun: the main process sent no answer$/
+    )
   })
 
   it('hands listeners the event payload only, never the IpcRendererEvent, and unsubscribes', async () => {

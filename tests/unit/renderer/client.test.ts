@@ -1,13 +1,25 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ApiError, bridgeClient, httpClient, toApiError, trimArgs, type Bridge } from '../../../src-renderer/api/client'
+import {
+  ApiError,
+  bridgeClient,
+  httpClient,
+  toApiError,
+  trimArgs,
+  type Bridge
+} from '../../../src-renderer/api/client'
 
 function answer(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json' }
+  })
 }
 
 describe('api client', () => {
   it('posts {args} to /api/call/<method> and resolves the value', async () => {
-    const fetch = vi.fn(async (_url: RequestInfo | URL, _init?: RequestInit) => answer(200, { ok: true, value: [{ id: 1 }] }))
+    const fetch = vi.fn(async (_url: RequestInfo | URL, _init?: RequestInit) =>
+      answer(200, { ok: true, value: [{ id: 1 }] })
+    )
     const c = httpClient({ fetch, token: 'abc' })
     await expect(c.listRuns()).resolves.toEqual([{ id: 1 }])
     const [url, init] = fetch.mock.calls[0]
@@ -23,28 +35,60 @@ describe('api client', () => {
   })
 
   it('rejects with the server error code and message', async () => {
-    const c = httpClient({ fetch: async () => answer(400, { ok: false, error: { code: 'INVALID_INPUT', message: 'latent dim must be at least 1' } }) })
+    const c = httpClient({
+      fetch: async () =>
+        answer(400, {
+          ok: false,
+          error: { code: 'INVALID_INPUT', message: 'latent dim must be at least 1' }
+        })
+    })
     const err = await c.getRun(1).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ApiError)
     expect(err).toMatchObject({ code: 'INVALID_INPUT', message: 'latent dim must be at least 1' })
   })
 
   it('maps 401, unreadable bodies and a dead server to clear codes', async () => {
-    const unauthorised = httpClient({ fetch: async () => answer(401, { ok: false, error: { code: 'UNAUTHORIZED', message: 'missing or wrong token' } }) })
+    const unauthorised = httpClient({
+      fetch: async () =>
+        answer(401, {
+          ok: false,
+          error: { code: 'UNAUTHORIZED', message: 'missing or wrong token' }
+        })
+    })
     await expect(unauthorised.listRuns()).rejects.toMatchObject({ code: 'UNAUTHORIZED' })
-    const html = httpClient({ fetch: async () => new Response('<html>', { status: 502, statusText: 'Bad Gateway' }) })
-    await expect(html.listRuns()).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('502') })
+    const html = httpClient({
+      fetch: async () => new Response('<html>', { status: 502, statusText: 'Bad Gateway' })
+    })
+    await expect(html.listRuns()).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining('502')
+    })
     const dead = httpClient({ fetch: async () => Promise.reject(new TypeError('Failed to fetch')) })
-    await expect(dead.listRuns()).rejects.toMatchObject({ code: 'NETWORK', message: expect.stringContaining('vae-lab serve') })
+    await expect(dead.listRuns()).rejects.toMatchObject({
+      code: 'NETWORK',
+      message: expect.stringContaining('vae-lab serve')
+    })
   })
 
   it('reads "CODE: message" errors from the Electron bridge, also when Electron wraps them', () => {
-    expect(toApiError(new Error('NOT_FOUND: no run 7'))).toMatchObject({ code: 'NOT_FOUND', message: 'no run 7' })
-    expect(toApiError(new Error("Error invoking remote method 'vaeLab:call:getRun': Error: BACKEND_UNAVAILABLE: webgpu is not installed"))).toMatchObject({
+    expect(toApiError(new Error('NOT_FOUND: no run 7'))).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no run 7'
+    })
+    expect(
+      toApiError(
+        new Error(
+          "Error invoking remote method 'vaeLab:call:getRun': Error: BACKEND_UNAVAILABLE: webgpu is not installed"
+        )
+      )
+    ).toMatchObject({
       code: 'BACKEND_UNAVAILABLE',
       message: 'webgpu is not installed'
     })
-    expect(toApiError(new Error('plain failure'))).toMatchObject({ code: 'INTERNAL', message: 'plain failure' })
+    expect(toApiError(new Error('plain failure'))).toMatchObject({
+      code: 'INTERNAL',
+      message: 'plain failure'
+    })
   })
 
   it('calls the bridge by method name and forwards its events', async () => {
@@ -69,7 +113,12 @@ describe('api client', () => {
   })
 
   it('hands server-sent events to listeners and asks for a refresh after a reconnect', () => {
-    const sources: { onmessage: ((m: MessageEvent) => void) | null; onopen: (() => void) | null; onerror: (() => void) | null; close: () => void }[] = []
+    const sources: {
+      onmessage: ((m: MessageEvent) => void) | null
+      onopen: (() => void) | null
+      onerror: (() => void) | null
+      close: () => void
+    }[] = []
     const c = httpClient({
       fetch: async () => answer(200, { ok: true, value: null }),
       eventSource: () => {
@@ -80,10 +129,15 @@ describe('api client', () => {
     })
     const seen: unknown[] = []
     const off = c.onEvent((e) => seen.push(e))
-    sources[0].onmessage!({ data: JSON.stringify({ type: 'status', runId: 1, status: 'running' }) } as MessageEvent)
+    sources[0].onmessage!({
+      data: JSON.stringify({ type: 'status', runId: 1, status: 'running' })
+    } as MessageEvent)
     sources[0].onerror!()
     sources[0].onopen!()
-    expect(seen).toEqual([{ type: 'status', runId: 1, status: 'running' }, { type: 'runs-changed' }])
+    expect(seen).toEqual([
+      { type: 'status', runId: 1, status: 'running' },
+      { type: 'runs-changed' }
+    ])
     off()
     expect(sources[0].close).toHaveBeenCalled()
   })

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { count, dateTime, duration, nats, percent, rate, small } from '../../../src-renderer/model/format'
+import {
+  count,
+  dateTime,
+  duration,
+  nats,
+  percent,
+  rate,
+  small
+} from '../../../src-renderer/model/format'
 
 describe('format', () => {
   it('shows nats with two decimals and a dash for what is not known', () => {

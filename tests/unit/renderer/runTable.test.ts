@@ -1,14 +1,33 @@
 import { describe, expect, it } from 'vitest'
 import type { RunStatus, RunSummary } from '../../../src-main/api/contract'
-import { EMPTY_QUERY, filterRuns, latestSweepRuns, sortRuns, sweepsOf } from '../../../src-renderer/model/runTable'
+import {
+  EMPTY_QUERY,
+  filterRuns,
+  latestSweepRuns,
+  sortRuns,
+  sweepsOf
+} from '../../../src-renderer/model/runTable'
 
 const STATUSES: RunStatus[] = ['completed', 'running', 'queued', 'failed', 'cancelled']
 
 function run(id: number, over: Partial<RunSummary> = {}): RunSummary {
   const latent = [2, 5, 10, 50][id % 4]
   return {
-    id, name: `latent ${latent}`, sweep: `sweep ${Math.floor((id - 1) / 4)}`, status: STATUSES[id % 5], dataset: 'mnist', latent, backend: 'wasm', epochs: 10,
-    epochsDone: id % 11, trainNelbo: null, testNelbo: id % 7 === 0 ? null : 100 + (id * 37) % 50, testRec: null, testKl: null, imgPerSec: 1000 + id, createdAt: new Date(1_700_000_000_000 + id * 1000).toISOString(),
+    id,
+    name: `latent ${latent}`,
+    sweep: `sweep ${Math.floor((id - 1) / 4)}`,
+    status: STATUSES[id % 5],
+    dataset: 'mnist',
+    latent,
+    backend: 'wasm',
+    epochs: 10,
+    epochsDone: id % 11,
+    trainNelbo: null,
+    testNelbo: id % 7 === 0 ? null : 100 + ((id * 37) % 50),
+    testRec: null,
+    testKl: null,
+    imgPerSec: 1000 + id,
+    createdAt: new Date(1_700_000_000_000 + id * 1000).toISOString(),
     ...over
   }
 }
@@ -22,16 +41,32 @@ describe('runTable', () => {
     const hits = filterRuns(thousand, { ...EMPTY_QUERY, text: 'LATENT 50 Running' })
     const ms = performance.now() - t0
     expect(hits.length).toBeGreaterThan(10)
-    expect(hits.every((r) => r.status === 'running' && `${r.id} ${r.latent} ${r.sweep}`.includes('50'))).toBe(true)
-    expect(hits.filter((r) => r.latent === 50).length).toBe(thousand.filter((r) => r.latent === 50 && r.status === 'running').length)
+    expect(
+      hits.every((r) => r.status === 'running' && `${r.id} ${r.latent} ${r.sweep}`.includes('50'))
+    ).toBe(true)
+    expect(hits.filter((r) => r.latent === 50).length).toBe(
+      thousand.filter((r) => r.latent === 50 && r.status === 'running').length
+    )
     expect(ms).toBeLessThan(16)
-    expect(filterRuns(thousand, { ...EMPTY_QUERY, status: 'running' }).every((r) => r.status === 'running')).toBe(true)
-    expect(filterRuns(thousand, { ...EMPTY_QUERY, sweep: 'sweep 0' }).map((r) => r.id)).toEqual([1, 2, 3, 4])
-    expect(filterRuns(thousand, { ...EMPTY_QUERY, taggedIds: new Set([7, 9]) }).map((r) => r.id)).toEqual([7, 9])
+    expect(
+      filterRuns(thousand, { ...EMPTY_QUERY, status: 'running' }).every(
+        (r) => r.status === 'running'
+      )
+    ).toBe(true)
+    expect(filterRuns(thousand, { ...EMPTY_QUERY, sweep: 'sweep 0' }).map((r) => r.id)).toEqual([
+      1, 2, 3, 4
+    ])
+    expect(
+      filterRuns(thousand, { ...EMPTY_QUERY, taggedIds: new Set([7, 9]) }).map((r) => r.id)
+    ).toEqual([7, 9])
   })
 
   it('finds runs by their tags', () => {
-    expect(filterRuns(thousand, { ...EMPTY_QUERY, text: 'figure-6' }, new Map([[12, ['figure-6']]])).map((r) => r.id)).toEqual([12])
+    expect(
+      filterRuns(thousand, { ...EMPTY_QUERY, text: 'figure-6' }, new Map([[12, ['figure-6']]])).map(
+        (r) => r.id
+      )
+    ).toEqual([12])
   })
 
   it('sorts by test -ELBO with missing values last in both directions', () => {
@@ -50,12 +85,20 @@ describe('runTable', () => {
     expect(performance.now() - t0).toBeLessThan(30)
     expect(byStatus[0].status).toBe('running')
     expect(byStatus.at(-1)!.status).toBe('completed')
-    const names = sortRuns([run(1, { name: 'latent 10' }), run(2, { name: 'latent 2' }), run(3, { name: 'latent 5' })], 'name', 'asc').map((r) => r.name)
+    const names = sortRuns(
+      [run(1, { name: 'latent 10' }), run(2, { name: 'latent 2' }), run(3, { name: 'latent 5' })],
+      'name',
+      'asc'
+    ).map((r) => r.name)
     expect(names).toEqual(['latent 2', 'latent 5', 'latent 10'])
   })
 
   it('lists sweeps newest first and defaults Compare to the newest sweep with completed runs', () => {
-    const runs = [run(1, { sweep: 'a', status: 'completed', latent: 10 }), run(2, { sweep: 'a', status: 'completed', latent: 2 }), run(3, { sweep: 'b', status: 'running' })]
+    const runs = [
+      run(1, { sweep: 'a', status: 'completed', latent: 10 }),
+      run(2, { sweep: 'a', status: 'completed', latent: 2 }),
+      run(3, { sweep: 'b', status: 'running' })
+    ]
     expect(sweepsOf(runs)).toEqual(['b', 'a'])
     expect(latestSweepRuns(runs).map((r) => r.id)).toEqual([2, 1])
   })

@@ -7,7 +7,24 @@ import { useNotices } from '../../../src-renderer/stores/notices'
 import { useRuns } from '../../../src-renderer/stores/runs'
 
 function run(id: number, over: Partial<RunSummary> = {}): RunSummary {
-  return { id, name: `latent ${id}`, sweep: 's', status: 'running', dataset: 'mnist', latent: 2, backend: 'wasm', epochs: 2, epochsDone: 0, trainNelbo: null, testNelbo: null, testRec: null, testKl: null, imgPerSec: null, createdAt: '2026-01-01T00:00:00Z', ...over }
+  return {
+    id,
+    name: `latent ${id}`,
+    sweep: 's',
+    status: 'running',
+    dataset: 'mnist',
+    latent: 2,
+    backend: 'wasm',
+    epochs: 2,
+    epochsDone: 0,
+    trainNelbo: null,
+    testNelbo: null,
+    testRec: null,
+    testKl: null,
+    imgPerSec: null,
+    createdAt: '2026-01-01T00:00:00Z',
+    ...over
+  }
 }
 
 function fakeClient(runs: RunSummary[]) {
@@ -42,7 +59,18 @@ describe('runs store', () => {
     setClient(client)
     const runs = useRuns()
     await runs.start()
-    for (let b = 1; b <= 50; b++) emit({ type: 'batch', runId: 1, epoch: 1, epochs: 2, batch: b, batches: 100, loss: 200, imgPerSec: 5000, etaSeconds: 10 })
+    for (let b = 1; b <= 50; b++)
+      emit({
+        type: 'batch',
+        runId: 1,
+        epoch: 1,
+        epochs: 2,
+        batch: b,
+        batches: 100,
+        loss: 200,
+        imgPerSec: 5000,
+        etaSeconds: 10
+      })
     expect(runs.progress.get(1)).toMatchObject({ batch: 1 })
     vi.advanceTimersByTime(260)
     expect(runs.progress.get(1)).toMatchObject({ batch: 50, fraction: 0.25 })
@@ -56,7 +84,18 @@ describe('runs store', () => {
     const heard = vi.fn()
     runs.onEpoch(heard)
     const parts = { nelbo: 150, rec: 140, kl: 10 }
-    emit({ type: 'epoch', runId: 1, metrics: { epoch: 1, train: parts, test: parts, testPerDigit: [], imgPerSec: 4000, seconds: 2 } })
+    emit({
+      type: 'epoch',
+      runId: 1,
+      metrics: {
+        epoch: 1,
+        train: parts,
+        test: parts,
+        testPerDigit: [],
+        imgPerSec: 4000,
+        seconds: 2
+      }
+    })
     expect(runs.byId.get(1)).toMatchObject({ epochsDone: 1, testNelbo: 150, imgPerSec: 4000 })
     expect(heard).toHaveBeenCalledWith(1, expect.objectContaining({ epoch: 1 }))
   })
@@ -77,7 +116,10 @@ describe('runs store', () => {
     const runs = useRuns()
     await runs.start()
     emit({ type: 'status', runId: 1, status: 'diverged' })
-    expect(useNotices().items[0]).toMatchObject({ kind: 'error', title: 'latent 1 (run 1) diverged' })
+    expect(useNotices().items[0]).toMatchObject({
+      kind: 'error',
+      title: 'latent 1 (run 1) diverged'
+    })
     expect(runs.byId.get(1)?.status).toBe('diverged')
   })
 
@@ -88,7 +130,10 @@ describe('runs store', () => {
     await runs.start()
     await runs.cancel([1, 2])
     const items = useNotices().items
-    expect(items.find((n) => n.kind === 'error')).toMatchObject({ title: 'Cancel run 2: not found', text: 'no run 2' })
+    expect(items.find((n) => n.kind === 'error')).toMatchObject({
+      title: 'Cancel run 2: not found',
+      text: 'no run 2'
+    })
     expect(items.find((n) => n.kind === 'info')?.title).toBe('Cancelling 1 run')
   })
 })

@@ -14,7 +14,21 @@ export function toCsv(header: readonly string[], rows: readonly (readonly Cell[]
 }
 
 export function minDimCsv(m: MinDimInput): string {
-  const header = ['digit', 'minimal_latent_dim', 'best_latent_dim', 'best_test_nelbo', ...m.dims.map((d) => `test_nelbo_latent_${d}`), 'tolerance_nats']
-  const rows = m.rows.map((r) => [r.digit, r.minimalDim, r.bestDim, r.bestNelbo, ...m.dims.map((_, i) => m.nelbo[i][r.digit]), m.tolerance])
+  const header = [
+    'digit',
+    'minimal_latent_dim',
+    'best_latent_dim',
+    'best_test_nelbo',
+    ...m.dims.map((d) => `test_nelbo_latent_${d}`),
+    'tolerance_nats'
+  ]
+  const rows = m.rows.map((r) => [
+    r.digit,
+    r.minimalDim,
+    r.bestDim,
+    r.bestNelbo,
+    ...m.dims.map((_, i) => m.nelbo[i][r.digit]),
+    m.tolerance
+  ])
   return toCsv(header, rows)
 }

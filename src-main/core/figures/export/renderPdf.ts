@@ -14,9 +14,16 @@ export interface PdfPage {
 
 const PT_PER_PX = 72 / 96
 
-export function renderPdf(pages: readonly PdfPage[], info: { title: string } = { title: 'VAE Lab figures' }): Promise<Uint8Array> {
+export function renderPdf(
+  pages: readonly PdfPage[],
+  info: { title: string } = { title: 'VAE Lab figures' }
+): Promise<Uint8Array> {
   const fonts = figureFontFiles()
-  const doc = new PDFDocument({ autoFirstPage: false, compress: true, info: { Title: info.title, Creator: 'VAE Lab' } })
+  const doc = new PDFDocument({
+    autoFirstPage: false,
+    compress: true,
+    info: { Title: info.title, Creator: 'VAE Lab' }
+  })
   doc.registerFont('DejaVu', fonts.regular)
   doc.registerFont('DejaVu-Bold', fonts.bold)
   const chunks: Buffer[] = []

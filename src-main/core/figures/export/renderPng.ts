@@ -7,7 +7,12 @@ export function renderPng(svg: string, scale: number): Uint8Array {
   const fonts = figureFontFiles()
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
-    font: { fontFiles: [fonts.regular, fonts.bold], loadSystemFonts: false, defaultFontFamily: FIGURE_FONT_FAMILY, sansSerifFamily: FIGURE_FONT_FAMILY },
+    font: {
+      fontFiles: [fonts.regular, fonts.bold],
+      loadSystemFonts: false,
+      defaultFontFamily: FIGURE_FONT_FAMILY,
+      sansSerifFamily: FIGURE_FONT_FAMILY
+    },
     background: '#ffffff'
   })
   return resvg.render().asPng()

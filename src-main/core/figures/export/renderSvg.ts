@@ -10,7 +10,12 @@ import { useFigureFontMetrics } from './textMetrics'
  */
 export function renderSvg(spec: FigureSpec): string {
   useFigureFontMetrics()
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: spec.width, height: spec.height })
+  const chart = echarts.init(null, null, {
+    renderer: 'svg',
+    ssr: true,
+    width: spec.width,
+    height: spec.height
+  })
   try {
     chart.setOption({ ...spec.option, animation: false })
     return chart.renderToSVGString().replace(/<image /g, '<image image-rendering="optimizeSpeed" ')

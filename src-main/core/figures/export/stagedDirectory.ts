@@ -26,14 +26,23 @@ export class StagedDirectory {
     let existing = abs
     while (!fs.existsSync(existing)) existing = path.dirname(existing)
     if (!fs.statSync(existing).isDirectory()) {
-      const what = existing === abs ? `${target} is a file, not a directory` : `${existing} is a file, so ${target} cannot be created`
-      throw new VaeLabError('INVALID_INPUT', `cannot write to ${target}: ${what}`, { field: 'outDir' })
+      const what =
+        existing === abs
+          ? `${target} is a file, not a directory`
+          : `${existing} is a file, so ${target} cannot be created`
+      throw new VaeLabError('INVALID_INPUT', `cannot write to ${target}: ${what}`, {
+        field: 'outDir'
+      })
     }
     try {
       return new StagedDirectory(abs, fs.mkdtempSync(path.join(existing, PREFIX)), existing !== abs)
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'error'
-      throw new VaeLabError('INVALID_INPUT', `cannot write to ${target}: ${existing} is not writable (${code}); choose another --out`, { field: 'outDir', cause: e })
+      throw new VaeLabError(
+        'INVALID_INPUT',
+        `cannot write to ${target}: ${existing} is not writable (${code}); choose another --out`,
+        { field: 'outDir', cause: e }
+      )
     }
   }
 

@@ -19,7 +19,12 @@ export function useFigureFontMetrics(): void {
     measureText(text: string, font?: string) {
       const size = Number(/(\d+(?:\.\d+)?)px/.exec(font ?? '')?.[1] ?? 12)
       const bold = /\b(bold|bolder|[6-9]00)\b/.test(font ?? '')
-      return { width: doc.font(bold ? 'bold' : 'regular').fontSize(size).widthOfString(text ?? '') }
+      return {
+        width: doc
+          .font(bold ? 'bold' : 'regular')
+          .fontSize(size)
+          .widthOfString(text ?? '')
+      }
     }
   })
   installed = true

@@ -3,7 +3,14 @@ import { knnAccuracy } from '../../../../src-main/core/analysis/knnAccuracy'
 
 describe('knnAccuracy', () => {
   it('is 1 for well separated clusters and 0 when every point sits among another label', () => {
-    const points = [[0, 0], [0, 1], [1, 0], [10, 10], [10, 11], [11, 10]]
+    const points = [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [10, 10],
+      [10, 11],
+      [11, 10]
+    ]
     expect(knnAccuracy(points, [0, 0, 0, 1, 1, 1], 2)).toBe(1)
     // Alternating labels on a line: each point's two nearest neighbours carry the other label.
     const line = [[0], [1], [2], [3], [4], [5]]
@@ -12,7 +19,16 @@ describe('knnAccuracy', () => {
 
   it('leaves the point itself out and counts a hand-checked partial case', () => {
     // Points 0..3 are label 0 near the origin, point 4 (label 1) sits among them, points 5..7 are label 1 far away.
-    const points = [[0, 0], [0, 1], [1, 0], [1, 1], [0.5, 0.5], [9, 9], [9, 10], [10, 9]]
+    const points = [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+      [0.5, 0.5],
+      [9, 9],
+      [9, 10],
+      [10, 9]
+    ]
     const labels = [0, 0, 0, 0, 1, 1, 1, 1]
     // k=3: points 0-3 see label-0 majorities (correct), point 4 sees four label-0 points (wrong), 5-7 correct.
     expect(knnAccuracy(points, labels, 3)).toBeCloseTo(7 / 8)

@@ -12,7 +12,7 @@ describe('minimalLatentDim', () => {
     { latentDim: 10, perDigit: digits((d) => (d % 2 === 0 ? 100.5 : 103)) }
   ]
 
-  it('gives per digit the smallest dim within the tolerance of that digit\'s best', () => {
+  it("gives per digit the smallest dim within the tolerance of that digit's best", () => {
     const m = minimalLatentDim(runs)
     expect(m.dims).toEqual([2, 10, 50])
     expect(m.rows.map((r) => r.minimalDim)).toEqual(digits((d) => (d % 2 === 0 ? 10 : 50)))

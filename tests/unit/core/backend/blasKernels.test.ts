@@ -25,7 +25,10 @@ function randomTensor(shape: number[], next: () => number): tf.Tensor {
 }
 
 /** Runs f with the stock wasm kernels, then with the BLAS ones; returns both results' data. */
-function stockVsBlas(f: () => tf.Tensor | tf.Tensor[]): { stock: Float32Array[]; blas: Float32Array[] } {
+function stockVsBlas(f: () => tf.Tensor | tf.Tensor[]): {
+  stock: Float32Array[]
+  blas: Float32Array[]
+} {
   const run = () => {
     const out = tf.tidy(f)
     const list = Array.isArray(out) ? out : [out]
@@ -42,7 +45,8 @@ function stockVsBlas(f: () => tf.Tensor | tf.Tensor[]): { stock: Float32Array[];
 function maxRelDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length)
   let worst = 0
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])))
+  for (let i = 0; i < a.length; i++)
+    worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])))
   return worst
 }
 
@@ -59,7 +63,11 @@ describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
   it('matMul equals the stock kernel for all transpose combinations and random 2-D shapes', () => {
     const next = rng(1)
     for (let trial = 0; trial < 12; trial++) {
-      const [m, k, n] = [1 + Math.floor(Math.abs(next()) * 70), 1 + Math.floor(Math.abs(next()) * 90), 1 + Math.floor(Math.abs(next()) * 60)]
+      const [m, k, n] = [
+        1 + Math.floor(Math.abs(next()) * 70),
+        1 + Math.floor(Math.abs(next()) * 90),
+        1 + Math.floor(Math.abs(next()) * 60)
+      ]
       for (const ta of [false, true]) {
         for (const tb of [false, true]) {
           const a = randomTensor(ta ? [k, m] : [m, k], next)
@@ -78,8 +86,14 @@ describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
       [[3], [3]],
       [[1], [4]],
       [[4], [1]],
-      [[2, 3], [2, 3]],
-      [[2, 1], [1, 3]],
+      [
+        [2, 3],
+        [2, 3]
+      ],
+      [
+        [2, 1],
+        [1, 3]
+      ],
       [[], [5]]
     ]
     for (const [ba, bb] of cases) {
@@ -92,9 +106,15 @@ describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
             // The stock wasm kernel only broadcasts a batch of 1; the cpu-free reference is a
             // per-matrix loop over explicitly broadcast operands.
             const shape = tf.broadcast_util.assertAndGetBroadcastShape(ba, bb)
-            const aa = tf.broadcastTo(a, [...shape, ...a.shape.slice(-2)]).reshape([-1, ...a.shape.slice(-2)])
-            const bb2 = tf.broadcastTo(b, [...shape, ...b.shape.slice(-2)]).reshape([-1, ...b.shape.slice(-2)])
-            const outs = tf.unstack(aa).map((x, i) => tf.matMul(x as tf.Tensor2D, tf.unstack(bb2)[i] as tf.Tensor2D, ta, tb))
+            const aa = tf
+              .broadcastTo(a, [...shape, ...a.shape.slice(-2)])
+              .reshape([-1, ...a.shape.slice(-2)])
+            const bb2 = tf
+              .broadcastTo(b, [...shape, ...b.shape.slice(-2)])
+              .reshape([-1, ...b.shape.slice(-2)])
+            const outs = tf
+              .unstack(aa)
+              .map((x, i) => tf.matMul(x as tf.Tensor2D, tf.unstack(bb2)[i] as tf.Tensor2D, ta, tb))
             return tf.stack(outs).reshape([...shape, m, n])
           })
           const blas = tf.matMul(a, b, ta, tb)
@@ -102,7 +122,10 @@ describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
           uninstallBlasKernels()
           const stock = reference.dataSync() as Float32Array
           installBlasKernels(addon)
-          expect(maxRelDiff(blas.dataSync() as Float32Array, stock), `${ba} ${bb} ${ta} ${tb}`).toBeLessThan(1e-5)
+          expect(
+            maxRelDiff(blas.dataSync() as Float32Array, stock),
+            `${ba} ${bb} ${ta} ${tb}`
+          ).toBeLessThan(1e-5)
           tf.dispose([a, b, reference, blas])
         }
       }
@@ -113,19 +136,47 @@ describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
     const next = rng(3)
     const a = randomTensor([33, 47], next)
     const b = randomTensor([47, 29], next)
-    const { stock, blas } = stockVsBlas(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.tanh(tf.matMul(x, y))))([a, b]))
+    const { stock, blas } = stockVsBlas(() =>
+      tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.tanh(tf.matMul(x, y))))([a, b])
+    )
     for (let i = 0; i < 2; i++) expect(maxRelDiff(blas[i], stock[i])).toBeLessThan(1e-5)
     tf.dispose([a, b])
   })
 
   it('Tanh, Exp and Log1p agree with Math.* to float precision, specials included', () => {
-    const specials = [0, -0, 1e-30, -1e-30, 1e-8, 0.624, 0.625, -0.625, 9, -9, 20, -20, 88, 89, -87, -103, -110, Infinity, -Infinity, NaN]
+    const specials = [
+      0,
+      -0,
+      1e-30,
+      -1e-30,
+      1e-8,
+      0.624,
+      0.625,
+      -0.625,
+      9,
+      -9,
+      20,
+      -20,
+      88,
+      89,
+      -87,
+      -103,
+      -110,
+      Infinity,
+      -Infinity,
+      NaN
+    ]
     const next = rng(4)
     const random = Array.from({ length: 5000 }, () => next() * 2 ** (next() * 8))
     const cases: [string, (x: tf.Tensor) => tf.Tensor, (v: number) => number, number[]][] = [
       ['tanh', tf.tanh, Math.tanh, [...specials, ...random]],
       ['exp', tf.exp, Math.exp, [...specials, ...random.map((v) => v * 0.3)]],
-      ['log1p', tf.log1p, Math.log1p, [...specials, -1, -2, -0.999999, ...random.map((v) => Math.abs(v) - 0.99)]]
+      [
+        'log1p',
+        tf.log1p,
+        Math.log1p,
+        [...specials, -1, -2, -0.999999, ...random.map((v) => Math.abs(v) - 0.99)]
+      ]
     ]
     for (const [name, op, ref, inputs] of cases) {
       const x = tf.tensor1d(inputs)
@@ -135,8 +186,10 @@ describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
       for (let i = 0; i < xs.length; i++) {
         const want = Math.fround(ref(xs[i]))
         if (Number.isNaN(want)) expect(got[i], `${name}(${xs[i]})`).toBeNaN()
-        else if (!Number.isFinite(want) || want === 0) expect(got[i], `${name}(${xs[i]})`).toBeCloseTo(want, 40)
-        else expect(Math.abs(got[i] - want) / Math.abs(want), `${name}(${xs[i]})`).toBeLessThan(5e-7)
+        else if (!Number.isFinite(want) || want === 0)
+          expect(got[i], `${name}(${xs[i]})`).toBeCloseTo(want, 40)
+        else
+          expect(Math.abs(got[i] - want) / Math.abs(want), `${name}(${xs[i]})`).toBeLessThan(5e-7)
       }
       tf.dispose([x, y])
     }
@@ -162,7 +215,12 @@ function tinyModel(seed: number) {
   const x = randomTensor([16, 12], next)
   const y = randomTensor([16, 3], next)
   const loss = () =>
-    tf.tidy(() => tf.mean(tf.square(tf.sub(tf.matMul(tf.tanh(tf.add(tf.matMul(x, vars[0]), vars[1])), vars[2]), y))) as tf.Scalar)
+    tf.tidy(
+      () =>
+        tf.mean(
+          tf.square(tf.sub(tf.matMul(tf.tanh(tf.add(tf.matMul(x, vars[0]), vars[1])), vars[2]), y))
+        ) as tf.Scalar
+    )
   return { vars, loss, dispose: () => tf.dispose([...vars, x, y]) }
 }
 
@@ -173,11 +231,20 @@ describe.skipIf(!loaded)('fused optimisers', () => {
   })
 
   const kinds = [
-    { label: 'adam', stock: () => tf.train.adam(0.01), fused: () => createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 }) },
+    {
+      label: 'adam',
+      stock: () => tf.train.adam(0.01),
+      fused: () => createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 })
+    },
     {
       label: 'adagrad from 1e-8',
       stock: () => tf.train.adagrad(0.05, 1e-8),
-      fused: () => createFusedOptimizer(addon, { kind: 'adagrad', learningRate: 0.05, initialAccumulatorValue: 1e-8 })
+      fused: () =>
+        createFusedOptimizer(addon, {
+          kind: 'adagrad',
+          learningRate: 0.05,
+          initialAccumulatorValue: 1e-8
+        })
     },
     {
       label: 'adagrad from 0.1',
@@ -193,19 +260,32 @@ describe.skipIf(!loaded)('fused optimisers', () => {
       const stock = k.stock()
       const fused = k.fused()
       for (let i = 0; i < 20; i++) {
-        tf.tidy(() => { stock.minimize(a.loss, false, a.vars) })
-        tf.tidy(() => { fused.minimize(b.loss, false, b.vars) })
+        tf.tidy(() => {
+          stock.minimize(a.loss, false, a.vars)
+        })
+        tf.tidy(() => {
+          fused.minimize(b.loss, false, b.vars)
+        })
       }
       for (let i = 0; i < a.vars.length; i++) {
-        expect(maxRelDiff(b.vars[i].dataSync() as Float32Array, a.vars[i].dataSync() as Float32Array)).toBeLessThan(2e-5)
+        expect(
+          maxRelDiff(b.vars[i].dataSync() as Float32Array, a.vars[i].dataSync() as Float32Array)
+        ).toBeLessThan(2e-5)
       }
       const ws = await stock.getWeights()
       const wf = await fused.getWeights()
       expect(wf.map((w) => w.tensor.shape)).toEqual(ws.map((w) => w.tensor.shape))
       expect(wf[0].tensor.dataSync()[0]).toBe(20)
-      expect(wf.slice(1).map((w) => w.name.split('/').pop())).toEqual(ws.slice(1).map((w) => w.name.split('/').pop()))
+      expect(wf.slice(1).map((w) => w.name.split('/').pop())).toEqual(
+        ws.slice(1).map((w) => w.name.split('/').pop())
+      )
       for (let i = 1; i < ws.length; i++) {
-        expect(maxRelDiff(wf[i].tensor.dataSync() as Float32Array, ws[i].tensor.dataSync() as Float32Array)).toBeLessThan(2e-5)
+        expect(
+          maxRelDiff(
+            wf[i].tensor.dataSync() as Float32Array,
+            ws[i].tensor.dataSync() as Float32Array
+          )
+        ).toBeLessThan(2e-5)
       }
       stock.dispose()
       fused.dispose()
@@ -220,8 +300,12 @@ describe.skipIf(!loaded)('fused optimisers', () => {
     const first = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 })
     const whole = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 })
     for (let i = 0; i < 5; i++) {
-      tf.tidy(() => { first.minimize(a.loss, false, a.vars) })
-      tf.tidy(() => { whole.minimize(b.loss, false, b.vars) })
+      tf.tidy(() => {
+        first.minimize(a.loss, false, a.vars)
+      })
+      tf.tidy(() => {
+        whole.minimize(b.loss, false, b.vars)
+      })
     }
     const saved = await first.getWeights()
     const copies = saved.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }))
@@ -230,12 +314,18 @@ describe.skipIf(!loaded)('fused optimisers', () => {
     const resumed = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 })
     await resumed.setWeights(copies)
     for (let i = 0; i < 5; i++) {
-      tf.tidy(() => { resumed.minimize(a.loss, false, a.vars) })
-      tf.tidy(() => { whole.minimize(b.loss, false, b.vars) })
+      tf.tidy(() => {
+        resumed.minimize(a.loss, false, a.vars)
+      })
+      tf.tidy(() => {
+        whole.minimize(b.loss, false, b.vars)
+      })
     }
     for (let i = 0; i < a.vars.length; i++) {
       // Not bit-equal: beta^t is recomputed with pow on restore, as tfjs does, not as a product.
-      expect(maxRelDiff(a.vars[i].dataSync() as Float32Array, b.vars[i].dataSync() as Float32Array)).toBeLessThan(1e-6)
+      expect(
+        maxRelDiff(a.vars[i].dataSync() as Float32Array, b.vars[i].dataSync() as Float32Array)
+      ).toBeLessThan(1e-6)
     }
     // setWeights copied: the caller's tensors did not move with the updates.
     expect(Array.from(copies[1].tensor.dataSync())).toEqual(savedM)
@@ -267,9 +357,10 @@ describe.skipIf(!loaded)('fused optimisers', () => {
   it('thousands of steps keep the tensor count, the wasm heap and RSS flat', () => {
     const m = tinyModel(9)
     const opt = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.001 })
-    const step = () => tf.tidy(() => {
-      opt.minimize(m.loss, false, m.vars)
-    })
+    const step = () =>
+      tf.tidy(() => {
+        opt.minimize(m.loss, false, m.vars)
+      })
     for (let i = 0; i < 200; i++) step()
     const heap = () => wasmInternals().wasm.HEAPU8.byteLength
     const before = { tensors: tf.memory().numTensors, heap: heap(), rss: process.memoryUsage().rss }
@@ -289,19 +380,30 @@ describe.skipIf(!loaded)('the add-on refuses bad ranges instead of touching memo
   it.each([
     ['a NaN offset', () => addon.sgemm(heap, false, false, 2, 2, 2, 1, NaN, 0, 0, 0, 64)],
     ['a fractional offset', () => addon.sgemm(heap, false, false, 2, 2, 2, 1, 0.5, 0, 0, 0, 64)],
-    ['sizes whose product overflows', () => addon.sgemm(heap, false, false, 2 ** 15, 2 ** 15, 1, 2 ** 30, 0, 0, 0, 0, 0)],
-    ['an operand past the end', () => addon.sgemm(heap, false, false, 64, 64, 64, 1, 0, 0, 0, 0, 60_000)]
+    [
+      'sizes whose product overflows',
+      () => addon.sgemm(heap, false, false, 2 ** 15, 2 ** 15, 1, 2 ** 30, 0, 0, 0, 0, 0)
+    ],
+    [
+      'an operand past the end',
+      () => addon.sgemm(heap, false, false, 64, 64, 64, 1, 0, 0, 0, 0, 60_000)
+    ]
   ])('sgemm with %s throws', (_what, call) => {
     expect(call).toThrow(/sgemm: /)
   })
 
   it('adam and adagrad refuse overlapping operands', () => {
-    expect(() => addon.adam(heap, 10, 0, 0, 100, 200, 0.1, 0.9, 0.999, 1e-7, 0.9, 0.999)).toThrow('adam: operands overlap')
+    expect(() => addon.adam(heap, 10, 0, 0, 100, 200, 0.1, 0.9, 0.999, 1e-7, 0.9, 0.999)).toThrow(
+      'adam: operands overlap'
+    )
     expect(() => addon.adagrad(heap, 10, 0, 20, 20, 0.1, 1e-7)).toThrow('adagrad: operands overlap')
   })
 })
 
 // CI installs a BLAS and sets VAE_LAB_REQUIRE_BLAS=1, so a broken build fails there instead of skipping.
-it.runIf(process.env.VAE_LAB_REQUIRE_BLAS === '1')('loads the native kernels, as this run requires', () => {
-  expect(load).toMatchObject({ ok: true })
-})
+it.runIf(process.env.VAE_LAB_REQUIRE_BLAS === '1')(
+  'loads the native kernels, as this run requires',
+  () => {
+    expect(load).toMatchObject({ ok: true })
+  }
+)

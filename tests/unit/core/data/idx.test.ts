@@ -2,11 +2,20 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { checkImagesAndLabels, encodeIdx, parseIdx, readIdxFile } from '../../../../src-main/core/data/idx'
+import {
+  checkImagesAndLabels,
+  encodeIdx,
+  parseIdx,
+  readIdxFile
+} from '../../../../src-main/core/data/idx'
 import { VaeLabError } from '../../../../src-main/core/errors'
 import { tempDir } from '../../../helpers/fixtures'
 
-const images = (n: number) => encodeIdx([n, 28, 28], new Uint8Array(n * 784).map((_, i) => i % 256))
+const images = (n: number) =>
+  encodeIdx(
+    [n, 28, 28],
+    new Uint8Array(n * 784).map((_, i) => i % 256)
+  )
 const labels = (values: number[]) => encodeIdx([values.length], Uint8Array.from(values))
 
 function corrupt(fn: () => unknown): VaeLabError {
@@ -45,15 +54,23 @@ describe('parseIdx', () => {
   it('rejects a truncated file with the promised and actual sizes', () => {
     const bytes = images(2).subarray(0, 16 + 784 + 100)
     const e = corrupt(() => parseIdx(bytes, 'f'))
-    expect(e.message).toContain('truncated: header promises 2x28x28 = 1568 bytes of data, file has 884')
+    expect(e.message).toContain(
+      'truncated: header promises 2x28x28 = 1568 bytes of data, file has 884'
+    )
   })
 
   it('rejects a truncated header, trailing bytes, non-byte element types and bad dimension counts', () => {
-    expect(corrupt(() => parseIdx(images(1).subarray(0, 10), 'f')).message).toMatch(/header truncated/)
-    expect(corrupt(() => parseIdx(new Uint8Array([...labels([1]), 9]), 'f')).message).toMatch(/1 unexpected bytes/)
+    expect(corrupt(() => parseIdx(images(1).subarray(0, 10), 'f')).message).toMatch(
+      /header truncated/
+    )
+    expect(corrupt(() => parseIdx(new Uint8Array([...labels([1]), 9]), 'f')).message).toMatch(
+      /1 unexpected bytes/
+    )
     const floats = labels([1])
     floats[2] = 0x0d
-    expect(corrupt(() => parseIdx(floats, 'f')).message).toMatch(/element type 0xd is not supported/)
+    expect(corrupt(() => parseIdx(floats, 'f')).message).toMatch(
+      /element type 0xd is not supported/
+    )
     const fourDims = labels([1])
     fourDims[3] = 4
     expect(corrupt(() => parseIdx(fourDims, 'f')).message).toMatch(/4 dimensions/)
@@ -72,7 +89,9 @@ describe('readIdxFile', () => {
   it('says which file is missing', () => {
     const e = corrupt(() => readIdxFile('/nonexistent/t10k-images-idx3-ubyte'))
     expect(e.code).toBe('NOT_FOUND')
-    expect(e.message).toBe('/nonexistent/t10k-images-idx3-ubyte: cannot read IDX file (no such file)')
+    expect(e.message).toBe(
+      '/nonexistent/t10k-images-idx3-ubyte: cannot read IDX file (no such file)'
+    )
   })
 
   it('reads a file from disk', () => {
@@ -85,18 +104,20 @@ describe('readIdxFile', () => {
 describe('checkImagesAndLabels', () => {
   const imgs = parseIdx(images(3), 'i')
   it('accepts agreeing images and labels', () => {
-    expect(checkImagesAndLabels(imgs, parseIdx(labels([0, 9, 4]), 'l'), 'i', 'l')).toEqual({ count: 3 })
+    expect(checkImagesAndLabels(imgs, parseIdx(labels([0, 9, 4]), 'l'), 'i', 'l')).toEqual({
+      count: 3
+    })
   })
   it('rejects count mismatches, labels above 9 and images that are not 28x28', () => {
-    expect(corrupt(() => checkImagesAndLabels(imgs, parseIdx(labels([0, 1]), 'l'), 'i', 'l')).message).toBe(
-      'i has 3 images but l has 2 labels'
-    )
-    expect(corrupt(() => checkImagesAndLabels(imgs, parseIdx(labels([0, 12, 1]), 'l'), 'i', 'l')).message).toMatch(
-      /label 12 at index 1 is not a digit/
-    )
+    expect(
+      corrupt(() => checkImagesAndLabels(imgs, parseIdx(labels([0, 1]), 'l'), 'i', 'l')).message
+    ).toBe('i has 3 images but l has 2 labels')
+    expect(
+      corrupt(() => checkImagesAndLabels(imgs, parseIdx(labels([0, 12, 1]), 'l'), 'i', 'l')).message
+    ).toMatch(/label 12 at index 1 is not a digit/)
     const small = parseIdx(encodeIdx([1, 14, 14], new Uint8Array(196)), 's')
-    expect(corrupt(() => checkImagesAndLabels(small, parseIdx(labels([1]), 'l'), 's', 'l')).message).toMatch(
-      /expected images of shape Nx28x28, found 1x14x14/
-    )
+    expect(
+      corrupt(() => checkImagesAndLabels(small, parseIdx(labels([1]), 'l'), 's', 'l')).message
+    ).toMatch(/expected images of shape Nx28x28, found 1x14x14/)
   })
 })

@@ -12,10 +12,12 @@ import { reconFigure } from '../../../../src-main/core/figures/reconFigure'
 import { scatterFigure } from '../../../../src-main/core/figures/scatterFigure'
 import { label, squares } from '../../../helpers/exportFixtures'
 
-const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x])
+const asArray = <T>(x: T | T[] | undefined): T[] =>
+  x === undefined ? [] : Array.isArray(x) ? x : [x]
 type Loose = Record<string, unknown>
 const series = (o: EChartsOption) => asArray(o.series) as Loose[]
-const graphicImages = (o: EChartsOption) => asArray(o.graphic as Loose | Loose[]).filter((g) => g.type === 'image')
+const graphicImages = (o: EChartsOption) =>
+  asArray(o.graphic as Loose | Loose[]).filter((g) => g.type === 'image')
 
 function expectExportable(spec: FigureSpec) {
   expect(spec.option.animation).toBe(false)
@@ -25,17 +27,30 @@ function expectExportable(spec: FigureSpec) {
   expect(() => JSON.stringify(spec.option)).not.toThrow()
 }
 
-const points = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => [i % 10, Math.floor(i / 10) + offset] as [number, number])
+const points = (n: number, offset = 0) =>
+  Array.from({ length: n }, (_, i) => [i % 10, Math.floor(i / 10) + offset] as [number, number])
 const labels = (n: number) => Array.from({ length: n }, (_, i) => i % 10)
 
 describe('figure builders', () => {
   it('reconFigure: one image of (1 + runs) x 10 tiles exactly over the category grid, rows named', () => {
-    const spec = reconFigure({ labels: labels(10), originals: squares(10), rows: [{ run: label(1, 2), images: squares(10) }, { run: label(2, 5), images: squares(10) }] })
+    const spec = reconFigure({
+      labels: labels(10),
+      originals: squares(10),
+      rows: [
+        { run: label(1, 2), images: squares(10) },
+        { run: label(2, 5), images: squares(10) }
+      ]
+    })
     expectExportable(spec)
     const [img] = graphicImages(spec.option)
     const style = img.style as Loose
     const grid = spec.option.grid as Loose
-    expect([img.left, img.top, style.width, style.height]).toEqual([grid.left, grid.top, grid.width, grid.height])
+    expect([img.left, img.top, style.width, style.height]).toEqual([
+      grid.left,
+      grid.top,
+      grid.width,
+      grid.height
+    ])
     expect(style.width).toBe((10 * 29 - 1) * 2)
     expect(style.height).toBe((3 * 29 - 1) * 2)
     expect((spec.option.yAxis as Loose).data).toEqual(['original', 'latent 2', 'latent 5'])
@@ -43,7 +58,12 @@ describe('figure builders', () => {
   })
 
   it('manifoldFigure: tile centres on the decoded z values, ticks at round values', () => {
-    const spec = manifoldFigure({ run: label(1, 2), grid: 20, range: [-3, 3], images: squares(400) })
+    const spec = manifoldFigure({
+      run: label(1, 2),
+      grid: 20,
+      range: [-3, 3],
+      images: squares(400)
+    })
     expectExportable(spec)
     const x = spec.option.xAxis as Loose
     const step = 6 / 19
@@ -69,30 +89,76 @@ describe('figure builders', () => {
     expect(s.map((x) => (x.itemStyle as Loose).color).slice(0, 10)).toEqual(DIGIT_COLORS)
     expect(s.every((x) => (x.data as unknown[]).length === 24)).toBe(true)
     expect(asArray(spec.option.xAxis as Loose | Loose[]).map((a) => a.name)).toEqual(['z₁', 'PC 1'])
-    expect((spec.option.legend as Loose).data).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+    expect((spec.option.legend as Loose).data).toEqual([
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9'
+    ])
   })
 
   it('projectionFigure: panels carry the k-NN separability scores', () => {
-    const spec = projectionFigure({ panels: [{ run: label(3, 50), points: points(240), labels: labels(240), method: 'umap', separability: { k: 5, latent: 0.9125, projected: 0.875 } }] }, 'umap')
+    const spec = projectionFigure(
+      {
+        panels: [
+          {
+            run: label(3, 50),
+            points: points(240),
+            labels: labels(240),
+            method: 'umap',
+            separability: { k: 5, latent: 0.9125, projected: 0.875 }
+          }
+        ]
+      },
+      'umap'
+    )
     expectExportable(spec)
     const titles = asArray(spec.option.title as Loose | Loose[])
-    expect(titles.some((t) => String(t.subtext).includes('5-NN accuracy: latent 91.3%, 2-D 87.5%'))).toBe(true)
+    expect(
+      titles.some((t) => String(t.subtext).includes('5-NN accuracy: latent 91.3%, 2-D 87.5%'))
+    ).toBe(true)
     expect(asArray(spec.option.xAxis as Loose | Loose[])[0].name).toBe('UMAP 1')
   })
 
   it('curvesFigure: test solid and train dashed per run, rec and KL panels on request', () => {
-    const e = (epoch: number) => ({ epoch, train: { nelbo: 200 - epoch, rec: 190 - epoch, kl: 10 }, test: { nelbo: 198 - epoch, rec: 188 - epoch, kl: 10 } })
-    const spec = curvesFigure({ runs: [{ run: label(1, 2), epochs: [e(1), e(2)] }, { run: label(2, 5), epochs: [e(1), e(2)] }], showParts: true })
+    const e = (epoch: number) => ({
+      epoch,
+      train: { nelbo: 200 - epoch, rec: 190 - epoch, kl: 10 },
+      test: { nelbo: 198 - epoch, rec: 188 - epoch, kl: 10 }
+    })
+    const spec = curvesFigure({
+      runs: [
+        { run: label(1, 2), epochs: [e(1), e(2)] },
+        { run: label(2, 5), epochs: [e(1), e(2)] }
+      ],
+      showParts: true
+    })
     expectExportable(spec)
     const s = series(spec.option)
     expect(s).toHaveLength(12)
     expect(s.filter((x) => (x.lineStyle as Loose).type === 'dashed')).toHaveLength(6)
-    expect(asArray(spec.option.yAxis as Loose | Loose[]).map((a) => a.name)).toEqual(['−ELBO (nats per image)', 'rec (nats per image)', 'KL (nats per image)'])
+    expect(asArray(spec.option.yAxis as Loose | Loose[]).map((a) => a.name)).toEqual([
+      '−ELBO (nats per image)',
+      'rec (nats per image)',
+      'KL (nats per image)'
+    ])
   })
 
   it('perDigitFigure and minDimFigure: grouped bars from zero; the minimal dim boxed', () => {
-    const perDigit = [{ latentDim: 2, perDigit: labels(10).map(() => 120) }, { latentDim: 10, perDigit: labels(10).map((d) => (d < 5 ? 100.5 : 110)) }, { latentDim: 50, perDigit: labels(10).map(() => 100) }]
-    const bars = perDigitFigure({ runs: perDigit.map((r, i) => ({ run: label(i + 1, r.latentDim), perDigit: r.perDigit })) })
+    const perDigit = [
+      { latentDim: 2, perDigit: labels(10).map(() => 120) },
+      { latentDim: 10, perDigit: labels(10).map((d) => (d < 5 ? 100.5 : 110)) },
+      { latentDim: 50, perDigit: labels(10).map(() => 100) }
+    ]
+    const bars = perDigitFigure({
+      runs: perDigit.map((r, i) => ({ run: label(i + 1, r.latentDim), perDigit: r.perDigit }))
+    })
     expectExportable(bars)
     expect(series(bars.option)).toHaveLength(3)
     expect((bars.option.yAxis as Loose).min).toBe(0)
@@ -101,8 +167,13 @@ describe('figure builders', () => {
     expectExportable(spec)
     const cells = series(spec.option)[0].data as { value: number[]; itemStyle: Loose }[]
     expect(cells).toHaveLength(30)
-    const boxed = cells.filter((c) => c.itemStyle.borderColor === '#000000').map((c) => c.value.slice(0, 2))
+    const boxed = cells
+      .filter((c) => c.itemStyle.borderColor === '#000000')
+      .map((c) => c.value.slice(0, 2))
     // Digits 0-4 -> dim 10 (row 1), digits 5-9 -> dim 50 (row 2).
-    expect(boxed).toEqual([...[0, 1, 2, 3, 4].map((d) => [d, 1]), ...[5, 6, 7, 8, 9].map((d) => [d, 2])])
+    expect(boxed).toEqual([
+      ...[0, 1, 2, 3, 4].map((d) => [d, 1]),
+      ...[5, 6, 7, 8, 9].map((d) => [d, 2])
+    ])
   })
 })

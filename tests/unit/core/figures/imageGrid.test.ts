@@ -20,7 +20,12 @@ describe('gridImage', () => {
     for (let r = 0; r < 28; r++) {
       for (let c = 0; c < 28; c++) {
         const want = images[4 * 784 + r * 28 + c]
-        for (const [dx, dy] of [[0, 0], [2, 2], [1, 2]]) expect(at((29 + c) * 3 + dx, (29 + r) * 3 + dy)).toBe(want)
+        for (const [dx, dy] of [
+          [0, 0],
+          [2, 2],
+          [1, 2]
+        ])
+          expect(at((29 + c) * 3 + dx, (29 + r) * 3 + dy)).toBe(want)
       }
     }
     // The gap between tiles is white.

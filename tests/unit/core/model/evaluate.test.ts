@@ -2,8 +2,17 @@ import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { TrainConfigSchema } from '../../../../src-main/api/contract'
 import type { ActiveBackend } from '../../../../src-main/core/backend/backends'
-import { activeUnits, evaluateNelbo, iwaeBound, type Model } from '../../../../src-main/core/model/evaluate'
-import { figureData, manifoldFigure, pickPerDigit } from '../../../../src-main/core/model/figureData'
+import {
+  activeUnits,
+  evaluateNelbo,
+  iwaeBound,
+  type Model
+} from '../../../../src-main/core/model/evaluate'
+import {
+  figureData,
+  manifoldFigure,
+  pickPerDigit
+} from '../../../../src-main/core/model/figureData'
 import { createVaeParams } from '../../../../src-main/core/model/vae'
 import { assignParams } from '../../../../src-main/core/train/checkpoint'
 import { trainVae } from '../../../../src-main/core/train/trainer'
@@ -16,7 +25,13 @@ const test = syntheticSet(300, 5)
 
 beforeAll(async () => {
   env = await useBackend('wasm')
-  const cfg = TrainConfigSchema.parse({ latentDim: 2, hidden: 32, batchSize: 50, epochs: 4, lr: 3e-3 })
+  const cfg = TrainConfigSchema.parse({
+    latentDim: 2,
+    hidden: 32,
+    batchSize: 50,
+    epochs: 4,
+    lr: 3e-3
+  })
   const outcome = await trainVae(cfg, { name: 's', train: syntheticSet(600, 4), test }, env)
   const params = createVaeParams({ inputDim: 784, hidden: 32, latentDim: 2 }, 'glorot', 99)
   assignParams(params, outcome.weights!, 'final weights')
@@ -51,7 +66,12 @@ describe('iwaeBound', () => {
   })
 
   it('splits k above 4,000 into passes (memory stays bounded) and still gives a tighter bound', async () => {
-    const few = { ...test, count: 3, images: test.images.subarray(0, 3 * 784), labels: test.labels.subarray(0, 3) }
+    const few = {
+      ...test,
+      count: 3,
+      images: test.images.subarray(0, 3 * 784),
+      labels: test.labels.subarray(0, 3)
+    }
     const before = tf.memory().numTensors
     const big = await iwaeBound(trained, few, 9000, 4)
     expect(tf.memory().numTensors).toBe(before)
@@ -77,7 +97,9 @@ describe('activeUnits', () => {
   it('finds no active unit when the encoder ignores its input', async () => {
     const dead = createVaeParams({ inputDim: 784, hidden: 32, latentDim: 3 }, 'glorot', 1)
     dead.W2.assign(tf.zeros(dead.W2.shape))
-    expect((await activeUnits({ params: dead, latentDim: 3, matMul: env.matMul }, test)).active).toBe(0)
+    expect(
+      (await activeUnits({ params: dead, latentDim: 3, matMul: env.matMul }, test)).active
+    ).toBe(0)
   })
 })
 
@@ -100,6 +122,8 @@ describe('figure data', () => {
   })
 
   it('refuses a manifold for a latent space that is not 2-D', async () => {
-    await expect(manifoldFigure({ ...trained, latentDim: 5 })).rejects.toThrow('needs a 2-D latent space')
+    await expect(manifoldFigure({ ...trained, latentDim: 5 })).rejects.toThrow(
+      'needs a 2-D latent space'
+    )
   })
 })

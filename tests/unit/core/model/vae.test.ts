@@ -1,8 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { stockMatMul, transposeFreeMatMul, type MatMul } from '../../../../src-main/core/model/dense'
+import {
+  stockMatMul,
+  transposeFreeMatMul,
+  type MatMul
+} from '../../../../src-main/core/model/dense'
 import { bernoulliRec, gaussianKl } from '../../../../src-main/core/model/loss'
-import { createVaeParams, decode, encode, paramList, PARAM_NAMES, reparameterize, type VaeParams } from '../../../../src-main/core/model/vae'
+import {
+  createVaeParams,
+  decode,
+  encode,
+  paramList,
+  PARAM_NAMES,
+  reparameterize,
+  type VaeParams
+} from '../../../../src-main/core/model/vae'
 import { mulberry32 } from '../../../../src-main/core/train/random'
 import { useBackend } from '../../../helpers/tf'
 
@@ -44,12 +56,21 @@ describe('the VAE', () => {
     expect(Array.from(a)).not.toEqual(Array.from(c))
   })
 
-  for (const [name, matMul] of [['stock', stockMatMul], ['transpose-free', transposeFreeMatMul]] as const) {
+  for (const [name, matMul] of [
+    ['stock', stockMatMul],
+    ['transpose-free', transposeFreeMatMul]
+  ] as const) {
     it(`has -ELBO gradients that agree with central finite differences (${name} matMul)`, () => {
       const p = createVaeParams(shape, 'glorot', 11)
       const rng = mulberry32(2)
-      const x = tf.tensor2d(Array.from({ length: 18 }, () => rng()), [3, 6])
-      const eps = tf.tensor2d(Array.from({ length: 6 }, () => rng() * 2 - 1), [3, 2])
+      const x = tf.tensor2d(
+        Array.from({ length: 18 }, () => rng()),
+        [3, 6]
+      )
+      const eps = tf.tensor2d(
+        Array.from({ length: 6 }, () => rng() * 2 - 1),
+        [3, 2]
+      )
       const { grads } = tf.variableGrads(() => negativeElbo(p, x, eps, matMul), paramList(p))
       const h = 1e-2
       let checked = 0
@@ -79,7 +100,10 @@ describe('the VAE', () => {
     const x = tf.randomUniform([4, 6], 0, 1, 'float32', 1) as tf.Tensor2D
     const eps = tf.randomNormal([4, 2], 0, 1, 'float32', 2) as tf.Tensor2D
     const a = tf.variableGrads(() => negativeElbo(p, x, eps, stockMatMul), paramList(p)).grads
-    const b = tf.variableGrads(() => negativeElbo(p, x, eps, transposeFreeMatMul), paramList(p)).grads
+    const b = tf.variableGrads(
+      () => negativeElbo(p, x, eps, transposeFreeMatMul),
+      paramList(p)
+    ).grads
     for (const key of Object.keys(a)) {
       const diff = tf.max(tf.abs(tf.sub(a[key], b[key]))).dataSync()[0]
       expect(diff).toBeLessThan(1e-6)

@@ -6,7 +6,9 @@ import { isOwnerAlive, thisOwner } from '../../../../src-main/core/queue/owner'
 describe('isOwnerAlive', () => {
   it('knows this process is alive and a finished one is not', () => {
     expect(isOwnerAlive(thisOwner())).toBe(true)
-    const done = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+    const done = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8'
+    })
     expect(isOwnerAlive(`${os.hostname()}:${done.stdout}`)).toBe(false)
   })
 

@@ -34,7 +34,13 @@ describe('trainVae', () => {
     const a = await train('wasm', { seed: 7 })
     const b = await train('wasm', { seed: 7 })
     const c = await train('wasm', { seed: 8 })
-    expect(b.epochs).toEqual(a.epochs.map((e) => ({ ...e, imgPerSec: b.epochs[e.epoch - 1].imgPerSec, seconds: b.epochs[e.epoch - 1].seconds })))
+    expect(b.epochs).toEqual(
+      a.epochs.map((e) => ({
+        ...e,
+        imgPerSec: b.epochs[e.epoch - 1].imgPerSec,
+        seconds: b.epochs[e.epoch - 1].seconds
+      }))
+    )
     expect(c.epochs[1].test.nelbo).not.toBe(a.epochs[1].test.nelbo)
   })
 
@@ -48,7 +54,9 @@ describe('trainVae', () => {
   it('stops as diverged, with a message and the finished epochs kept, when the loss becomes NaN', async () => {
     const { outcome, epochs } = await train('wasm', { lr: 1e30, epochs: 3 })
     expect(outcome.status).toBe('diverged')
-    expect(outcome.message).toMatch(/loss became (NaN|Infinity|-Infinity) at epoch \d+, batch \d+; try a lower learning rate/)
+    expect(outcome.message).toMatch(
+      /loss became (NaN|Infinity|-Infinity) at epoch \d+, batch \d+; try a lower learning rate/
+    )
     expect(epochs.length).toBe(outcome.epochsDone)
   })
 
@@ -68,7 +76,9 @@ describe('trainVae', () => {
     const before = tf.memory().numTensors
     const counts: number[] = []
     const env = await useBackend('wasm')
-    await trainVae(small({ epochs: 6 }), data, env, { onBatch: () => counts.push(tf.memory().numTensors) })
+    await trainVae(small({ epochs: 6 }), data, env, {
+      onBatch: () => counts.push(tf.memory().numTensors)
+    })
     expect(counts.length).toBe(48)
     expect(Math.max(...counts.slice(8))).toBe(Math.min(...counts.slice(8)))
     expect(tf.memory().numTensors).toBe(before)
@@ -85,7 +95,14 @@ describe('trainVae', () => {
   })
 
   it('supports beta, L samples, weight decay and binarised pixels', async () => {
-    for (const over of [{ beta: 4 }, { samples: 3 }, { weightDecay: 1 / 400 }, { pixels: 'dynamic' as const }, { pixels: 'static' as const }, { optimizer: 'adagrad' as const }]) {
+    for (const over of [
+      { beta: 4 },
+      { samples: 3 },
+      { weightDecay: 1 / 400 },
+      { pixels: 'dynamic' as const },
+      { pixels: 'static' as const },
+      { optimizer: 'adagrad' as const }
+    ]) {
       const { outcome, epochs } = await train('wasm', { ...over, epochs: 1 })
       expect(outcome.status, JSON.stringify(over)).toBe('completed')
       expect(Number.isFinite(epochs[0].test.nelbo)).toBe(true)
@@ -97,29 +114,47 @@ describe('trainVae', () => {
   it('reaches the same test -ELBO on cpu as on wasm (different kernels, same model)', async () => {
     const wasm = await train('wasm', { seed: 5, epochs: 2 })
     const cpu = await train('cpu', { seed: 5, epochs: 2 })
-    for (let e = 0; e < 2; e++) expect(Math.abs(cpu.epochs[e].test.nelbo - wasm.epochs[e].test.nelbo)).toBeLessThan(1e-3 * wasm.epochs[e].test.nelbo)
+    for (let e = 0; e < 2; e++)
+      expect(Math.abs(cpu.epochs[e].test.nelbo - wasm.epochs[e].test.nelbo)).toBeLessThan(
+        1e-3 * wasm.epochs[e].test.nelbo
+      )
   })
 
-  it.skipIf(!blas.ok)('reaches the same test -ELBO on wasm-blas (native kernels, fused Adam) as on wasm', async () => {
-    const wasm = await train('wasm', { seed: 5, epochs: 2 })
-    const env = await useBackend('wasm-blas')
-    expect(env.blas).not.toBeNull()
-    const epochs: EpochMetrics[] = []
-    await trainVae(small({ seed: 5, epochs: 2 }), data, env, { onEpoch: (m) => epochs.push(m) })
-    for (let e = 0; e < 2; e++) {
-      expect(Math.abs(epochs[e].test.nelbo - wasm.epochs[e].test.nelbo)).toBeLessThan(1e-3 * wasm.epochs[e].test.nelbo)
-      expect(Math.abs(epochs[e].train.nelbo - wasm.epochs[e].train.nelbo)).toBeLessThan(1e-3 * wasm.epochs[e].train.nelbo)
+  it.skipIf(!blas.ok)(
+    'reaches the same test -ELBO on wasm-blas (native kernels, fused Adam) as on wasm',
+    async () => {
+      const wasm = await train('wasm', { seed: 5, epochs: 2 })
+      const env = await useBackend('wasm-blas')
+      expect(env.blas).not.toBeNull()
+      const epochs: EpochMetrics[] = []
+      await trainVae(small({ seed: 5, epochs: 2 }), data, env, { onEpoch: (m) => epochs.push(m) })
+      for (let e = 0; e < 2; e++) {
+        expect(Math.abs(epochs[e].test.nelbo - wasm.epochs[e].test.nelbo)).toBeLessThan(
+          1e-3 * wasm.epochs[e].test.nelbo
+        )
+        expect(Math.abs(epochs[e].train.nelbo - wasm.epochs[e].train.nelbo)).toBeLessThan(
+          1e-3 * wasm.epochs[e].train.nelbo
+        )
+      }
     }
-  })
+  )
 
   for (const backend of ['wasm', 'cpu'] as const) {
     it(`resumed from an epoch checkpoint, ends with exactly the numbers of an uninterrupted run (${backend})`, async () => {
       const whole = await train(backend, { seed: 9, epochs: 4 })
       const env = await useBackend(backend)
       const checkpoints: Uint8Array[] = []
-      await trainVae(small({ seed: 9, epochs: 2 }), data, env, { onEpoch: (_m, c) => checkpoints.push(c) })
+      await trainVae(small({ seed: 9, epochs: 2 }), data, env, {
+        onEpoch: (_m, c) => checkpoints.push(c)
+      })
       const later: EpochMetrics[] = []
-      const outcome = await trainVae(small({ seed: 9, epochs: 4 }), data, env, { onEpoch: (m) => later.push(m) }, { epoch: 2, tensors: checkpoints[1] })
+      const outcome = await trainVae(
+        small({ seed: 9, epochs: 4 }),
+        data,
+        env,
+        { onEpoch: (m) => later.push(m) },
+        { epoch: 2, tensors: checkpoints[1] }
+      )
       expect(later.map((m) => m.epoch)).toEqual([3, 4])
       for (const m of later) {
         expect(m.train).toEqual(whole.epochs[m.epoch - 1].train)
@@ -131,6 +166,8 @@ describe('trainVae', () => {
 
   it('refuses a training set smaller than one batch', async () => {
     const env = await useBackend('wasm')
-    await expect(trainVae(small({ limitTrain: 10 }), data, env)).rejects.toThrow('the training set has 10 images, fewer than one batch of 50')
+    await expect(trainVae(small({ limitTrain: 10 }), data, env)).rejects.toThrow(
+      'the training set has 10 images, fewer than one batch of 50'
+    )
   })
 })

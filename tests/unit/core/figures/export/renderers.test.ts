@@ -13,7 +13,14 @@ import { StagedDirectory } from '../../../../../src-main/core/figures/export/sta
 import { tempDir } from '../../../../helpers/fixtures'
 import { filesBelow, label, squares } from '../../../../helpers/exportFixtures'
 
-const recon = reconFigure({ labels: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], originals: squares(10), rows: [{ run: label(1, 2), images: squares(10) }] }, { pixelRatio: 'native' })
+const recon = reconFigure(
+  {
+    labels: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    originals: squares(10),
+    rows: [{ run: label(1, 2), images: squares(10) }]
+  },
+  { pixelRatio: 'native' }
+)
 
 describe('figure renderers', () => {
   it('renderSvg: a standalone SVG of the figure size, text as text, the grid as one nearest-neighbour image', () => {
@@ -21,13 +28,24 @@ describe('figure renderers', () => {
     const doc = new DOMParser().parseFromString(svg, 'image/svg+xml')
     const root = doc.documentElement!
     expect(root.tagName).toBe('svg')
-    expect([root.getAttribute('width'), root.getAttribute('height')]).toEqual([String(recon.width), String(recon.height)])
+    expect([root.getAttribute('width'), root.getAttribute('height')]).toEqual([
+      String(recon.width),
+      String(recon.height)
+    ])
     const images = Array.from(doc.getElementsByTagName('image'))
     expect(images).toHaveLength(1)
     expect(images[0].getAttribute('image-rendering')).toBe('optimizeSpeed')
     expect(images[0].getAttribute('href')).toMatch(/^data:image\/png;base64,/)
     const texts = Array.from(doc.getElementsByTagName('text')).map((t) => t.textContent)
-    expect(texts).toEqual(expect.arrayContaining(['Reconstructions of ten test digits', 'original', 'latent 2', '0', '9']))
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        'Reconstructions of ten test digits',
+        'original',
+        'latent 2',
+        '0',
+        '9'
+      ])
+    )
     expect(svg).not.toContain('@keyframes')
   })
 
@@ -45,13 +63,16 @@ describe('figure renderers', () => {
     const x0 = img[0].left * 2
     const y0 = img[0].top * 2
     const levels = new Set<number>()
-    for (let y = y0; y < y0 + 28 * 4; y++) for (let x = x0; x < x0 + 28 * 4; x++) levels.add(grey(x, y))
+    for (let y = y0; y < y0 + 28 * 4; y++)
+      for (let x = x0; x < x0 + 28 * 4; x++) levels.add(grey(x, y))
     expect([...levels].sort((a, b) => a - b)).toEqual([0, 255])
   })
 
   it('renderPdf: one page per figure, each the figure size at 96 px per inch', async () => {
     const bars = perDigitFigure({ runs: [{ run: label(1, 2), perDigit: Array(10).fill(120) }] })
-    const bytes = await renderPdf([recon, bars].map((s) => ({ svg: renderSvg(s), width: s.width, height: s.height })))
+    const bytes = await renderPdf(
+      [recon, bars].map((s) => ({ svg: renderSvg(s), width: s.width, height: s.height }))
+    )
     const pdf = await PDFDocument.load(bytes)
     expect(pdf.getPageCount()).toBe(2)
     const { width, height } = pdf.getPage(1).getSize()
@@ -93,6 +114,11 @@ describe('StagedDirectory', () => {
   it('refuses a target below a file with INVALID_INPUT', () => {
     const dir = tempDir()
     fs.writeFileSync(path.join(dir, 'f'), '')
-    expect(() => StagedDirectory.open(path.join(dir, 'f', 'out'))).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringContaining('is a file') }))
+    expect(() => StagedDirectory.open(path.join(dir, 'f', 'out'))).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining('is a file')
+      })
+    )
   })
 })
