@@ -2,7 +2,11 @@
 // result of the last export. The api writes the files; the renderer never touches the disk.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import type { ExportFigure, ExportResult } from '../../src-main/api/exportContract'
+import {
+  EXPORT_FIGURES,
+  type ExportFigure,
+  type ExportResult
+} from '../../src-main/api/exportContract'
 import { getClient } from '../api/client'
 import type { CompareOptions } from './compare'
 import { useNotices } from './notices'
@@ -14,16 +18,7 @@ const OUT_DIR_KEY = 'vae-lab.exportDir'
 /** A figure spec's name ('recon', 'manifold-run-3', 'scatter', ...) as the export figure it is. */
 export function exportKindOf(specName: string): ExportFigure | null {
   const kind = specName.replace(/-run-\d+$/, '')
-  const kinds: readonly string[] = [
-    'recon',
-    'manifold',
-    'scatter',
-    'curves',
-    'perdigit',
-    'mindim',
-    'projection'
-  ]
-  return kinds.includes(kind) ? (kind as ExportFigure) : null
+  return (EXPORT_FIGURES as readonly string[]).includes(kind) ? (kind as ExportFigure) : null
 }
 
 function storedDir(): string {
