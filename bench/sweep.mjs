@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const images = Number(process.argv[2] ?? 12000)
+const images = Number(process.argv[2] ?? 60000)
 const epochs = 2
 const latents = [2, 5, 10, 50]
 
