@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'DATA_CORRUPT',
   'BACKEND_UNAVAILABLE',
   'DATABASE_INCOMPATIBLE',
+  'CANCELLED',
   'INTERNAL'
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]

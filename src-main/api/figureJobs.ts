@@ -14,10 +14,21 @@ type Answer =
   | { ok: true; value: unknown }
   | { ok: false; error: { code: ErrorCode; message: string; field?: string } }
 
-export function runFigureJob<T>(job: FigureJob): Promise<T> {
+/** Runs `job` in a fresh worker; aborting `signal` terminates the worker and rejects (CANCELLED). */
+export function runFigureJob<T>(job: FigureJob, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const worker = new Worker(compiledScript('api/figureWorker.js'), { workerData: job })
     let answered = false
+    signal?.addEventListener(
+      'abort',
+      () => {
+        if (answered) return
+        answered = true
+        void worker.terminate()
+        reject(new VaeLabError('CANCELLED', 'replaced by a newer request'))
+      },
+      { once: true }
+    )
     worker.once('message', (a: Answer) => {
       answered = true
       void worker.terminate()

@@ -29,6 +29,7 @@ export class Workbench implements VaeLabApi {
   private readonly listeners = new Set<(e: WorkbenchEvent) => void>()
   private readonly slots = new Set<Promise<unknown>>()
   private watch: ReturnType<typeof setInterval> | undefined
+  private bundleJob: AbortController | undefined
   private retryAfter = 0
   private readonly abort = new AbortController()
 
@@ -234,8 +235,15 @@ export class Workbench implements VaeLabApi {
   }
 
   // Projections, k-NN and renderers take from 0.3 s to seconds: off the event loop.
+  // Only the newest Compare request is worth finishing: a UMAP or t-SNE job left running would
+  // take a core from training for seconds.
   async figureInputs(req: unknown): Promise<FigureBundle> {
-    return runFigureJob<FigureBundle>({ kind: 'bundle', dbFile: this.store.file, request: req })
+    this.bundleJob?.abort()
+    const job = (this.bundleJob = new AbortController())
+    return runFigureJob<FigureBundle>(
+      { kind: 'bundle', dbFile: this.store.file, request: req },
+      job.signal
+    )
   }
 
   async exportFigures(req: Record<string, unknown>): Promise<ExportResult> {

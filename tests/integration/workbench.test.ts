@@ -54,6 +54,13 @@ describe('Workbench', () => {
     await until(() => statuses(store).every((s) => s === 'completed'), 'both runs to complete')
     expect(events).toContain('runs-changed')
     expect(events).toContain('epoch')
+
+    // Compare: a newer request replaces one still computing; only the newest is answered.
+    const runIds = store.listRuns().map((r) => r.id)
+    const stale = workbench.figureInputs({ runIds, projection: 'tsne' })
+    const fresh = workbench.figureInputs({ runIds, figures: ['recon'] })
+    await expect(stale).rejects.toMatchObject({ code: 'CANCELLED' })
+    expect((await fresh).inputs.recon?.rows).toHaveLength(2)
   })
 
   it('starts a sweep queued while another run trains on the free slot at once', async () => {

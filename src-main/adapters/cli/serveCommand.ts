@@ -74,7 +74,9 @@ export function registerServeCommand(program: Command, io: Io): void {
       io.stdout.write(`VAE Lab is at ${server.url}\n`)
       if (f.open && !openBrowser(server.url))
         io.stderr.write('vae-lab: no browser to open here; open the URL above in one\n')
-      io.stderr.write('Ctrl-C stops the server (runs in training go back to the queue and continue at the next start)\n')
+      io.stderr.write(
+        'Ctrl-C stops the server (runs in training go back to the queue and continue at the next start)\n'
+      )
       await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve))
       io.stderr.write('vae-lab: stopping...\n')
       await workbench.stop()
