@@ -8,14 +8,9 @@ import {
   type ExportResult
 } from '../../api/exportContract'
 import { exportFigures } from '../../api/exportService'
-import { dbOption } from './cliSupport'
+import { dbOption, type Io } from './cliSupport'
 import { toNumber } from './parseOptions'
 import { isVaeLabError, openRunStore, VaeLabError } from '../../api/runtime'
-
-interface Io {
-  stdout: NodeJS.WriteStream
-  stderr: NodeJS.WriteStream
-}
 
 interface ExportFlags {
   runs?: string
