@@ -5,6 +5,7 @@
 import path from 'node:path'
 import fs from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
+import { repoRoot } from '../version'
 
 /** The add-on's functions. Offsets are bytes into the wasm heap; batch strides are in floats. */
 export interface BlasAddon {
@@ -60,28 +61,16 @@ const BUILD_HINT =
   'build it with `npm run build:native` (needs a C compiler and libopenblas-dev on Linux)'
 
 /**
- * Where the add-on may be: the repo root is found by walking up, because this file runs both as
- * out/node/core/backend/*.js and, under vitest, as src-main/core/backend/*.ts. Inside a packaged
- * Electron app a .node file can only be loaded from app.asar.unpacked.
+ * Where the add-on is: under the project root (this file runs both as out/node/core/backend/*.js
+ * and, under vitest, as src-main/core/backend/*.ts), never relative to the working directory.
+ * Inside a packaged Electron app a .node file can only be loaded from app.asar.unpacked.
  */
-function candidateFiles(): string[] {
+function addonFile(): string {
   const env = process.env.VAE_LAB_BLAS_ADDON
-  if (env) return [env]
-  // Only from this file's own location: searching from the working directory would dlopen a
-  // .node file found above wherever the user happens to be.
-  const starts = [__dirname]
-  const files: string[] = []
-  for (const start of starts) {
-    let dir = start
-    for (let i = 0; i < 8; i++) {
-      const file = path.join(dir, ADDON_RELATIVE)
-      files.push(file.replace(`app.asar${path.sep}`, `app.asar.unpacked${path.sep}`))
-      const parent = path.dirname(dir)
-      if (parent === dir) break
-      dir = parent
-    }
-  }
-  return [...new Set(files)]
+  if (env) return env
+  return path
+    .join(repoRoot(), ADDON_RELATIVE)
+    .replace(`app.asar${path.sep}`, `app.asar.unpacked${path.sep}`)
 }
 
 const ADDON_FUNCTIONS = ['sgemm', 'adam', 'adagrad', 'unary', 'setThreads', 'info'] as const
@@ -93,8 +82,8 @@ export function loadBlasAddon(): BlasLoad {
   if (cached) return cached
   if (process.env.VAE_LAB_BLAS === '0')
     return (cached = { ok: false, reason: 'turned off with VAE_LAB_BLAS=0' })
-  const file = candidateFiles().find((f) => fs.existsSync(f))
-  if (!file)
+  const file = addonFile()
+  if (!fs.existsSync(file))
     return (cached = { ok: false, reason: `the native BLAS add-on is not built; ${BUILD_HINT}` })
   try {
     // dlopen rather than require: it works the same from CommonJS output and from vitest's ESM.

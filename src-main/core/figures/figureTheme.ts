@@ -54,6 +54,20 @@ function styledAxis(base: AxisExtra, extra: AxisExtra): AxisExtra {
   return merged
 }
 
+/** The ten digits 0..9 along x, as the per-digit figures share it. */
+export function digitXAxis(extra: XAXisComponentOption = {}): XAXisComponentOption {
+  return {
+    type: 'category',
+    data: Array.from({ length: 10 }, (_, d) => String(d)),
+    name: 'digit',
+    nameLocation: 'middle',
+    nameGap: 28,
+    axisLabel: { color: TEXT_COLOR },
+    nameTextStyle: { color: TEXT_COLOR },
+    ...extra
+  } as XAXisComponentOption
+}
+
 export function valueXAxis(name: string, extra: XAXisComponentOption = {}): XAXisComponentOption {
   return styledAxis(
     { type: 'value', name, nameGap: 26, scale: true },

@@ -1,7 +1,14 @@
 // The seed's first open question: the minimal latent dim per digit. A dims x digits table coloured
 // by how far each dim's per-digit test -ELBO lies above that digit's best; the minimal dim is boxed.
 import type { EChartsOption, HeatmapSeriesOption } from 'echarts'
-import { baseOption, MUTED_TEXT, TEXT_COLOR, TITLE_HEIGHT, titleBlock } from './figureTheme'
+import {
+  baseOption,
+  digitXAxis,
+  MUTED_TEXT,
+  TEXT_COLOR,
+  TITLE_HEIGHT,
+  titleBlock
+} from './figureTheme'
 import type { FigureOptions, FigureSpec, MinDimInput } from './figureInputs'
 
 const CELL = { width: 54, height: 36 }
@@ -38,17 +45,7 @@ export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): Figu
     title: showTitle ? titleBlock(title, subtitle) : undefined,
     tooltip: { position: 'top' },
     grid: { left: PAD.left, top: head + PAD.top, width: plotW, height: plotH, containLabel: false },
-    xAxis: {
-      type: 'category',
-      data: Array.from({ length: 10 }, (_, d) => String(d)),
-      name: 'digit',
-      nameLocation: 'middle',
-      nameGap: 28,
-      axisTick: { show: false },
-      axisLine: { show: false },
-      axisLabel: { color: TEXT_COLOR },
-      nameTextStyle: { color: TEXT_COLOR }
-    },
+    xAxis: digitXAxis({ axisTick: { show: false }, axisLine: { show: false } }),
     yAxis: {
       type: 'category',
       inverse: true,

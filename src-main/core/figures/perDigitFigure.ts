@@ -3,6 +3,7 @@
 import type { BarSeriesOption, EChartsOption } from 'echarts'
 import {
   baseOption,
+  digitXAxis,
   MUTED_TEXT,
   TEXT_COLOR,
   TITLE_HEIGHT,
@@ -40,16 +41,7 @@ export function perDigitFigure(input: PerDigitInput, opts: FigureOptions = {}): 
     },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     grid: { left: PAD.left, top: head + PAD.top, width: plotW, height: plotH, containLabel: false },
-    xAxis: {
-      type: 'category',
-      data: Array.from({ length: 10 }, (_, d) => String(d)),
-      name: 'digit',
-      nameLocation: 'middle',
-      nameGap: 28,
-      axisLabel: { color: TEXT_COLOR },
-      axisLine: { lineStyle: { color: MUTED_TEXT } },
-      nameTextStyle: { color: TEXT_COLOR }
-    },
+    xAxis: digitXAxis({ axisLine: { lineStyle: { color: MUTED_TEXT } } }),
     yAxis: valueYAxis('−ELBO (nats per image)', { scale: false, min: 0, nameGap: 50 }),
     series
   }
