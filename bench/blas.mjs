@@ -43,7 +43,7 @@ async function throughput(which) {
   if (s.error) return { mode: which, error: s.error }
   const { loadDataset, builtinMnistInfo } = require(out('core/data/dataset.js'))
   const { trainVae } = require(out('core/train/trainer.js'))
-  const { TrainConfigSchema } = require(out('api/contract.js'))
+  const { TrainConfigSchema } = require(out('common/contract.js'))
   const data = loadDataset(builtinMnistInfo())
   const cfg = TrainConfigSchema.parse({
     latentDim: 20,

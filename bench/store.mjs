@@ -11,7 +11,7 @@ const require = createRequire(import.meta.url)
 const out = (p) =>
   path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'out', 'node', p)
 const { SqliteRunStore } = require(out('core/store/sqliteRunStore.js'))
-const { TrainConfigSchema } = require(out('api/contract.js'))
+const { TrainConfigSchema } = require(out('common/contract.js'))
 
 const RUNS = 1000
 const EPOCHS = 100

@@ -1,21 +1,21 @@
 // Reads what the figures need from the run store (stored figure data, metrics, evaluations) and
 // runs the analyses, giving plain FigureInputs that the pure builders draw. Only a manifold at a
 // grid or range other than the stored one touches tfjs: it is decoded again from the weights.
-import type { EpochMetrics, FinalEvaluation } from './contract'
-import type { ExportFigure, ExportRequest } from './exportContract'
+import type { EpochMetrics, FinalEvaluation } from '../common/contract'
+import type { ExportFigure, ExportRequest } from '../common/exportContract'
 import { knnAccuracy } from '../core/analysis/knnAccuracy'
 import { minimalLatentDim } from '../core/analysis/minimalLatentDim'
 import { pca } from '../core/analysis/pca'
 import { project2d } from '../core/analysis/project2d'
 import { initBackend, selectBackend } from '../core/backend/backends'
-import { VaeLabError } from '../core/errors'
+import { VaeLabError } from '../common/errors'
 import {
   IMAGE_PIXELS,
   type ManifoldInput,
   type RunLabel,
   type ScatterPanel
-} from '../core/figures/figureInputs'
-import type { FigureInputs } from '../core/figures/figureSpecs'
+} from '../common/figures/figureInputs'
+import type { FigureInputs } from '../common/figures/figureSpecs'
 import {
   manifoldFigure as decodeManifold,
   MANIFOLD_GRID,

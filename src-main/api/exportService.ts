@@ -8,12 +8,12 @@ import {
   type ExportProgress,
   type ExportRequest,
   type ExportResult
-} from './exportContract'
+} from '../common/exportContract'
 import { collectFigureInputs, type Collected } from './collectFigureInputs'
 import { validate } from './service'
-import { VaeLabError } from '../core/errors'
-import type { FigureSpec } from '../core/figures/figureInputs'
-import { figureSpecs } from '../core/figures/figureSpecs'
+import { VaeLabError } from '../common/errors'
+import type { FigureSpec } from '../common/figures/figureInputs'
+import { figureSpecs } from '../common/figures/figureSpecs'
 import { minDimCsv, toCsv } from '../core/figures/export/metricsTables'
 import { renderPdf } from '../core/figures/export/renderPdf'
 import { renderPng } from '../core/figures/export/renderPng'

@@ -2,10 +2,10 @@
 // k-NN) already run. Heavy (0.3 s with PCA, seconds with UMAP): the workbench runs it in a worker.
 import type { RunStore } from '../core/store/runStore'
 import { collectFigureInputs } from './collectFigureInputs'
-import { EXPORT_FIGURES } from './exportContract'
+import { EXPORT_FIGURES } from '../common/exportContract'
 import { resolveRuns } from './exportService'
 import { validate } from './service'
-import { FigureRequestSchema, type FigureBundle } from './workbenchContract'
+import { FigureRequestSchema, type FigureBundle } from '../common/workbenchContract'
 
 /** Typed arrays become plain arrays, so the bundle survives JSON as well as structured clone. */
 function plainArrays<T>(value: T): T {

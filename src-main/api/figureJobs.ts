@@ -1,8 +1,8 @@
 // Main-thread side of the figure worker: one short-lived worker per request.
 import { Worker } from 'node:worker_threads'
-import type { ErrorCode } from './contract'
+import type { ErrorCode } from '../common/contract'
 import { compiledScript } from '../core/compiledScript'
-import { VaeLabError } from '../core/errors'
+import { VaeLabError } from '../common/errors'
 
 export interface FigureJob {
   kind: 'bundle' | 'export'

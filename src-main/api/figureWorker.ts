@@ -1,7 +1,7 @@
 // worker_threads entry for the workbench's heavy figure work (Compare's bundle, exports), so the
 // main process's event loop stays free while projections and renderers run.
 import { parentPort, workerData } from 'node:worker_threads'
-import { isVaeLabError } from '../core/errors'
+import { isVaeLabError } from '../common/errors'
 import { SqliteRunStore } from '../core/store/sqliteRunStore'
 import { exportFigures } from './exportService'
 import { figureBundle } from './figureBundle'

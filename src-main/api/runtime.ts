@@ -4,7 +4,7 @@ import { defaultDatabase } from '../core/paths'
 import type { RunStore } from '../core/store/runStore'
 import { SqliteRunStore } from '../core/store/sqliteRunStore'
 
-export { isVaeLabError, VaeLabError } from '../core/errors'
+export { isVaeLabError, VaeLabError } from '../common/errors'
 export { defaultDatabase } from '../core/paths'
 export { repoRoot } from '../core/version'
 export type { RunStore } from '../core/store/runStore'

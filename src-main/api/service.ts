@@ -17,11 +17,11 @@ import {
   type RunSummary,
   type TrainConfig,
   type TrainConfigInput
-} from './contract'
+} from '../common/contract'
 import { initBackend, probeAll, selectBackend } from '../core/backend/backends'
 import { builtinMnistInfo, headOf, loadDataset, readImageSet } from '../core/data/dataset'
 import { evaluationImages } from '../core/data/pixels'
-import { VaeLabError } from '../core/errors'
+import { VaeLabError } from '../common/errors'
 import { stockMatMul } from '../core/model/dense'
 import { iwaeBound } from '../core/model/evaluate'
 import { createVaeParams, disposeParams, INPUT_DIM } from '../core/model/vae'

@@ -2,10 +2,10 @@
 // background (queued runs continue when the app starts), and fans progress out to subscribers.
 // Electron IPC and the HTTP server call `invoke`, which validates arguments before dispatching.
 import { readImageSet } from '../core/data/dataset'
-import { isVaeLabError, VaeLabError } from '../core/errors'
+import { isVaeLabError, VaeLabError } from '../common/errors'
 import type { RunStore } from '../core/store/runStore'
-import type { BackendChoice, ProgressEvent, RunStatus } from './contract'
-import type { ExportResult } from './exportContract'
+import type { BackendChoice, ProgressEvent, RunStatus } from '../common/contract'
+import type { ExportResult } from '../common/exportContract'
 import { runFigureJob } from './figureJobs'
 import { backendReports, defaultWorkers, VaeLabService, type SweepGrid } from './service'
 import { selectBackend } from '../core/backend/backends'
@@ -18,7 +18,7 @@ import {
   type RunDetailsDto,
   type VaeLabApi,
   type WorkbenchEvent
-} from './workbenchContract'
+} from '../common/workbenchContract'
 
 const WATCH_MS = 2000
 const RETRY_MS = 5000

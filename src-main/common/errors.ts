@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../api/contract'
+import type { ErrorCode } from './contract'
 
 /** The one error type the core throws on purpose; adapters map `code` to exit codes or statuses. */
 export class VaeLabError extends Error {

@@ -22,7 +22,7 @@ import {
   type ExportRequestInput,
   type ExportResult
 } from './exportContract'
-import type { FigureInputs } from '../core/figures/figureSpecs'
+import type { FigureInputs } from './figures/figureSpecs'
 import { API_METHODS, type ApiMethod } from './apiMethods'
 
 export { API_METHODS, type ApiMethod }

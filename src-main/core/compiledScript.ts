@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { VaeLabError } from './errors'
+import { VaeLabError } from '../common/errors'
 import { repoRoot } from './version'
 
 /**

@@ -2,8 +2,8 @@
 // asking and dispatches through `workbench.invoke` (which validates the arguments and never throws).
 // Errors therefore cross as `{ ok: false, error: { code, message } }`, not as Electron's rewrapped
 // exceptions, which keep only the message (style.md section 9).
-import { API_METHODS } from '../api/apiMethods'
-import type { ApiAnswer } from '../api/workbenchContract'
+import { API_METHODS } from '../common/apiMethods'
+import type { ApiAnswer } from '../common/workbenchContract'
 import { ipcChannel } from './ipcChannels'
 
 /** The part of ipcMain used here (tests pass a fake). */

@@ -1,7 +1,7 @@
 // Pushes WorkbenchEvents to the window. Batch progress is coalesced per run (the newest within
 // `intervalMs` wins) so a sweep with many workers can't flood the renderer; epoch and status events
 // go at once, after any batch event of the same run still pending, so the order per run holds.
-import type { WorkbenchEvent } from '../api/workbenchContract'
+import type { WorkbenchEvent } from '../common/workbenchContract'
 
 export interface EventTarget {
   send(event: WorkbenchEvent): void

@@ -1,6 +1,6 @@
 // IPC channel names, shared by main and preload. One channel per api method, named after it, so
 // the main side answers only what the contract names and a channel can't carry a method name.
-import type { ApiMethod } from '../api/apiMethods'
+import type { ApiMethod } from '../common/apiMethods'
 
 export type ApiChannel = `vaeLab:call:${ApiMethod}`
 

@@ -2,8 +2,8 @@
 // `invoke` per method on its own channel, and an event subscription that hands the page the event
 // payload, never the IpcRendererEvent (whose `sender` would give the page ipcRenderer itself).
 // Only `import type` from the contract, so the sandboxed CommonJS preload carries no zod.
-import { API_METHODS, type ApiMethod } from '../api/apiMethods'
-import type { ApiAnswer, VaeLabBridge, WorkbenchEvent } from '../api/workbenchContract'
+import { API_METHODS, type ApiMethod } from '../common/apiMethods'
+import type { ApiAnswer, VaeLabBridge, WorkbenchEvent } from '../common/workbenchContract'
 import { EVENT_CHANNEL, ipcChannel } from './ipcChannels'
 
 /** The part of Electron's ipcRenderer the bridge uses; tests pass a fake. */

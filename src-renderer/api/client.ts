@@ -6,8 +6,8 @@ import {
   type ApiAnswer,
   type VaeLabApi,
   type WorkbenchEvent
-} from '../../src-main/api/workbenchContract'
-import { ERROR_CODES, type ErrorCode } from '../../src-main/api/contract'
+} from '../../src-main/common/workbenchContract'
+import { ERROR_CODES, type ErrorCode } from '../../src-main/common/contract'
 
 export type ClientErrorCode = ErrorCode | 'UNAUTHORIZED' | 'NETWORK'
 export type EventListener = (e: WorkbenchEvent) => void

@@ -1,5 +1,5 @@
 // Filtering and sorting of the Runs table, kept pure so 1,000 runs can be tested without a DOM.
-import type { RunStatus, RunSummary } from '../../src-main/api/contract'
+import type { RunStatus, RunSummary } from '../../src-main/common/contract'
 
 export type SortKey =
   | 'id'

@@ -5,8 +5,8 @@ import {
   TrainConfigSchema,
   type BackendChoice,
   type TrainConfig
-} from '../../src-main/api/contract'
-import type { SweepRequestInput } from '../../src-main/api/workbenchContract'
+} from '../../src-main/common/contract'
+import type { SweepRequestInput } from '../../src-main/common/workbenchContract'
 
 /** Fields that take a comma-separated list: the sweep has one run per combination. */
 export const LIST_FIELDS = ['latentDim', 'hidden', 'beta', 'lr', 'seed'] as const

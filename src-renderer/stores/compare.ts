@@ -3,9 +3,9 @@
 // ones the exports use (design.md, "one figure definition").
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { FinalEvaluation, IwaeReport } from '../../src-main/api/contract'
-import type { ProjectionMethod } from '../../src-main/core/figures/figureInputs'
-import type { FigureBundle, RunDetailsDto } from '../../src-main/api/workbenchContract'
+import type { FinalEvaluation, IwaeReport } from '../../src-main/common/contract'
+import type { ProjectionMethod } from '../../src-main/common/figures/figureInputs'
+import type { FigureBundle, RunDetailsDto } from '../../src-main/common/workbenchContract'
 import { getClient } from '../api/client'
 import { latestSweepRuns } from '../model/runTable'
 import { useNotices } from './notices'

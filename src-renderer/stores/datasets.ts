@@ -1,8 +1,8 @@
 // Datasets: the built-in MNIST and imported IDX sets, sample previews, and import.
 import { defineStore } from 'pinia'
 import { ref, shallowReactive } from 'vue'
-import type { DatasetInfo } from '../../src-main/api/contract'
-import type { DatasetPreview } from '../../src-main/api/workbenchContract'
+import type { DatasetInfo } from '../../src-main/common/contract'
+import type { DatasetPreview } from '../../src-main/common/workbenchContract'
 import { getClient } from '../api/client'
 import { useNotices } from './notices'
 

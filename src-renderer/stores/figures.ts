@@ -6,7 +6,7 @@ import {
   EXPORT_FIGURES,
   type ExportFigure,
   type ExportResult
-} from '../../src-main/api/exportContract'
+} from '../../src-main/common/exportContract'
 import { getClient } from '../api/client'
 import type { CompareOptions } from './compare'
 import { useNotices } from './notices'

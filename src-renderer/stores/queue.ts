@@ -2,8 +2,8 @@
 // the user's choice) will really use, and the queue's state.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import type { BackendChoice, BackendName, BackendReport } from '../../src-main/api/contract'
-import type { QueueStatus, SweepRequestInput } from '../../src-main/api/workbenchContract'
+import type { BackendChoice, BackendName, BackendReport } from '../../src-main/common/contract'
+import type { QueueStatus, SweepRequestInput } from '../../src-main/common/workbenchContract'
 import { getClient } from '../api/client'
 import { useNotices } from './notices'
 import { useRuns } from './runs'

@@ -2,7 +2,7 @@
 // once finished, its figures.
 import { defineStore } from 'pinia'
 import { ref, shallowRef, triggerRef } from 'vue'
-import type { FigureBundle, RunDetailsDto } from '../../src-main/api/workbenchContract'
+import type { FigureBundle, RunDetailsDto } from '../../src-main/common/workbenchContract'
 import { getClient } from '../api/client'
 import { useNotices } from './notices'
 import { useRuns } from './runs'

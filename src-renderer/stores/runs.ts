@@ -7,8 +7,8 @@ import type {
   ProgressEvent,
   RunStatus,
   RunSummary
-} from '../../src-main/api/contract'
-import type { WorkbenchEvent } from '../../src-main/api/workbenchContract'
+} from '../../src-main/common/contract'
+import type { WorkbenchEvent } from '../../src-main/common/workbenchContract'
 import { getClient } from '../api/client'
 import {
   EMPTY_QUERY,

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { decode } from 'fast-png'
-import { IMAGE_PIXELS, type RunLabel } from '../../src-main/core/figures/figureInputs'
+import { IMAGE_PIXELS, type RunLabel } from '../../src-main/common/figures/figureInputs'
 
 export const BIN = path.resolve(__dirname, '../../bin/vae-lab.js')
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { initBackend, type ActiveBackend } from '../../src-main/core/backend/backends'
-import type { BackendName } from '../../src-main/api/contract'
+import type { BackendName } from '../../src-main/common/contract'
 
 /** Switches this test process to `name` (each test file runs in its own process). */
 export async function useBackend(name: BackendName): Promise<ActiveBackend> {

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { TrainConfigSchema, type RunStatus } from '../../src-main/api/contract'
+import { TrainConfigSchema, type RunStatus } from '../../src-main/common/contract'
 import { Workbench } from '../../src-main/api/workbench'
 import { SqliteRunStore } from '../../src-main/core/store/sqliteRunStore'
 import { tempDir } from '../helpers/fixtures'

@@ -1,7 +1,7 @@
 // What every `vae-lab` command shares: the service on --db, run tables and JSON, run ids,
 // live progress with Ctrl-C, and the --db option itself.
 import { Option } from 'commander'
-import type { ProgressEvent, RunSummary } from '../../api/contract'
+import type { ProgressEvent, RunSummary } from '../../common/contract'
 import { VaeLabService } from '../../api/service'
 import { EXIT_INTERRUPTED, EXIT_UNEXPECTED } from './exitCodes'
 import { toNumber } from './parseOptions'

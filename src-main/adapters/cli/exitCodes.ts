@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../api/contract'
+import type { ErrorCode } from '../../common/contract'
 
 export const EXIT_OK = 0
 export const EXIT_UNEXPECTED = 1

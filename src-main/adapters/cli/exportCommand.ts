@@ -6,7 +6,7 @@ import {
   EXPORT_FORMATS,
   PROJECTION_METHODS,
   type ExportResult
-} from '../../api/exportContract'
+} from '../../common/exportContract'
 import { exportFigures } from '../../api/exportService'
 import { dbOption, type Io } from './cliSupport'
 import { toNumber } from './parseOptions'

@@ -1,6 +1,6 @@
 // Turns the CLI's string options into contract inputs. Nothing is validated here: numbers that
 // do not parse become NaN so the contract rejects them with its own clear message.
-import type { TrainConfigInput } from '../../api/contract'
+import type { TrainConfigInput } from '../../common/contract'
 import type { GridField, SweepGrid } from '../../api/service'
 import { VaeLabError } from '../../api/runtime'
 

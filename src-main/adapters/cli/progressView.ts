@@ -1,6 +1,6 @@
 // Live progress on a terminal: one line per active run, redrawn in place on stderr.
 // Off a TTY it prints one line per finished epoch instead, so logs stay readable.
-import type { ProgressEvent } from '../../api/contract'
+import type { ProgressEvent } from '../../common/contract'
 
 const BAR_WIDTH = 24
 

@@ -6,7 +6,7 @@ import {
   type FinalEvaluation,
   type IwaeReport,
   type RunStatus
-} from '../../api/contract'
+} from '../../common/contract'
 import {
   dbOption,
   parseRunId,

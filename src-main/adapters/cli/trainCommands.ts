@@ -1,6 +1,6 @@
 // train, resume and queue: everything that makes runs train.
 import { Command, Option } from 'commander'
-import { BACKEND_NAMES } from '../../api/contract'
+import { BACKEND_NAMES } from '../../common/contract'
 import { PAPER_PRESET, type SweepRequest } from '../../api/service'
 import {
   dbOption,

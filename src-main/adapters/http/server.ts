@@ -7,7 +7,7 @@ import http from 'node:http'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Workbench } from '../../api/workbench'
-import type { ApiAnswer } from '../../api/workbenchContract'
+import type { ApiAnswer } from '../../common/workbenchContract'
 
 type ApiAnswerError = Extract<ApiAnswer<unknown>, { ok: false }>['error']
 

@@ -1,7 +1,7 @@
 // The seed's open question: per digit, the smallest latent dim whose test -ELBO is within a
 // tolerance of the best dim for that digit. Lower -ELBO is better; several runs of one dim
 // (e.g. seeds) count by their best.
-import type { MinDimInput, MinDimRow } from '../figures/figureInputs'
+import type { MinDimInput, MinDimRow } from '../../common/figures/figureInputs'
 
 export interface DimPerDigit {
   latentDim: number

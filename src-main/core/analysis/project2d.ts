@@ -2,7 +2,7 @@
 // (umap-js) and t-SNE (@keckelt/tsne). All are seeded, so a report is reproducible.
 import { TSNE } from '@keckelt/tsne'
 import { UMAP } from 'umap-js'
-import type { ProjectionMethod } from '../figures/figureInputs'
+import type { ProjectionMethod } from '../../common/figures/figureInputs'
 import { mulberry32, type Rng } from '../train/random'
 import { pca } from './pca'
 

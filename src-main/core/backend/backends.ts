@@ -11,8 +11,8 @@ import {
   type BackendChoice,
   type BackendName,
   type BackendReport
-} from '../../api/contract'
-import { VaeLabError } from '../errors'
+} from '../../common/contract'
+import { VaeLabError } from '../../common/errors'
 import { stockMatMul, transposeFreeMatMul, type MatMul } from '../model/dense'
 import {
   blasKernelsInstalled,

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { DatasetInfo } from '../../api/contract'
+import type { DatasetInfo } from '../../common/contract'
 import { checkImagesAndLabels, readIdxFile } from './idx'
 
 export const IMAGE_SIZE = 28 * 28

@@ -2,7 +2,7 @@
 // (0x00 0x00 <type> <ndims>), ndims big-endian uint32 sizes, then the data.
 import { gunzipSync } from 'node:zlib'
 import { readFileSync } from 'node:fs'
-import { VaeLabError } from '../errors'
+import { VaeLabError } from '../../common/errors'
 
 export interface IdxArray {
   dims: number[]

@@ -1,7 +1,7 @@
 // Honest evaluation of a trained VAE: the ELBO split into rec and KL (overall and per digit),
 // the importance-weighted bound of Burda et al. (2015), and active units.
 import * as tf from '@tensorflow/tfjs-core'
-import type { ActiveUnitsReport, IwaeReport, LossParts } from '../../api/contract'
+import type { ActiveUnitsReport, IwaeReport, LossParts } from '../../common/contract'
 import { IMAGE_SIZE, type ImageSet } from '../data/dataset'
 import { fillBatch } from '../data/pixels'
 import { deriveSeed, range } from '../train/random'

@@ -1,9 +1,9 @@
 // The queue in the database, worked by this process: each slot claims the next queued run
 // atomically, trains it in a worker thread, writes its epochs, and claims the next. Several
 // processes (the app, a CLI in another terminal) can work the same queue without clashing.
-import type { BackendChoice, BackendName, DatasetInfo, ProgressEvent } from '../../api/contract'
+import type { BackendChoice, BackendName, DatasetInfo, ProgressEvent } from '../../common/contract'
 import { selectBackend } from '../backend/backends'
-import { isVaeLabError } from '../errors'
+import { isVaeLabError } from '../../common/errors'
 import type { RunStore } from '../store/runStore'
 import { startTraining, type TrainingHandle } from '../train/trainingWorker'
 import { thisOwner } from './owner'

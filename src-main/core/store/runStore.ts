@@ -5,7 +5,7 @@ import type {
   RunStatus,
   RunSummary,
   TrainConfig
-} from '../../api/contract'
+} from '../../common/contract'
 import type { FigureData } from '../model/figureData'
 
 export interface NewRun {

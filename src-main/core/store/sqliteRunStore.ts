@@ -8,8 +8,8 @@ import {
   type RunStatus,
   type RunSummary,
   type TrainConfig
-} from '../../api/contract'
-import { VaeLabError } from '../errors'
+} from '../../common/contract'
+import { VaeLabError } from '../../common/errors'
 import { codeVersion } from '../version'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations'
 import { figureRows } from './figureRows'

@@ -1,6 +1,6 @@
 // Training throughput of the real training step on synthetic data: images per second for a
 // given architecture and batch, time-bounded so slow backends finish quickly too.
-import type { TrainConfig } from '../../api/contract'
+import type { TrainConfig } from '../../common/contract'
 import { IMAGE_SIZE } from '../data/dataset'
 import { createVaeParams, disposeParams, INPUT_DIM } from '../model/vae'
 import { createOptimizer } from './optimizers'

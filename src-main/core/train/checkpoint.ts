@@ -1,7 +1,7 @@
 // A checkpoint is one blob: a little-endian uint32 header length, a JSON header naming each
 // tensor's shape, then the float32 values, 4-byte aligned so they can be viewed without copying.
 import * as tf from '@tensorflow/tfjs-core'
-import { VaeLabError } from '../errors'
+import { VaeLabError } from '../../common/errors'
 import { PARAM_NAMES, type VaeParams } from '../model/vae'
 
 export interface TensorRecord {

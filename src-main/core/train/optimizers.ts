@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
-import type { TrainConfig } from '../../api/contract'
+import type { TrainConfig } from '../../common/contract'
 import type { BlasAddon } from '../backend/blasKernels'
 import { createFusedOptimizer, isFusedOptimizer } from '../backend/fusedOptimizer'
 

@@ -2,7 +2,7 @@
 // the same code: one tf.tidy per step, the stats read outside it (pitfalls.md §1) and
 // asynchronously, since GPU backends (webgpu) cannot read tensors synchronously in Node.
 import * as tf from '@tensorflow/tfjs-core'
-import type { TrainConfig } from '../../api/contract'
+import type { TrainConfig } from '../../common/contract'
 import { IMAGE_SIZE } from '../data/dataset'
 import type { MatMul } from '../model/dense'
 import { bernoulliRec, gaussianKl } from '../model/loss'

@@ -1,10 +1,10 @@
 // The training loop: seeded data order, fixed-shape minibatches, per-epoch test evaluation and
 // checkpoints; a NaN/Inf loss ends the run as 'diverged' with its history kept.
 import * as tf from '@tensorflow/tfjs-core'
-import type { EpochMetrics, FinalEvaluation, LossParts, TrainConfig } from '../../api/contract'
+import type { EpochMetrics, FinalEvaluation, LossParts, TrainConfig } from '../../common/contract'
 import { headOf, IMAGE_SIZE, type Dataset } from '../data/dataset'
 import { evaluationImages, fillBatch, trainingImages } from '../data/pixels'
-import { VaeLabError } from '../errors'
+import { VaeLabError } from '../../common/errors'
 import type { BlasAddon } from '../backend/blasKernels'
 import type { MatMul } from '../model/dense'
 import { activeUnits, evaluateNelbo, type Model } from '../model/evaluate'

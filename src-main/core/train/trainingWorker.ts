@@ -1,9 +1,9 @@
 // Main-thread side of a training worker: starts it, relays its events, cancels it, and turns
 // a crash of the worker into a failed outcome instead of a hung promise.
 import { Worker } from 'node:worker_threads'
-import type { BackendName, EpochMetrics } from '../../api/contract'
+import type { BackendName, EpochMetrics } from '../../common/contract'
 import { compiledScript } from '../compiledScript'
-import { VaeLabError } from '../errors'
+import { VaeLabError } from '../../common/errors'
 import type { BatchProgress } from './trainer'
 import type { TrainJob, TrainSummary, WorkerMessage } from './workerProtocol'
 

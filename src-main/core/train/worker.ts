@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { initBackend } from '../backend/backends'
 import { loadDataset } from '../data/dataset'
-import { isVaeLabError } from '../errors'
+import { isVaeLabError } from '../../common/errors'
 import { SqliteRunStore } from '../store/sqliteRunStore'
 import { trainVae } from './trainer'
 import type { TrainJob, WorkerMessage } from './workerProtocol'

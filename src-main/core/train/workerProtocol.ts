@@ -4,7 +4,7 @@ import type {
   EpochMetrics,
   ErrorCode,
   TrainConfig
-} from '../../api/contract'
+} from '../../common/contract'
 import type { BatchProgress, ResumePoint, TrainOutcome } from './trainer'
 
 /** What the main thread hears of an outcome: the bulky parts are already in the database. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { API_METHODS } from '../../../src-main/api/apiMethods'
-import type { WorkbenchEvent } from '../../../src-main/api/workbenchContract'
+import { API_METHODS } from '../../../src-main/common/apiMethods'
+import type { WorkbenchEvent } from '../../../src-main/common/workbenchContract'
 import { registerApiHandlers } from '../../../src-main/electron/apiHandlers'
 import { forwardEvents } from '../../../src-main/electron/eventForwarder'
 

@@ -1,8 +1,8 @@
 // The preload's bridge (design.md section 4, style.md section 4): exactly the api's methods plus
 // onEvent, one channel per method, errors as `CODE: message`, and events without the IPC event.
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { API_METHODS } from '../../../src-main/api/apiMethods'
-import type { VaeLabBridge, WorkbenchEvent } from '../../../src-main/api/workbenchContract'
+import { API_METHODS } from '../../../src-main/common/apiMethods'
+import type { VaeLabBridge, WorkbenchEvent } from '../../../src-main/common/workbenchContract'
 import { EVENT_CHANNEL, ipcChannel } from '../../../src-main/electron/ipcChannels'
 
 type Listener = (event: unknown, ...args: unknown[]) => void

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { RunStatus, RunSummary } from '../../../src-main/api/contract'
+import type { RunStatus, RunSummary } from '../../../src-main/common/contract'
 import {
   EMPTY_QUERY,
   filterRuns,

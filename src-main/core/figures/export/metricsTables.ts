@@ -1,5 +1,5 @@
 // The numbers behind the figures, as CSV tables a spreadsheet or pandas reads directly.
-import type { MinDimInput } from '../figureInputs'
+import type { MinDimInput } from '../../../common/figures/figureInputs'
 
 export type Cell = string | number | null | undefined
 

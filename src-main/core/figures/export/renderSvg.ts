@@ -1,7 +1,7 @@
 // ECharts server-side rendering to an SVG string (echarts.apache.org handbook, "Server Side
 // Rendering"; pitfalls.md section 6): one throwaway instance per figure, disposed at once.
 import * as echarts from 'echarts'
-import type { FigureSpec } from '../figureInputs'
+import type { FigureSpec } from '../../../common/figures/figureInputs'
 import { useFigureFontMetrics } from './textMetrics'
 
 /**

@@ -2,7 +2,7 @@
 // target and moved into place only when everything succeeded, so a failure leaves no partial files.
 import fs from 'node:fs'
 import path from 'node:path'
-import { VaeLabError } from '../../errors'
+import { VaeLabError } from '../../../common/errors'
 
 const PREFIX = '.vae-lab-export-'
 

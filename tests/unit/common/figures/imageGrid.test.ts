@@ -1,6 +1,6 @@
 import { decode } from 'fast-png'
 import { describe, expect, it } from 'vitest'
-import { gridImage, pngScale } from '../../../../src-main/core/figures/imageGrid'
+import { gridImage, pngScale } from '../../../../src-main/common/figures/imageGrid'
 import { squares } from '../../../helpers/exportFixtures'
 
 function decodeUrl(url: string) {

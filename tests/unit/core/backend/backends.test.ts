@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
-import type { BackendName, BackendReport } from '../../../../src-main/api/contract'
+import type { BackendName, BackendReport } from '../../../../src-main/common/contract'
 import {
   AUTO_ORDER,
   initBackend,

@@ -8,7 +8,7 @@ import {
   parseIdx,
   readIdxFile
 } from '../../../../src-main/core/data/idx'
-import { VaeLabError } from '../../../../src-main/core/errors'
+import { VaeLabError } from '../../../../src-main/common/errors'
 import { tempDir } from '../../../helpers/fixtures'
 
 const images = (n: number) =>

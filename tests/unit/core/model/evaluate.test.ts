@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { TrainConfigSchema } from '../../../../src-main/api/contract'
+import { TrainConfigSchema } from '../../../../src-main/common/contract'
 import type { ActiveBackend } from '../../../../src-main/core/backend/backends'
 import {
   activeUnits,
