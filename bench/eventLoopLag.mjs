@@ -1,5 +1,5 @@
 // Issue 5: "the main thread or server event loop is never blocked for more than 50 ms". Starts a
-// Workbench and the browser-mode HTTP server in this process on a temp database, trains a 2-worker
+// The workbench service and the browser-mode HTTP server in this process on a temp database, trains a 2-worker
 // sweep (latent 2, 5, 10, 50) while an SSE client listens and the UI's polls run, then asks for the
 // Compare view's figures; measures event-loop delay (perf_hooks histogram and a setInterval drift
 // probe) per phase and names what was in flight during every stall over the threshold.
@@ -16,11 +16,11 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const out = (p) => path.join(root, 'out', 'node', p)
-if (!fs.existsSync(out('api/workbench.js'))) {
+if (!fs.existsSync(out('api/service.js'))) {
   console.error('bench: the core is not built; run `npm run build:node` first')
   process.exit(2)
 }
-const { Workbench } = require(out('api/workbench.js'))
+const { VaeLabService } = require(out('api/service.js'))
 const { SqliteRunStore } = require(out('core/store/sqliteRunStore.js'))
 const { startServer } = require(out('adapters/http/server.js'))
 
@@ -46,7 +46,7 @@ if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
   fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>stub</title>')
 }
 const store = new SqliteRunStore(path.join(dir, 'runs.sqlite'))
-const workbench = new Workbench(store, WORKERS)
+const workbench = new VaeLabService(store, WORKERS)
 const server = await startServer(workbench, { port: 0, rendererDir })
 const host = `127.0.0.1:${server.port}`
 

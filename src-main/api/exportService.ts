@@ -10,7 +10,7 @@ import {
   type ExportResult
 } from '../common/exportContract'
 import { collectFigureInputs, type Collected } from './collectFigureInputs'
-import { validate } from './service'
+import { validate } from '../common/validate'
 import { VaeLabError } from '../common/errors'
 import type { FigureSpec } from '../common/figures/figureInputs'
 import { figureSpecs } from '../common/figures/figureSpecs'

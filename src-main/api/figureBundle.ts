@@ -4,8 +4,7 @@ import type { RunStore } from '../core/store/runStore'
 import { collectFigureInputs } from './collectFigureInputs'
 import { EXPORT_FIGURES } from '../common/exportContract'
 import { resolveRuns } from './exportService'
-import { validate } from './service'
-import { FigureRequestSchema, type FigureBundle } from '../common/workbenchContract'
+import type { FigureBundle, FigureRequest } from '../common/workbenchContract'
 
 /** Typed arrays become plain arrays, so the bundle survives JSON as well as structured clone. */
 function plainArrays<T>(value: T): T {
@@ -17,8 +16,8 @@ function plainArrays<T>(value: T): T {
   return value
 }
 
-export async function figureBundle(store: RunStore, request: unknown): Promise<FigureBundle> {
-  const r = validate(FigureRequestSchema, request)
+/** `r` was validated by the api's boundary (FigureRequestSchema) before it reached the worker. */
+export async function figureBundle(store: RunStore, r: FigureRequest): Promise<FigureBundle> {
   const runs = resolveRuns(store, { runIds: r.runIds })
   const collected = await collectFigureInputs(store, runs, {
     ...r,

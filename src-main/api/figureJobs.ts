@@ -1,8 +1,8 @@
 // Main-thread side of the figure worker: one short-lived worker per request.
 import { Worker } from 'node:worker_threads'
-import type { ErrorCode } from '../common/contract'
 import { compiledScript } from '../core/compiledScript'
 import { VaeLabError } from '../common/errors'
+import { errorFromPayload, type ErrorPayload } from '../common/validate'
 
 export interface FigureJob {
   kind: 'bundle' | 'export'
@@ -10,9 +10,7 @@ export interface FigureJob {
   request: unknown
 }
 
-type Answer =
-  | { ok: true; value: unknown }
-  | { ok: false; error: { code: ErrorCode; message: string; field?: string } }
+type Answer = { ok: true; value: unknown } | { ok: false; error: ErrorPayload }
 
 /** Runs `job` in a fresh worker; aborting `signal` terminates the worker and rejects (CANCELLED). */
 export function runFigureJob<T>(job: FigureJob, signal?: AbortSignal): Promise<T> {
@@ -33,7 +31,7 @@ export function runFigureJob<T>(job: FigureJob, signal?: AbortSignal): Promise<T
       answered = true
       void worker.terminate()
       if (a.ok) resolve(a.value as T)
-      else reject(new VaeLabError(a.error.code, a.error.message, { field: a.error.field }))
+      else reject(errorFromPayload(a.error))
     })
     worker.once('error', (e) =>
       reject(new VaeLabError('INTERNAL', `the figure worker crashed: ${e.message}`, { cause: e }))

@@ -1,17 +1,18 @@
 // worker_threads entry for the workbench's heavy figure work (Compare's bundle, exports), so the
 // main process's event loop stays free while projections and renderers run.
 import { parentPort, workerData } from 'node:worker_threads'
-import { isVaeLabError } from '../common/errors'
 import { SqliteRunStore } from '../core/store/sqliteRunStore'
 import { exportFigures } from './exportService'
 import { figureBundle } from './figureBundle'
 import type { FigureJob } from './figureJobs'
+import { errorPayload } from '../common/validate'
+import type { FigureRequest } from '../common/workbenchContract'
 
 async function run(job: FigureJob): Promise<unknown> {
   const store = new SqliteRunStore(job.dbFile)
   try {
     return job.kind === 'bundle'
-      ? await figureBundle(store, job.request)
+      ? await figureBundle(store, job.request as FigureRequest)
       : await exportFigures(store, job.request)
   } finally {
     store.close()
@@ -20,11 +21,5 @@ async function run(job: FigureJob): Promise<unknown> {
 
 run(workerData as FigureJob).then(
   (value) => parentPort?.postMessage({ ok: true, value }),
-  (e: unknown) =>
-    parentPort?.postMessage({
-      ok: false,
-      error: isVaeLabError(e)
-        ? { code: e.code, message: e.message, field: e.field }
-        : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) }
-    })
+  (e: unknown) => parentPort?.postMessage({ ok: false, error: errorPayload(e) })
 )

@@ -1,23 +1,44 @@
-// Implements every operation once, over the core; the CLI (and later IPC and HTTP) are thin
-// adapters over this. Inputs arrive unvalidated and are checked here against the contract.
+// The one service: implements VaeLabApi once, over the core, for IPC, HTTP and the CLI alike.
+// Its `api` (and `invoke`, for IPC and HTTP) validate every call's arguments against the
+// contract's schemas, once, before a handler runs; the handlers trust what they get. The CLI's
+// own operations (train here with progress, IWAE, database upkeep) validate at their entry.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { z } from 'zod'
 import {
-  DatasetImportSchema,
   IwaeRequestSchema,
-  TrainConfigSchema,
+  type BackendChoice,
   type BackendName,
   type BackendReport,
   type DatasetInfo,
-  type EpochMetrics,
   type IwaeReport,
   type ProgressEvent,
   type RunSummary,
-  type TrainConfig,
   type TrainConfigInput
 } from '../common/contract'
+import type { ExportProgress, ExportResult } from '../common/exportContract'
+import {
+  SweepRequestSchema,
+  type GridField,
+  type SweepGrid,
+  type SweepRequest,
+  type SweepRequestInput
+} from '../common/sweepRequest'
+import { errorAnswer, validate, validateArgs, isApiMethod } from '../common/validate'
+import {
+  API_METHODS,
+  RunIdSchema,
+  WorkersSchema,
+  type API_ARGS,
+  type ApiAnswer,
+  type ApiMethod,
+  type DatasetPreview,
+  type FigureBundle,
+  type QueueStatus,
+  type VaeLabApi,
+  type WorkbenchEvent
+} from '../common/workbenchContract'
 import { initBackend, probeAll, selectBackend } from '../core/backend/backends'
 import { builtinMnistInfo, headOf, loadDataset, readImageSet } from '../core/data/dataset'
 import { evaluationImages } from '../core/data/pixels'
@@ -27,7 +48,7 @@ import { iwaeBound } from '../core/model/evaluate'
 import { createVaeParams, disposeParams, INPUT_DIM } from '../core/model/vae'
 import { isOwnerAlive } from '../core/queue/owner'
 import { runQueue } from '../core/queue/runQueue'
-import type { RunFilter, RunRecord, RunStore } from '../core/store/runStore'
+import type { RunStore } from '../core/store/runStore'
 import {
   benchmarkTraining,
   PAPER_BENCHMARK,
@@ -36,27 +57,11 @@ import {
 } from '../core/train/benchmark'
 import { assignParams } from '../core/train/checkpoint'
 import type { TrainEnv } from '../core/train/trainer'
+import { BackgroundQueue } from './backgroundQueue'
+import { exportFigures } from './exportService'
+import { runFigureJob } from './figureJobs'
 
-/** Validates `input` against `schema`; the first problem becomes an INVALID_INPUT error naming the field. */
-export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input)
-  if (result.success) return result.data
-  const issue = result.error.issues[0]
-  const field = issue.path.join('.')
-  throw new VaeLabError('INVALID_INPUT', issue.message, field ? { field } : undefined)
-}
-
-/** Config fields a sweep may vary over; every combination of their values becomes one run. */
-export const GRID_FIELDS = ['latentDim', 'beta', 'lr', 'seed', 'hidden'] as const
-export type GridField = (typeof GRID_FIELDS)[number]
-export type SweepGrid = Partial<Record<GridField, number[]>>
-
-export interface SweepRequest {
-  /** Settings shared by every run; the grid's fields override them per run. */
-  base: Partial<TrainConfigInput>
-  grid: SweepGrid
-  sweepName?: string
-}
+export type { GridField, SweepGrid, SweepRequestInput }
 
 export interface SweepResult {
   sweep: string
@@ -77,12 +82,6 @@ export type BenchmarkEntry = {
   detail: string
 } & Partial<BenchmarkResult>
 
-export interface RunDetails {
-  run: RunRecord
-  metrics: EpochMetrics[]
-  evaluations: Record<string, unknown>
-}
-
 /** The seed study: MNIST, latent 2/5/10/50, 500 hidden, batch 100, Adam 1e-3, 10 epochs. */
 export const PAPER_PRESET: { grid: SweepGrid; base: Partial<TrainConfigInput> } = {
   grid: { latentDim: [2, 5, 10, 50] },
@@ -97,15 +96,6 @@ const GRID_LABEL: Record<GridField, string> = {
   hidden: 'hidden'
 }
 
-/** Every combination of the grid's values, in the order the fields were given. */
-export function expandGrid(grid: SweepGrid): Record<string, number>[] {
-  return Object.entries(grid).reduce<Record<string, number>[]>(
-    (combos, [field, values]) =>
-      combos.flatMap((c) => (values ?? []).map((v) => ({ ...c, [field]: v }))),
-    [{}]
-  )
-}
-
 function sweepNameNow(grid: SweepGrid): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
   return `${grid.latentDim ? `latent-${grid.latentDim.join('-')}` : 'sweep'}-${stamp}`
@@ -114,15 +104,6 @@ function sweepNameNow(grid: SweepGrid): string {
 /** Default parallelism: one training worker per core. */
 export function defaultWorkers(): number {
   return os.availableParallelism()
-}
-
-function checkWorkers(workers: number): number {
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
-    throw new VaeLabError('INVALID_INPUT', 'must be a whole number from 1 to 64', {
-      field: 'workers'
-    })
-  }
-  return workers
 }
 
 /** Availability of every backend, with how to get the missing ones; touches no database. */
@@ -169,17 +150,194 @@ export async function benchmarkBackends(
   return entries
 }
 
+/** Each api method's handler, taking the arguments as its schema outputs them. */
+type ApiHandlers = {
+  [M in ApiMethod]: (...args: z.output<(typeof API_ARGS)[M]>) => ReturnType<VaeLabApi[M]>
+}
+
 export class VaeLabService {
-  constructor(private readonly store: RunStore) {
+  /** The api, every call validated against its schema first: what the CLI calls. */
+  readonly api: VaeLabApi
+  private readonly listeners = new Set<(e: WorkbenchEvent) => void>()
+  private readonly background: BackgroundQueue
+  private started = false
+  private bundleJob: AbortController | undefined
+  private readonly recovered: Promise<unknown>
+
+  constructor(
+    private readonly store: RunStore,
+    readonly workers = defaultWorkers()
+  ) {
     // A run left 'running' by a process that was killed (kill -9, power loss) is interrupted.
-    store.recoverInterrupted(isOwnerAlive)
+    this.recovered = Promise.resolve(store.recoverInterrupted(isOwnerAlive))
+    this.api = Object.fromEntries(
+      API_METHODS.map((m) => [m, (...args: unknown[]) => this.call(m, args)])
+    ) as unknown as VaeLabApi
+    const onEvent = (e: ProgressEvent) => this.emitProgress(e)
+    this.background = new BackgroundQueue({
+      workers,
+      hasQueued: async () => this.store.hasQueued(),
+      workOne: (signal) =>
+        this.work({ workers: 1, signal, onAbort: 'requeue' }, onEvent).then(() => undefined),
+      changeToken: async () => String(this.store.dataVersion()),
+      onChange: () => this.emit({ type: 'runs-changed' })
+    })
   }
 
-  dataset(name: string): DatasetInfo {
+  /** Resolves once the runs of dead processes are marked interrupted (done at construction). */
+  ready(): Promise<unknown> {
+    return this.recovered
+  }
+
+  // --- The boundary ------------------------------------------------------------------------
+
+  /** IPC and HTTP: validates `args` against the method's schema, calls it, never throws. */
+  async invoke(method: string, args: unknown): Promise<ApiAnswer<unknown>> {
+    try {
+      if (!isApiMethod(method)) throw new VaeLabError('NOT_FOUND', `unknown api method "${method}"`)
+      return { ok: true, value: await this.call(method, args) }
+    } catch (e) {
+      return errorAnswer(e)
+    }
+  }
+
+  private async call(method: ApiMethod, args: unknown): Promise<unknown> {
+    const parsed = validateArgs(method, args) as unknown[]
+    await this.recovered
+    const handler = this.handlers[method] as (...a: unknown[]) => Promise<unknown>
+    return handler(...parsed)
+  }
+
+  // --- Events and the background queue (the workbench: `serve` and the app) -----------------
+
+  /**
+   * Starts working whatever was left queued, and watches the store: runs queued by another
+   * process (a CLI with --detach) start here too, and the UI hears of changes made elsewhere.
+   * The CLI never starts it: there, queueSweep only queues.
+   */
+  start(): void {
+    this.started = true
+    this.background.start()
+  }
+
+  /** Stops claiming; runs in training go back to the front of the queue (see BackgroundQueue). */
+  async stop(): Promise<void> {
+    if (this.started) await this.background.stop()
+  }
+
+  subscribe(listener: (e: WorkbenchEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private emit(e: WorkbenchEvent) {
+    for (const l of this.listeners) l(e)
+  }
+
+  private emitProgress(e: ProgressEvent) {
+    this.emit(e)
+    if (e.type === 'status') this.emit({ type: 'runs-changed' })
+  }
+
+  /** Runs changed: the UI refreshes, and a started workbench looks for work. */
+  private changed(kick = false) {
+    this.emit({ type: 'runs-changed' })
+    if (kick && this.started) this.background.kick()
+  }
+
+  // --- The api's handlers (arguments already validated) -------------------------------------
+
+  private readonly handlers: ApiHandlers = {
+    listRuns: async (filter = {}) => this.store.listRuns(filter),
+    getRun: async (runId) => {
+      const { owner: _owner, ...run } = await this.store.requireRun(runId)
+      return {
+        run,
+        metrics: await this.store.epochMetrics(runId),
+        evaluations: await this.store.evaluations(runId)
+      }
+    },
+    queueSweep: async (req) => {
+      const { sweep, runs } = await this.queueValidated(req)
+      this.changed(true)
+      return { sweep, runIds: runs.map((r) => r.id) }
+    },
+    resumeRun: async (runId) => {
+      await this.store.requeueForResume(runId)
+      this.changed(true)
+    },
+    cancelRun: async (runId) => {
+      const what = await this.store.requestCancel(runId)
+      this.changed()
+      return what
+    },
+    setPriority: async (runId, priority) => {
+      await this.store.setPriority(runId, priority)
+      this.changed()
+    },
+    deleteRuns: async (runIds) => {
+      await this.store.deleteRuns(runIds)
+      this.changed()
+    },
+    tagRun: async (runId, tag) => {
+      await this.store.addTag(runId, tag)
+      this.changed()
+    },
+    noteRun: async (runId, note) => {
+      await this.store.setNote(runId, note)
+    },
+    renameRun: async (runId, name) => {
+      await this.store.rename(runId, name)
+      this.changed()
+    },
+    listDatasets: async () => [builtinMnistInfo(), ...(await this.store.listDatasets())],
+    importDataset: (req) => this.importDataset(req),
+    datasetPreview: async (name, count): Promise<DatasetPreview> => {
+      const info = await this.dataset(name)
+      const test = readImageSet(info.files.testImages, info.files.testLabels)
+      const n = Math.min(count, test.count)
+      return {
+        name,
+        labels: Array.from(test.labels.subarray(0, n)),
+        images: Array.from(test.images.subarray(0, n * INPUT_DIM))
+      }
+    },
+    backends: () => backendReports(),
+    chooseBackend: async (choice: BackendChoice) => {
+      const { name, reason } = await selectBackend(choice)
+      return { name, reason }
+    },
+    // Projections, k-NN and renderers take from 0.3 s to seconds: off the event loop. Only the
+    // newest Compare request is worth finishing: a UMAP or t-SNE job left running would take a
+    // core from training for seconds.
+    figureInputs: (req) => {
+      this.bundleJob?.abort()
+      const job = (this.bundleJob = new AbortController())
+      return runFigureJob<FigureBundle>(
+        { kind: 'bundle', dbFile: this.store.file, request: req },
+        job.signal
+      )
+    },
+    exportFigures: (req) =>
+      runFigureJob<ExportResult>({ kind: 'export', dbFile: this.store.file, request: req }),
+    queueStatus: async (): Promise<QueueStatus> => {
+      const q = await this.store.listQueue()
+      return {
+        workers: this.workers,
+        running: q.filter((r) => r.status === 'running').map((r) => r.id),
+        queued: q.filter((r) => r.status === 'queued').map((r) => r.id)
+      }
+    }
+  }
+
+  // --- Shared by the api and the CLI's operations --------------------------------------------
+
+  /** A dataset by name (the built-in MNIST or an imported one), or NOT_FOUND listing the known ones. */
+  async dataset(name: string): Promise<DatasetInfo> {
     if (name === 'mnist') return builtinMnistInfo()
-    const info = this.store.getDataset(name)
+    const info = await this.store.getDataset(name)
     if (!info) {
-      const known = ['mnist', ...this.store.listDatasets().map((d) => d.name)].join(', ')
+      const known = ['mnist', ...(await this.store.listDatasets()).map((d) => d.name)].join(', ')
       throw new VaeLabError(
         'NOT_FOUND',
         `unknown dataset "${name}"; known datasets: ${known} (add one with \`vae-lab data import\`)`
@@ -188,13 +346,8 @@ export class VaeLabService {
     return info
   }
 
-  listDatasets(): DatasetInfo[] {
-    return [builtinMnistInfo(), ...this.store.listDatasets()]
-  }
-
   /** Reads and checks all four files before registering anything; paths are kept absolute. */
-  importDataset(input: unknown): DatasetInfo {
-    const parsed = validate(DatasetImportSchema, input)
+  private async importDataset(parsed: z.output<typeof API_ARGS.importDataset>[0]) {
     const req = {
       ...parsed,
       trainImages: path.resolve(parsed.trainImages),
@@ -203,7 +356,7 @@ export class VaeLabService {
       testLabels: path.resolve(parsed.testLabels)
     }
     // Runs refer to datasets by name: replacing one would silently change what they were trained on.
-    if (this.store.getDataset(req.name)) {
+    if (await this.store.getDataset(req.name)) {
       throw new VaeLabError(
         'INVALID_INPUT',
         `a dataset named "${req.name}" already exists; choose another --name`
@@ -223,37 +376,18 @@ export class VaeLabService {
         testLabels: req.testLabels
       }
     }
-    this.store.upsertDataset(info)
+    await this.store.upsertDataset(info)
     return info
   }
 
   /**
-   * Validates every run's config, the dataset and a forced backend before the first write, then
-   * queues the sweep's runs. Nothing is written when any of it is wrong.
+   * Checks what the schema cannot (the dataset exists and has a batch of images, a forced
+   * backend is here) before the first write, then queues the sweep's runs. Nothing is written
+   * when any of it is wrong.
    */
-  async queueSweep(req: SweepRequest): Promise<SweepResult> {
-    const unknown = Object.keys(req.grid).filter(
-      (f) => !(GRID_FIELDS as readonly string[]).includes(f)
-    )
-    if (unknown.length)
-      throw new VaeLabError('INVALID_INPUT', `cannot vary ${unknown.join(', ')} in a sweep`)
-    if (!req.grid.latentDim?.length) {
-      throw new VaeLabError(
-        'INVALID_INPUT',
-        'give at least one latent dimension, e.g. --latent 2,5,10,50',
-        { field: 'latentDim' }
-      )
-    }
-    const combos = expandGrid(req.grid)
-    if (combos.length > 1000)
-      throw new VaeLabError(
-        'INVALID_INPUT',
-        `the grid has ${combos.length} combinations; at most 1000 runs per sweep`
-      )
-    const configs: TrainConfig[] = combos.map((combo) =>
-      validate(TrainConfigSchema, { ...req.base, ...combo })
-    )
-    const dataset = this.dataset(configs[0].dataset)
+  private async queueValidated(req: SweepRequest): Promise<SweepResult> {
+    const configs = req.runs.map((r) => r.config)
+    const dataset = await this.dataset(configs[0].dataset)
     for (const c of configs) {
       const images = Math.min(c.limitTrain ?? dataset.nTrain, dataset.nTrain)
       if (images < c.batchSize) {
@@ -268,65 +402,13 @@ export class VaeLabService {
     const varied = (Object.keys(req.grid) as GridField[]).filter(
       (f) => f === 'latentDim' || (req.grid[f]?.length ?? 0) > 1
     )
-    const runs = configs.map((config, i) => ({
+    const runs = req.runs.map(({ config, combo }) => ({
       config,
-      name: varied.map((f) => `${GRID_LABEL[f]} ${combos[i][f]}`).join(', ')
+      name: varied.map((f) => `${GRID_LABEL[f]} ${combo[f]}`).join(', ')
     }))
-    if (req.sweepName !== undefined && !/^\S.{0,99}$/.test(req.sweepName)) {
-      throw new VaeLabError(
-        'INVALID_INPUT',
-        'a sweep name is 1-100 characters and does not start with a space',
-        { field: 'sweep' }
-      )
-    }
     const sweep = req.sweepName ?? sweepNameNow(req.grid)
-    this.store.createSweep(sweep, req.grid, runs)
-    return { sweep, runs: this.store.listRuns({ sweep }) }
-  }
-
-  /** Queues a sweep and trains exactly its runs here, `workers` at a time. */
-  async trainSweep(
-    req: SweepRequest,
-    onEvent: (e: ProgressEvent) => void = () => {},
-    q: QueueRequest = {}
-  ): Promise<SweepResult> {
-    const workers = checkWorkers(q.workers ?? defaultWorkers())
-    const { sweep, runs } = await this.queueSweep(req)
-    await this.work({ workers, runIds: runs.map((r) => r.id), signal: q.signal }, onEvent)
-    return { sweep, runs: this.store.listRuns({ sweep }) }
-  }
-
-  /** Trains whatever is queued (by priority, then age) until the queue is empty; returns the ids trained. */
-  async runQueue(
-    onEvent: (e: ProgressEvent) => void = () => {},
-    q: QueueRequest = {}
-  ): Promise<RunSummary[]> {
-    const ids = await this.work(
-      {
-        workers: checkWorkers(q.workers ?? defaultWorkers()),
-        signal: q.signal,
-        onAbort: q.onAbort
-      },
-      onEvent
-    )
-    const done = new Set(ids)
-    return this.store.listRuns().filter((r) => done.has(r.id))
-  }
-
-  /** Puts an interrupted, cancelled or failed run back in the queue, to continue from its checkpoint. */
-  requeueRun(runId: number): void {
-    this.store.requeueForResume(runId)
-  }
-
-  /** Continues an interrupted, cancelled or failed run from its latest checkpoint, here and now. */
-  async resumeRun(
-    runId: number,
-    onEvent: (e: ProgressEvent) => void = () => {},
-    q: QueueRequest = {}
-  ): Promise<RunSummary> {
-    this.store.requeueForResume(runId)
-    await this.work({ workers: 1, runIds: [runId], signal: q.signal }, onEvent)
-    return this.store.listRuns().find((r) => r.id === runId) as RunSummary
+    await this.store.createSweep(sweep, req.grid, runs)
+    return { sweep, runs: await this.store.listRuns({ sweep }) }
   }
 
   private work(
@@ -336,54 +418,52 @@ export class VaeLabService {
     return runQueue({ store: this.store, dataset: (name) => this.dataset(name), onEvent }, o)
   }
 
-  /** Queued and running runs, in the order the queue takes them. */
-  queue(): RunSummary[] {
+  // --- The CLI's own operations (validated here, at their entry) -----------------------------
+
+  /** Queues a sweep and trains exactly its runs here, `workers` at a time. */
+  async trainSweep(
+    input: SweepRequestInput,
+    onEvent: (e: ProgressEvent) => void = () => {},
+    q: QueueRequest = {}
+  ): Promise<SweepResult> {
+    const workers = validate(WorkersSchema, q.workers ?? defaultWorkers(), 'workers')
+    const { sweep, runs } = await this.queueValidated(validate(SweepRequestSchema, input))
+    await this.work({ workers, runIds: runs.map((r) => r.id), signal: q.signal }, onEvent)
+    return { sweep, runs: await this.store.listRuns({ sweep }) }
+  }
+
+  /** Trains whatever is queued (by priority, then age) until the queue is empty; returns the runs trained. */
+  async trainQueued(
+    onEvent: (e: ProgressEvent) => void = () => {},
+    q: QueueRequest = {}
+  ): Promise<RunSummary[]> {
+    const workers = validate(WorkersSchema, q.workers ?? defaultWorkers(), 'workers')
+    const ids = await this.work({ workers, signal: q.signal, onAbort: q.onAbort }, onEvent)
+    const done = new Set(ids)
+    return (await this.store.listRuns()).filter((r) => done.has(r.id))
+  }
+
+  /** Continues an interrupted, cancelled or failed run from its latest checkpoint, here and now. */
+  async resumeHere(
+    runId: number,
+    onEvent: (e: ProgressEvent) => void = () => {},
+    q: QueueRequest = {}
+  ): Promise<RunSummary> {
+    const id = validate(RunIdSchema, runId, 'runId')
+    await this.store.requeueForResume(id)
+    await this.work({ workers: 1, runIds: [id], signal: q.signal }, onEvent)
+    return (await this.store.listRuns()).find((r) => r.id === id) as RunSummary
+  }
+
+  /** Running, then queued runs, in the order the queue takes them. */
+  async queue(): Promise<RunSummary[]> {
+    await this.recovered
     return this.store.listQueue()
   }
 
-  hasQueued(): boolean {
-    return this.store.hasQueued()
-  }
-
-  cancelRun(runId: number): 'cancelled' | 'requested' {
-    return this.store.requestCancel(runId)
-  }
-
-  prioritizeRun(runId: number, priority: number): void {
-    if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) {
-      throw new VaeLabError(
-        'INVALID_INPUT',
-        'priority must be a whole number (higher runs first)',
-        { field: 'priority' }
-      )
-    }
-    this.store.setPriority(runId, priority)
-  }
-
-  deleteRuns(runIds: number[]): void {
-    this.store.deleteRuns(runIds)
-  }
-
-  tagRun(runId: number, tag: string): void {
-    if (!/^[\w.:-]{1,64}$/.test(tag))
-      throw new VaeLabError('INVALID_INPUT', 'a tag is 1-64 letters, digits or _ . : -', {
-        field: 'tag'
-      })
-    this.store.addTag(runId, tag)
-  }
-
-  noteRun(runId: number, note: string): void {
-    if (note.length > 10_000)
-      throw new VaeLabError('INVALID_INPUT', 'a note is at most 10,000 characters', {
-        field: 'note'
-      })
-    this.store.setNote(runId, note)
-  }
-
-  renameRun(runId: number, name: string): void {
-    if (!name.trim() || name.length > 200)
-      throw new VaeLabError('INVALID_INPUT', 'a name is 1-200 characters', { field: 'name' })
-    this.store.rename(runId, name.trim())
+  /** Figures of runs written here (the CLI's `export`, with progress), not in a worker. */
+  exportHere(input: unknown, onProgress?: (p: ExportProgress) => void): Promise<ExportResult> {
+    return exportFigures(this.store, input, onProgress)
   }
 
   checkDatabase(): { file: string; ok: boolean; problems: string[]; runs: number } {
@@ -430,25 +510,14 @@ export class VaeLabService {
     }
   }
 
-  listRuns(filter: RunFilter = {}): RunSummary[] {
-    return this.store.listRuns(filter)
-  }
-
-  runDetails(runId: number): RunDetails {
-    const run = this.store.requireRun(runId)
-    return {
-      run,
-      metrics: this.store.epochMetrics(runId),
-      evaluations: this.store.evaluations(runId)
-    }
-  }
-
   /** The k-sample IWAE bound of a finished run on its test set, stored with the run. */
   async evaluateIwae(input: unknown): Promise<IwaeReport> {
     const req = validate(IwaeRequestSchema, input)
-    const { run } = this.runDetails(req.runId)
+    await this.recovered
+    const run = await this.store.requireRun(req.runId)
     const checkpoint =
-      this.store.checkpoint(req.runId, 'final') ?? this.store.checkpoint(req.runId, 'latest')
+      (await this.store.checkpoint(req.runId, 'final')) ??
+      (await this.store.checkpoint(req.runId, 'latest'))
     if (!checkpoint)
       throw new VaeLabError(
         'NOT_FOUND',
@@ -457,7 +526,7 @@ export class VaeLabService {
     const backend = await initBackend((await selectBackend(req.backend)).name)
     const cfg = run.config
     const test = evaluationImages(
-      headOf(loadDataset(this.dataset(cfg.dataset)).test, req.limitTest ?? cfg.limitTest),
+      headOf(loadDataset(await this.dataset(cfg.dataset)).test, req.limitTest ?? cfg.limitTest),
       cfg.pixels
     )
     const params = createVaeParams(
@@ -473,7 +542,10 @@ export class VaeLabService {
         req.k,
         cfg.seed
       )
-      this.store.saveEvaluation(req.runId, `iwae/k=${req.k}`, { ...report, backend: backend.name })
+      await this.store.saveEvaluation(req.runId, `iwae/k=${req.k}`, {
+        ...report,
+        backend: backend.name
+      })
       return report
     } finally {
       disposeParams(params)

@@ -24,37 +24,39 @@ import {
 } from './exportContract'
 import type { FigureInputs } from './figures/figureSpecs'
 import { API_METHODS, type ApiMethod } from './apiMethods'
+import { SweepRequestSchema, type SweepRequestInput } from './sweepRequest'
 
-export { API_METHODS, type ApiMethod }
+export { API_METHODS, type ApiMethod, type SweepRequestInput }
 
-const runId = z
+/** One run id, everywhere a single run is named. */
+export const RunIdSchema = z
   .number({ error: 'a run id must be a number' })
   .int({ error: 'a run id is a whole number' })
   .min(1, { error: 'a run id is at least 1' })
-const gridValues = z
-  .array(z.number({ error: 'grid values must be numbers' }), {
-    error: 'grid values must be a list'
-  })
-  .min(1)
-  .max(100)
+const runId = RunIdSchema
 
-export const SweepRequestSchema = z
-  .object({
-    /** Settings shared by all runs; validated per run against TrainConfigSchema by the service. */
-    base: z.record(z.string(), z.unknown()),
-    grid: z
-      .object({
-        latentDim: gridValues,
-        beta: gridValues.optional(),
-        lr: gridValues.optional(),
-        seed: gridValues.optional(),
-        hidden: gridValues.optional()
-      })
-      .strict(),
-    sweepName: z.string().min(1).max(100).optional()
+export const TagSchema = z
+  .string({ error: 'a tag is 1-64 letters, digits or _ . : -' })
+  .regex(/^[\w.:-]{1,64}$/, { error: 'a tag is 1-64 letters, digits or _ . : -' })
+export const NoteSchema = z
+  .string({ error: 'a note is text' })
+  .max(10_000, { error: 'a note is at most 10,000 characters' })
+/** A run's name, stored trimmed. */
+export const RunNameSchema = z
+  .string({ error: 'a name is 1-200 characters' })
+  .refine((n) => n.trim() !== '' && n.length <= 200, { error: 'a name is 1-200 characters' })
+  .transform((n) => n.trim())
+export const PrioritySchema = z
+  .number({ error: 'priority must be a whole number (higher runs first)' })
+  .refine((p) => Number.isInteger(p) && Math.abs(p) <= 1_000_000, {
+    error: 'priority must be a whole number (higher runs first)'
   })
-  .strict()
-export type SweepRequestInput = z.input<typeof SweepRequestSchema>
+/** Runs trained at once by one process. */
+export const WorkersSchema = z
+  .number({ error: 'must be a whole number from 1 to 64' })
+  .refine((w) => Number.isInteger(w) && w >= 1 && w <= 64, {
+    error: 'must be a whole number from 1 to 64'
+  })
 
 export const RunFilterSchema = z
   .object({
@@ -84,6 +86,7 @@ export const FigureRequestSchema = z
   })
   .strict()
 export type FigureRequestInput = z.input<typeof FigureRequestSchema>
+export type FigureRequest = z.output<typeof FigureRequestSchema>
 
 /** Argument schemas, one tuple per method: adapters validate with these before dispatching. */
 export const API_ARGS = {
@@ -92,11 +95,11 @@ export const API_ARGS = {
   queueSweep: z.tuple([SweepRequestSchema]),
   resumeRun: z.tuple([runId]),
   cancelRun: z.tuple([runId]),
-  setPriority: z.tuple([runId, z.number().int().min(-1_000_000).max(1_000_000)]),
+  setPriority: z.tuple([runId, PrioritySchema]),
   deleteRuns: z.tuple([z.array(runId).min(1)]),
-  tagRun: z.tuple([runId, z.string()]),
-  noteRun: z.tuple([runId, z.string()]),
-  renameRun: z.tuple([runId, z.string()]),
+  tagRun: z.tuple([runId, TagSchema]),
+  noteRun: z.tuple([runId, NoteSchema]),
+  renameRun: z.tuple([runId, RunNameSchema]),
   listDatasets: z.tuple([]),
   importDataset: z.tuple([DatasetImportSchema]),
   datasetPreview: z.tuple([z.string().min(1), z.number().int().min(1).max(100)]),
@@ -106,6 +109,35 @@ export const API_ARGS = {
   exportFigures: z.tuple([z.record(z.string(), z.unknown())]),
   queueStatus: z.tuple([])
 } as const satisfies Record<ApiMethod, z.ZodTuple>
+
+/**
+ * Each method's parameter names, so that an error names the parameter at fault (the CLI turns it
+ * into a flag); null for an object argument, whose own fields name themselves.
+ */
+export const API_PARAMS = {
+  listRuns: [null],
+  getRun: ['runId'],
+  queueSweep: [null],
+  resumeRun: ['runId'],
+  cancelRun: ['runId'],
+  setPriority: ['runId', 'priority'],
+  deleteRuns: ['runIds'],
+  tagRun: ['runId', 'tag'],
+  noteRun: ['runId', 'note'],
+  renameRun: ['runId', 'name'],
+  listDatasets: [],
+  importDataset: [null],
+  datasetPreview: ['dataset', 'count'],
+  backends: [],
+  chooseBackend: ['backend'],
+  figureInputs: [null],
+  exportFigures: [null],
+  queueStatus: []
+} as const satisfies {
+  [M in ApiMethod]: readonly (string | null)[] & {
+    length: Required<z.input<(typeof API_ARGS)[M]>>['length']
+  }
+}
 
 export interface RunDetailsDto {
   run: RunSummary & {

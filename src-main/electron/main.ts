@@ -12,7 +12,7 @@ import {
   type IpcMainInvokeEvent,
   type WebFrameMain
 } from 'electron'
-import { Workbench } from '../api/workbench'
+import { VaeLabService } from '../api/service'
 import { openRunStore, type RunStore } from '../api/runtime'
 import { registerApiHandlers } from './apiHandlers'
 import { APP_ENTRY, APP_SCHEME, devServerOrigin, isAppUrl } from './appUrls'
@@ -96,7 +96,7 @@ async function start(): Promise<void> {
 
   const store = openStore()
   if (!store) return app.exit(1)
-  const workbench = new Workbench(store)
+  const workbench = new VaeLabService(store)
   hardenSession(session.defaultSession, devOrigin)
   serveAppProtocol(session.defaultSession, APP_SCHEME, rendererDir)
   const unregister = registerApiHandlers(ipcMain, workbench, (event: IpcMainInvokeEvent) =>
@@ -105,7 +105,7 @@ async function start(): Promise<void> {
 
   // The first backend probe loads modules synchronously (about 100 ms, measured with
   // bench/eventLoopLag.mjs); do it now rather than in the middle of the first sweep.
-  await workbench.backends()
+  await workbench.api.backends()
   window = createWindow()
   const contents = window.webContents
   const stopEvents = forwardEvents((l) => workbench.subscribe(l), {

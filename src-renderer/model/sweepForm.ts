@@ -1,12 +1,19 @@
 // The New sweep form as plain data: text fields in, a validated queueSweep request (or per-field
-// messages) out. Every run of the grid is checked against the contract's TrainConfigSchema, so the
-// form refuses exactly what the service would, before anything is sent.
+// messages) out. The request is checked with the contract's SweepRequestSchema, the very schema
+// the service validates with, so the form refuses exactly what the service would.
 import {
   TrainConfigSchema,
   type BackendChoice,
   type TrainConfig
 } from '../../src-main/common/contract'
-import type { SweepRequestInput } from '../../src-main/common/workbenchContract'
+import {
+  expandGrid,
+  MAX_SWEEP_RUNS,
+  SweepNameSchema,
+  SweepRequestSchema,
+  type SweepGrid,
+  type SweepRequestInput
+} from '../../src-main/common/sweepRequest'
 
 /** Fields that take a comma-separated list: the sweep has one run per combination. */
 export const LIST_FIELDS = ['latentDim', 'hidden', 'beta', 'lr', 'seed'] as const
@@ -36,7 +43,7 @@ export interface SweepForm {
 export type FormField = keyof SweepForm
 export type FormErrors = Partial<Record<FormField, string>>
 
-export const MAX_RUNS = 1000
+export const MAX_RUNS = MAX_SWEEP_RUNS
 
 /** The schema's defaults (one parse of a minimal config), as form text. */
 export function defaultSweepForm(): SweepForm {
@@ -100,9 +107,9 @@ function parseOptional(text: string): number | undefined | 'bad' {
   return Number.isFinite(v) ? v : 'bad'
 }
 
-/** Schema paths to form fields (the schema's names are the form's). */
+/** Schema paths to form fields (the schema's names are the form's; a grid list is its field). */
 function fieldOf(path: readonly PropertyKey[]): FormField {
-  const key = String(path[0] ?? '')
+  const key = String((path[0] === 'grid' ? path[1] : path[0]) ?? '')
   return (key in defaultSweepForm() ? key : 'latentDim') as FormField
 }
 
@@ -161,36 +168,22 @@ export function validateSweepForm(
     else base.weightDecay = v ?? 0
   }
 
-  const fields = LIST_FIELDS.filter((k) => lists[k])
-  const combos = fields.reduce<Record<string, number>[]>(
-    (acc, k) => acc.flatMap((c) => lists[k]!.map((v) => ({ ...c, [k]: v }))),
-    [{}]
-  )
+  const grid: SweepGrid = { latentDim: lists.latentDim ?? [] }
+  for (const k of ['beta', 'lr', 'seed', 'hidden'] as const) if (lists[k]) grid[k] = lists[k]
   const runCount = Object.keys(errors).some((k) => (LIST_FIELDS as readonly string[]).includes(k))
     ? 0
-    : combos.length
-  if (runCount > MAX_RUNS)
-    errors.latentDim = `${runCount} combinations: at most ${MAX_RUNS} runs per sweep`
-
-  const runs: TrainConfig[] = []
-  if (!Object.keys(errors).length) {
-    for (const combo of combos) {
-      const parsed = TrainConfigSchema.safeParse({ ...base, ...combo })
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) {
-          const field = fieldOf(issue.path)
-          errors[field] ??= issue.message
-        }
-        break
-      }
-      runs.push(parsed.data)
-    }
-  }
+    : expandGrid(grid).length
   const name = f.sweepName.trim()
-  if (name.length > 100) errors.sweepName = 'at most 100 characters'
-  if (Object.keys(errors).length) return { ok: false, errors, runCount }
+  const nameCheck = SweepNameSchema.safeParse(name)
+  if (name && !nameCheck.success) errors.sweepName = nameCheck.error.issues[0].message
+  const request: SweepRequestInput = { base, grid, ...(name ? { sweepName: name } : {}) }
 
-  const grid: SweepRequestInput['grid'] = { latentDim: lists.latentDim! }
-  for (const k of ['beta', 'lr', 'seed', 'hidden'] as const) if (lists[k]) grid[k] = lists[k]
-  return { ok: true, request: { base, grid, ...(name ? { sweepName: name } : {}) }, runCount, runs }
+  let runs: TrainConfig[] = []
+  if (!Object.keys(errors).length) {
+    const parsed = SweepRequestSchema.safeParse(request)
+    if (parsed.success) runs = parsed.data.runs.map((r) => r.config)
+    else errors[fieldOf(parsed.error.issues[0].path)] = parsed.error.issues[0].message
+  }
+  if (Object.keys(errors).length) return { ok: false, errors, runCount }
+  return { ok: true, request, runCount, runs }
 }

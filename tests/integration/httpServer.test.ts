@@ -8,7 +8,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../src-main/adapters/http/server'
 import type { ApiMethod } from '../../src-main/common/apiMethods'
-import { Workbench } from '../../src-main/api/workbench'
+import { VaeLabService } from '../../src-main/api/service'
 import { API_METHODS, type WorkbenchEvent } from '../../src-main/common/workbenchContract'
 import { SqliteRunStore } from '../../src-main/core/store/sqliteRunStore'
 import { syntheticSet, tempDir, writeIdxDataset } from '../helpers/fixtures'
@@ -21,7 +21,7 @@ interface Reply {
 
 let dir: string
 let store: SqliteRunStore
-let workbench: Workbench
+let workbench: VaeLabService
 let server: RunningServer
 let host: string
 
@@ -146,8 +146,10 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(ui, 'assets', 'app.js'), 'export {}')
   fs.writeFileSync(path.join(dir, 'secret.txt'), 'not for the browser')
   store = new SqliteRunStore(path.join(dir, 'runs.sqlite'))
-  workbench = new Workbench(store, 1)
+  workbench = new VaeLabService(store, 1)
   server = await startServer(workbench, { port: 0, rendererDir: ui })
+  // As `vae-lab serve` does: the workbench works the queue in the background.
+  workbench.start()
   host = `127.0.0.1:${server.port}`
 })
 

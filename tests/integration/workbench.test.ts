@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { TrainConfigSchema, type RunStatus } from '../../src-main/common/contract'
-import { Workbench } from '../../src-main/api/workbench'
+import { VaeLabService } from '../../src-main/api/service'
 import { SqliteRunStore } from '../../src-main/core/store/sqliteRunStore'
 import { tempDir } from '../helpers/fixtures'
 
@@ -23,7 +23,7 @@ afterEach(async () => {
 function open(workers: number) {
   const file = path.join(tempDir(), 'runs.sqlite')
   const store = new SqliteRunStore(file)
-  const workbench = new Workbench(store, workers)
+  const workbench = new VaeLabService(store, workers)
   cleanup.push(
     () => store.close(),
     () => workbench.stop()
@@ -44,7 +44,7 @@ async function until(check: () => boolean, what: string, ms = 60_000) {
 
 const statuses = (store: SqliteRunStore): RunStatus[] => store.listRuns().map((r) => r.status)
 
-describe('Workbench', () => {
+describe('VaeLabService as the workbench', () => {
   it('trains runs queued by another process, and tells its listeners the runs changed', async () => {
     const { store, workbench, other } = open(2)
     const events: string[] = []
@@ -57,8 +57,8 @@ describe('Workbench', () => {
 
     // Compare: a newer request replaces one still computing; only the newest is answered.
     const runIds = store.listRuns().map((r) => r.id)
-    const stale = workbench.figureInputs({ runIds, projection: 'tsne' })
-    const fresh = workbench.figureInputs({ runIds, figures: ['recon'] })
+    const stale = workbench.api.figureInputs({ runIds, projection: 'tsne' })
+    const fresh = workbench.api.figureInputs({ runIds, figures: ['recon'] })
     await expect(stale).rejects.toMatchObject({ code: 'CANCELLED' })
     expect((await fresh).inputs.recon?.rows).toHaveLength(2)
   })
@@ -66,9 +66,15 @@ describe('Workbench', () => {
   it('starts a sweep queued while another run trains on the free slot at once', async () => {
     const { store, workbench } = open(2)
     workbench.start()
-    const first = await workbench.queueSweep({ base: { ...tiny(2, 40) }, grid: { latentDim: [2] } })
+    const first = await workbench.api.queueSweep({
+      base: { ...tiny(2, 40) },
+      grid: { latentDim: [2] }
+    })
     await until(() => store.getRun(first.runIds[0])?.status === 'running', 'the first run to start')
-    const second = await workbench.queueSweep({ base: { ...tiny(3) }, grid: { latentDim: [3] } })
+    const second = await workbench.api.queueSweep({
+      base: { ...tiny(3) },
+      grid: { latentDim: [3] }
+    })
     await until(
       () => store.getRun(second.runIds[0])?.status !== 'queued',
       'the second run to start',
@@ -80,7 +86,7 @@ describe('Workbench', () => {
   it('puts runs in training back at the front of the queue when it stops, to continue at the next start', async () => {
     const { store, workbench } = open(1)
     workbench.start()
-    const { runIds } = await workbench.queueSweep({
+    const { runIds } = await workbench.api.queueSweep({
       base: { ...tiny(2, 200) },
       grid: { latentDim: [2] }
     })

@@ -129,13 +129,30 @@ export async function withProgress<T extends { status: string }[]>(
   }
   process.once('SIGINT', onSigint)
   try {
+    // A run's first event waits for its label (one read of the run); later ones keep their order.
+    const waiting = new Map<number, ProgressEvent[]>()
+    const lookups: Promise<void>[] = []
     const result = await body((e) => {
-      if (!labels.has(e.runId)) {
-        const run = service.runDetails(e.runId).run
-        labels.set(e.runId, `${run.name ?? `latent ${run.latent}`} (run ${e.runId})`)
-      }
-      view.handle(e)
+      if (labels.has(e.runId)) return view.handle(e)
+      const queued = waiting.get(e.runId)
+      if (queued) return void queued.push(e)
+      waiting.set(e.runId, [e])
+      lookups.push(
+        service.api.getRun(e.runId).then(
+          ({ run }) => {
+            labels.set(e.runId, `${run.name ?? `latent ${run.latent}`} (run ${e.runId})`)
+            for (const pending of waiting.get(e.runId) ?? []) view.handle(pending)
+            waiting.delete(e.runId)
+          },
+          () => {
+            labels.set(e.runId, `run ${e.runId}`)
+            for (const pending of waiting.get(e.runId) ?? []) view.handle(pending)
+            waiting.delete(e.runId)
+          }
+        )
+      )
     }, abort.signal)
+    await Promise.all(lookups)
     view.finish()
     if (abort.signal.aborted) io.setExit(EXIT_INTERRUPTED)
     else if (result.some((r) => r.status === 'failed')) io.setExit(EXIT_UNEXPECTED)

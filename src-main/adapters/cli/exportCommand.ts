@@ -7,10 +7,9 @@ import {
   PROJECTION_METHODS,
   type ExportResult
 } from '../../common/exportContract'
-import { exportFigures } from '../../api/exportService'
-import { dbOption, type Io } from './cliSupport'
+import { dbOption, withService, type Io } from './cliSupport'
 import { toNumber } from './parseOptions'
-import { isVaeLabError, openRunStore, VaeLabError } from '../../api/runtime'
+import { isVaeLabError, VaeLabError } from '../../api/runtime'
 
 interface ExportFlags {
   runs?: string
@@ -120,12 +119,13 @@ export function registerExportCommand(program: Command, io: Io): void {
     .option('--json', 'print the result (files written, runs, skipped figures) as JSON')
     .addOption(dbOption())
     .action(async (f: ExportFlags) => {
-      const store = openRunStore(f.db)
       try {
         const progress = io.stderr.isTTY
           ? (p: { message: string }) => io.stderr.write(`  ${p.message}\n`)
           : undefined
-        const result = await exportFigures(store, exportRequest(f), progress)
+        const result = await withService(f.db, (service) =>
+          service.exportHere(exportRequest(f), progress)
+        )
         io.stdout.write(f.json ? JSON.stringify(result, null, 2) + '\n' : summary(result))
       } catch (e) {
         // Name the flag here: main's table of flags covers `train`, not this command.
@@ -134,8 +134,6 @@ export function registerExportCommand(program: Command, io: Io): void {
           throw new VaeLabError(e.code, `${flag}: ${e.message}`, { cause: e })
         }
         throw e
-      } finally {
-        store.close()
       }
     })
 }

@@ -28,7 +28,9 @@ export function buildProgram(io: Io): Command {
 }
 
 function describeError(e: VaeLabError): string {
-  const flag = e.field ? (FLAG_OF[e.field] ?? `--${e.field}`) : null
+  // A nested field (grid.latentDim) is named by its last part when that has a flag.
+  const last = e.field?.split('.').pop() ?? ''
+  const flag = e.field ? (FLAG_OF[e.field] ?? FLAG_OF[last] ?? `--${e.field}`) : null
   return flag ? `${flag}: ${e.message}` : e.message
 }
 

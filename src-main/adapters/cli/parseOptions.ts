@@ -48,7 +48,8 @@ export const FLAG_OF: Record<string, string> = {
   priority: 'PRIORITY',
   tag: 'TAG',
   note: 'TEXT',
-  name: 'NAME'
+  name: 'NAME',
+  sweepName: '--sweep'
 }
 
 /** Strict number: '' and '1e' and '0x10' are NaN, unlike Number()'s forgiving rules. */

@@ -62,8 +62,8 @@ export function registerRunsCommands(program: Command, io: Io): void {
         json?: boolean
         db?: string
       }) => {
-        await withService(f.db, (service) => {
-          const list = service.listRuns({ status: f.status, sweep: f.sweep, tag: f.tag })
+        await withService(f.db, async (service) => {
+          const list = await service.api.listRuns({ status: f.status, sweep: f.sweep, tag: f.tag })
           if (!f.json && list.length === 0)
             io.stdout.write('no runs yet: try `vae-lab train --preset paper --epochs 1`\n')
           else printRuns(io, list, f.json)
@@ -78,8 +78,8 @@ export function registerRunsCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action(async (run: string, f: { json?: boolean; db?: string }) => {
       const id = parseRunId(run)
-      await withService(f.db, (service) => {
-        const d = service.runDetails(id)
+      await withService(f.db, async (service) => {
+        const d = await service.api.getRun(id)
         if (f.json) {
           const r = d.run
           const extra = {
@@ -127,7 +127,7 @@ export function registerRunsCommands(program: Command, io: Io): void {
     .action(async (ids: string[], f: { yes?: boolean; db?: string }) => {
       const runIds = ids.map(parseRunId)
       await withService(f.db, async (service) => {
-        runIds.forEach((id) => service.runDetails(id)) // unknown ids fail before anything is asked or deleted
+        for (const id of runIds) await service.api.getRun(id) // unknown ids fail before anything is asked or deleted
         if (!f.yes) {
           if (!process.stdin.isTTY)
             throw new VaeLabError(
@@ -144,7 +144,7 @@ export function registerRunsCommands(program: Command, io: Io): void {
             return
           }
         }
-        service.deleteRuns(runIds)
+        await service.api.deleteRuns(runIds)
         io.stdout.write(`deleted run${runIds.length > 1 ? 's' : ''} ${runIds.join(', ')}\n`)
       })
     })
@@ -156,7 +156,7 @@ export function registerRunsCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action(async (run: string, tag: string, f: { db?: string }) => {
       const id = parseRunId(run)
-      await withService(f.db, (service) => service.tagRun(id, tag))
+      await withService(f.db, (service) => service.api.tagRun(id, tag))
     })
   runs
     .command('note')
@@ -166,7 +166,7 @@ export function registerRunsCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action(async (run: string, text: string, f: { db?: string }) => {
       const id = parseRunId(run)
-      await withService(f.db, (service) => service.noteRun(id, text))
+      await withService(f.db, (service) => service.api.noteRun(id, text))
     })
   runs
     .command('rename')
@@ -176,6 +176,6 @@ export function registerRunsCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action(async (run: string, name: string, f: { db?: string }) => {
       const id = parseRunId(run)
-      await withService(f.db, (service) => service.renameRun(id, name))
+      await withService(f.db, (service) => service.api.renameRun(id, name))
     })
 }

@@ -2,10 +2,12 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { Command } from 'commander'
-import { Workbench } from '../../api/workbench'
+import { VaeLabService } from '../../api/service'
 import { startServer } from '../http/server'
 import { dbOption, parseWorkers, type Io } from './cliSupport'
 import { toNumber } from './parseOptions'
+import { validate } from '../../common/validate'
+import { WorkersSchema } from '../../common/workbenchContract'
 import { openRunStore, repoRoot, VaeLabError } from '../../api/runtime'
 
 /** The built UI (electron-vite's renderer output). */
@@ -47,15 +49,11 @@ export function registerServeCommand(program: Command, io: Io): void {
           field: 'port'
         })
       const workers = parseWorkers(f.workers)
-      if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) {
-        throw new VaeLabError('INVALID_INPUT', 'must be a whole number from 1 to 64', {
-          field: 'workers'
-        })
-      }
+      if (workers !== undefined) validate(WorkersSchema, workers, 'workers')
       const store = openRunStore(f.db)
-      const workbench = new Workbench(store, workers)
+      const workbench = new VaeLabService(store, workers)
       // Backend probes load native modules synchronously (~70-100 ms, once): before anyone waits.
-      await workbench.backends()
+      await workbench.api.backends()
       let server
       try {
         server = await startServer(workbench, { port, rendererDir: rendererDir() })

@@ -115,9 +115,9 @@ export function registerToolCommands(program: Command, io: Io): void {
         json?: boolean
         db?: string
       }) => {
-        await withService(f.db, (service) => {
+        await withService(f.db, async (service) => {
           const { name, trainImages, trainLabels, testImages, testLabels } = f
-          const info = service.importDataset({
+          const info = await service.api.importDataset({
             name,
             trainImages,
             trainLabels,
@@ -138,8 +138,8 @@ export function registerToolCommands(program: Command, io: Io): void {
     .option('--json', 'print JSON')
     .addOption(dbOption())
     .action(async (f: { json?: boolean; db?: string }) => {
-      await withService(f.db, (service) => {
-        const list = service.listDatasets()
+      await withService(f.db, async (service) => {
+        const list = await service.api.listDatasets()
         if (f.json) io.stdout.write(JSON.stringify(list, null, 2) + '\n')
         else
           for (const d of list)

@@ -1,7 +1,7 @@
 // train, resume and queue: everything that makes runs train.
 import { Command, Option } from 'commander'
 import { BACKEND_NAMES } from '../../common/contract'
-import { PAPER_PRESET, type SweepRequest } from '../../api/service'
+import { PAPER_PRESET, type SweepRequestInput } from '../../api/service'
 import {
   dbOption,
   parseRunId,
@@ -75,19 +75,22 @@ export function registerTrainCommands(program: Command, io: Io): void {
           { field: 'latentDim' }
         )
       await withService(f.db, async (service) => {
-        const parsed = sweepInput(f, () => service.dataset(f.dataset ?? 'mnist').nTrain)
+        // Only weight decay 'prior' needs the dataset's size (1 / N per image).
+        const nTrain =
+          f.weightDecay === 'prior' ? (await service.dataset(f.dataset ?? 'mnist')).nTrain : 0
+        const parsed = sweepInput(f, () => nTrain)
         const preset = f.preset ? PAPER_PRESET : { grid: {}, base: {} }
-        const req: SweepRequest = {
+        const req: SweepRequestInput = {
           base: { ...preset.base, ...parsed.base },
           grid: { ...preset.grid, ...parsed.grid },
           sweepName: f.sweep
         }
         const workers = parseWorkers(f.workers)
         if (f.detach) {
-          const queued = await service.queueSweep(req)
+          const queued = await service.api.queueSweep(req)
           printRuns(
             io,
-            queued.runs,
+            await service.api.listRuns({ sweep: queued.sweep }),
             f.json,
             `queued sweep ${queued.sweep}; \`vae-lab queue run\` trains it`
           )
@@ -115,7 +118,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
       const id = parseRunId(run)
       await withService(f.db, async (service) => {
         const runs = await withProgress(service, io, async (onEvent, signal) => [
-          await service.resumeRun(id, onEvent, { signal })
+          await service.resumeHere(id, onEvent, { signal })
         ])
         printRuns(io, runs, f.json)
       })
@@ -130,7 +133,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option('--json', 'print JSON')
     .addOption(dbOption())
     .action(async (f: { json?: boolean; db?: string }) => {
-      await withService(f.db, (service) => printRuns(io, service.queue(), f.json))
+      await withService(f.db, async (service) => printRuns(io, await service.queue(), f.json))
     })
   queue
     .command('run')
@@ -141,7 +144,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .action(async (f: { workers?: string; json?: boolean; db?: string }) => {
       await withService(f.db, async (service) => {
         const runs = await withProgress(service, io, (onEvent, signal) =>
-          service.runQueue(onEvent, { workers: parseWorkers(f.workers), signal })
+          service.trainQueued(onEvent, { workers: parseWorkers(f.workers), signal })
         )
         printRuns(io, runs, f.json, runs.length ? undefined : 'the queue is empty')
       })
@@ -153,8 +156,8 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action(async (run: string, f: { db?: string }) => {
       const id = parseRunId(run)
-      await withService(f.db, (service) => {
-        const what = service.cancelRun(id)
+      await withService(f.db, async (service) => {
+        const what = await service.api.cancelRun(id)
         io.stdout.write(
           what === 'cancelled'
             ? `run ${id} cancelled\n`
@@ -170,8 +173,8 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action(async (run: string, priority: string, f: { db?: string }) => {
       const id = parseRunId(run)
-      await withService(f.db, (service) => {
-        service.prioritizeRun(id, toNumber(priority))
+      await withService(f.db, async (service) => {
+        await service.api.setPriority(id, toNumber(priority))
         io.stdout.write(`run ${id}: priority ${toNumber(priority)}\n`)
       })
     })

@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
-import type { Workbench } from '../../api/workbench'
+import type { VaeLabService } from '../../api/service'
 import type { ApiAnswer } from '../../common/workbenchContract'
 
 type ApiAnswerError = Extract<ApiAnswer<unknown>, { ok: false }>['error']
@@ -105,7 +105,10 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   })
 }
 
-export async function startServer(workbench: Workbench, o: ServerOptions): Promise<RunningServer> {
+export async function startServer(
+  workbench: VaeLabService,
+  o: ServerOptions
+): Promise<RunningServer> {
   const token = o.token ?? randomBytes(24).toString('hex')
   const root = path.resolve(o.rendererDir)
   if (!fs.existsSync(path.join(root, 'index.html'))) {

@@ -21,7 +21,7 @@ export interface QueueOptions {
 
 export interface QueueDeps {
   store: RunStore
-  dataset(name: string): DatasetInfo
+  dataset(name: string): DatasetInfo | Promise<DatasetInfo>
   onEvent(e: ProgressEvent): void
 }
 
@@ -55,7 +55,7 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
           runId,
           dbFile: store.file,
           config: run.config,
-          dataset: deps.dataset(run.config.dataset),
+          dataset: await deps.dataset(run.config.dataset),
           backend,
           resume: checkpoint ? { epoch: checkpoint.epoch, tensors: checkpoint.tensors } : undefined
         },

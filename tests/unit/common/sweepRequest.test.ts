@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest'
+import {
+  expandGrid,
+  MAX_SWEEP_RUNS,
+  SweepRequestSchema
+} from '../../../src-main/common/sweepRequest'
+
+const issue = (input: unknown) => {
+  const r = SweepRequestSchema.safeParse(input)
+  if (r.success) throw new Error('expected a refusal')
+  return { path: r.error.issues[0].path.join('.'), message: r.error.issues[0].message }
+}
+
+describe('SweepRequestSchema', () => {
+  it('gives one valid config per combination, with the values that vary', () => {
+    const r = SweepRequestSchema.parse({
+      base: { epochs: 2 },
+      grid: { latentDim: [2, 5], beta: [1, 4] },
+      sweepName: 'grid'
+    })
+    expect(r.runs.map((x) => [x.config.latentDim, x.config.beta, x.config.epochs])).toEqual([
+      [2, 1, 2],
+      [2, 4, 2],
+      [5, 1, 2],
+      [5, 4, 2]
+    ])
+    expect(r.runs[1].combo).toEqual({ latentDim: 2, beta: 4 })
+  })
+
+  it('names the config field of a bad grid value, with that field’s own message', () => {
+    expect(issue({ base: {}, grid: { latentDim: [2, NaN] } })).toEqual({
+      path: 'latentDim',
+      message: 'latent dim must be a number'
+    })
+    expect(issue({ base: { batchSize: 0 }, grid: { latentDim: [2] } }).path).toBe('batchSize')
+  })
+
+  it('refuses a sweep name that starts with a space or is over 100 characters, the same rule for every caller', () => {
+    for (const sweepName of [' x', '', 'x'.repeat(101), 'a\nb']) {
+      expect(issue({ base: {}, grid: { latentDim: [2] }, sweepName })).toEqual({
+        path: 'sweepName',
+        message: 'a sweep name is 1-100 characters and does not start with a space'
+      })
+    }
+    expect(
+      SweepRequestSchema.parse({ base: {}, grid: { latentDim: [2] }, sweepName: 'x'.repeat(100) })
+        .sweepName
+    ).toHaveLength(100)
+  })
+
+  it('refuses an empty latent list, an unknown grid field and too many runs', () => {
+    expect(issue({ base: {}, grid: { latentDim: [] } })).toEqual({
+      path: 'grid.latentDim',
+      message: 'give at least one latent dimension, e.g. --latent 2,5,10,50'
+    })
+    expect(issue({ base: {}, grid: { latentDim: [2], epochs: [1] } }).message).toBe(
+      'cannot vary epochs in a sweep'
+    )
+    const many = Array.from({ length: 40 }, (_, i) => i + 1)
+    expect(issue({ base: {}, grid: { latentDim: many, seed: many } })).toEqual({
+      path: '',
+      message: `the grid has 1600 combinations; at most ${MAX_SWEEP_RUNS} runs per sweep`
+    })
+  })
+})
+
+describe('expandGrid', () => {
+  it('gives every combination in the order the fields were given', () => {
+    expect(expandGrid({ a: [1, 2], b: [3] })).toEqual([
+      { a: 1, b: 3 },
+      { a: 2, b: 3 }
+    ])
+  })
+})
