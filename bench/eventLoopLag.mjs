@@ -21,7 +21,7 @@ if (!fs.existsSync(out('api/service.js'))) {
   process.exit(2)
 }
 const { VaeLabService } = require(out('api/service.js'))
-const { SqliteRunStore } = require(out('core/store/sqliteRunStore.js'))
+const { openRunStore } = require(out('core/store/openRunStore.js'))
 const { startServer } = require(out('adapters/http/server.js'))
 
 const opt = (name, dflt) => {
@@ -45,7 +45,7 @@ if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
   fs.mkdirSync(rendererDir)
   fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>stub</title>')
 }
-const store = new SqliteRunStore(path.join(dir, 'runs.sqlite'))
+const store = await openRunStore(path.join(dir, 'runs.sqlite'))
 const workbench = new VaeLabService(store, WORKERS)
 const server = await startServer(workbench, { port: 0, rendererDir })
 const host = `127.0.0.1:${server.port}`
@@ -209,14 +209,13 @@ const poller = (async () => {
 const finished = new Set(['completed', 'failed', 'cancelled', 'diverged', 'interrupted'])
 for (;;) {
   await new Promise((r) => setTimeout(r, 500))
-  const runs = store.listRuns({}).filter((r) => runIds.includes(r.id))
+  const runs = (await store.listRuns({})).filter((r) => runIds.includes(r.id))
   if (runs.every((r) => finished.has(r.status))) break
 }
 polling = false
 await poller
 const trainingSeconds = (performance.now() - t0) / 1000
-const statuses = store
-  .listRuns({})
+const statuses = (await store.listRuns({}))
   .filter((r) => runIds.includes(r.id))
   .map((r) => ({
     id: r.id,
@@ -242,7 +241,7 @@ clearInterval(probe)
 sseReq.destroy()
 await workbench.stop()
 await server.close()
-store.close()
+await store.close()
 fs.rmSync(dir, { recursive: true, force: true })
 
 const ms = (ns) => Math.round((ns / 1e6) * 10) / 10

@@ -42,9 +42,9 @@ try {
 
   const t0 = performance.now()
   const { exportFigures } = require(path.join(root, 'out/node/api/exportService.js'))
-  const { SqliteRunStore } = require(path.join(root, 'out/node/core/store/sqliteRunStore.js'))
+  const { openRunStore } = require(path.join(root, 'out/node/core/store/openRunStore.js'))
   const loadSeconds = (performance.now() - t0) / 1000
-  const store = new SqliteRunStore(db)
+  const store = await openRunStore(db)
   const runs = []
   try {
     for (const [i, projection] of ['pca', 'pca', 'pca', 'umap', 'tsne'].entries()) {
@@ -70,7 +70,7 @@ try {
       })
     }
   } finally {
-    store.close()
+    await store.close()
   }
   const warmPca = runs.filter((r) => r.projection === 'pca' && !r.first).map((r) => r.seconds)
   console.log(

@@ -78,19 +78,22 @@ export async function collectFigureInputs(
   o: Options
 ): Promise<Collected> {
   const labels = runLabels(records)
-  const runs: CollectedRun[] = records.map((record, i) => {
-    const metrics = store.epochMetrics(record.id)
-    const final = (store.evaluations(record.id).final as FinalEvaluation | undefined) ?? null
+  const runs: CollectedRun[] = []
+  for (const [i, record] of records.entries()) {
+    const metrics = await store.epochMetrics(record.id)
+    const final =
+      ((await store.evaluations(record.id)).final as FinalEvaluation | undefined) ?? null
     const perDigitParts = final?.testPerDigit ?? metrics.at(-1)?.testPerDigit ?? null
-    return {
+    runs.push({
       record,
       label: labels[i],
       metrics,
       final,
       perDigit: perDigitParts ? perDigitParts.map((p) => (p ? p.nelbo : null)) : null
-    }
-  })
-  const figures = new Map(runs.map((r) => [r.record.id, byKind(store.figures(r.record.id))]))
+    })
+  }
+  const figures = new Map<number, ReturnType<typeof byKind>>()
+  for (const r of runs) figures.set(r.record.id, byKind(await store.figures(r.record.id)))
   const skipped: string[] = []
   const inputs: FigureInputs = {}
   const separability: Separability[] = []
@@ -282,7 +285,7 @@ async function manifoldOf(
     `decoding a ${grid} x ${grid} manifold over [${range.join(', ')}] for ${r.label.name}`
   )
   const id = r.record.id
-  const checkpoint = store.checkpoint(id, 'final') ?? store.checkpoint(id, 'latest')
+  const checkpoint = (await store.checkpoint(id, 'final')) ?? (await store.checkpoint(id, 'latest'))
   if (!checkpoint)
     throw new VaeLabError(
       'NOT_FOUND',

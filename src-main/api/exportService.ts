@@ -23,22 +23,30 @@ import type { RunRecord, RunStore } from '../core/store/runStore'
 import { codeVersion } from '../core/version'
 
 /** Which runs a request names, in its order (a sweep's by latent dim); NOT_FOUND names what is missing. */
-export function resolveRuns(
+export async function resolveRuns(
   store: RunStore,
   req: Pick<ExportRequest, 'runIds' | 'sweep'>
-): RunRecord[] {
+): Promise<RunRecord[]> {
+  const records = async (ids: number[]) => {
+    const out: (RunRecord | null)[] = []
+    for (const id of ids) out.push(await store.getRun(id))
+    return out
+  }
   if (req.sweep !== undefined) {
-    const runs = store.listRuns({ sweep: req.sweep })
+    const runs = await store.listRuns({ sweep: req.sweep })
     if (!runs.length)
       throw new VaeLabError(
         'NOT_FOUND',
         `no runs in a sweep named "${req.sweep}"; \`vae-lab runs list\` shows the sweeps`,
         { field: 'sweep' }
       )
-    return runs.map((r) => store.getRun(r.id)!).sort((a, b) => a.latent - b.latent || a.id - b.id)
+    return (await records(runs.map((r) => r.id)))
+      .map((r) => r!)
+      .sort((a, b) => a.latent - b.latent || a.id - b.id)
   }
   const ids = [...new Set(req.runIds ?? [])]
-  const missing = ids.filter((id) => !store.getRun(id))
+  const found = await records(ids)
+  const missing = ids.filter((_id, i) => !found[i])
   if (missing.length) {
     throw new VaeLabError(
       'NOT_FOUND',
@@ -46,7 +54,7 @@ export function resolveRuns(
       { field: 'runIds' }
     )
   }
-  return ids.map((id) => store.getRun(id)!)
+  return found.map((r) => r!)
 }
 
 export async function exportFigures(
@@ -56,7 +64,7 @@ export async function exportFigures(
 ): Promise<ExportResult> {
   const started = performance.now()
   const req = validate(ExportRequestSchema, request)
-  const runs = resolveRuns(store, req)
+  const runs = await resolveRuns(store, req)
   const figures = new Set<ExportFigure>(req.report ? EXPORT_FIGURES : req.figures)
   if (!req.report && figures.has('manifold') && !runs.some((r) => r.latent === 2)) {
     const dims = runs.map((r) => `run ${r.id} has latent dim ${r.latent}`).join(', ')

@@ -18,7 +18,7 @@ function plainArrays<T>(value: T): T {
 
 /** `r` was validated by the api's boundary (FigureRequestSchema) before it reached the worker. */
 export async function figureBundle(store: RunStore, r: FigureRequest): Promise<FigureBundle> {
-  const runs = resolveRuns(store, { runIds: r.runIds })
+  const runs = await resolveRuns(store, { runIds: r.runIds })
   const collected = await collectFigureInputs(store, runs, {
     ...r,
     figures: new Set(r.figures ?? EXPORT_FIGURES),

@@ -6,7 +6,8 @@ import { errorFromPayload, type ErrorPayload } from '../common/validate'
 
 export interface FigureJob {
   kind: 'bundle' | 'export'
-  dbFile: string
+  /** RunStore.uri: the worker opens the store itself, through the registry. */
+  storeUri: string
   request: unknown
 }
 

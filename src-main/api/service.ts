@@ -2,7 +2,6 @@
 // Its `api` (and `invoke`, for IPC and HTTP) validate every call's arguments against the
 // contract's schemas, once, before a handler runs; the handlers trust what they get. The CLI's
 // own operations (train here with progress, IWAE, database upkeep) validate at their entry.
-import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { z } from 'zod'
@@ -48,7 +47,7 @@ import { iwaeBound } from '../core/model/evaluate'
 import { createVaeParams, disposeParams, INPUT_DIM } from '../core/model/vae'
 import { isOwnerAlive } from '../core/queue/owner'
 import { runQueue } from '../core/queue/runQueue'
-import type { RunStore } from '../core/store/runStore'
+import type { FileMaintenance, RunStore } from '../core/store/runStore'
 import {
   benchmarkTraining,
   PAPER_BENCHMARK,
@@ -169,24 +168,29 @@ export class VaeLabService {
     readonly workers = defaultWorkers()
   ) {
     // A run left 'running' by a process that was killed (kill -9, power loss) is interrupted.
-    this.recovered = Promise.resolve(store.recoverInterrupted(isOwnerAlive))
+    // Every operation waits for it; a failure (say, the database stayed locked) is theirs to report.
+    this.recovered = store.recoverInterrupted(isOwnerAlive)
+    this.recovered.catch(() => {})
     this.api = Object.fromEntries(
       API_METHODS.map((m) => [m, (...args: unknown[]) => this.call(m, args)])
     ) as unknown as VaeLabApi
     const onEvent = (e: ProgressEvent) => this.emitProgress(e)
     this.background = new BackgroundQueue({
       workers,
-      hasQueued: async () => this.store.hasQueued(),
+      hasQueued: async () => {
+        await this.ready()
+        return this.store.hasQueued()
+      },
       workOne: (signal) =>
         this.work({ workers: 1, signal, onAbort: 'requeue' }, onEvent).then(() => undefined),
-      changeToken: async () => String(this.store.dataVersion()),
+      changeToken: () => this.store.changeToken(),
       onChange: () => this.emit({ type: 'runs-changed' })
     })
   }
 
-  /** Resolves once the runs of dead processes are marked interrupted (done at construction). */
-  ready(): Promise<unknown> {
-    return this.recovered
+  /** Resolves once the runs of dead processes are marked interrupted (started at construction). */
+  async ready(): Promise<void> {
+    await this.recovered
   }
 
   // --- The boundary ------------------------------------------------------------------------
@@ -203,7 +207,7 @@ export class VaeLabService {
 
   private async call(method: ApiMethod, args: unknown): Promise<unknown> {
     const parsed = validateArgs(method, args) as unknown[]
-    await this.recovered
+    await this.ready()
     const handler = this.handlers[method] as (...a: unknown[]) => Promise<unknown>
     return handler(...parsed)
   }
@@ -314,12 +318,12 @@ export class VaeLabService {
       this.bundleJob?.abort()
       const job = (this.bundleJob = new AbortController())
       return runFigureJob<FigureBundle>(
-        { kind: 'bundle', dbFile: this.store.file, request: req },
+        { kind: 'bundle', storeUri: this.store.uri, request: req },
         job.signal
       )
     },
     exportFigures: (req) =>
-      runFigureJob<ExportResult>({ kind: 'export', dbFile: this.store.file, request: req }),
+      runFigureJob<ExportResult>({ kind: 'export', storeUri: this.store.uri, request: req }),
     queueStatus: async (): Promise<QueueStatus> => {
       const q = await this.store.listQueue()
       return {
@@ -427,7 +431,9 @@ export class VaeLabService {
     q: QueueRequest = {}
   ): Promise<SweepResult> {
     const workers = validate(WorkersSchema, q.workers ?? defaultWorkers(), 'workers')
-    const { sweep, runs } = await this.queueValidated(validate(SweepRequestSchema, input))
+    const req = validate(SweepRequestSchema, input)
+    await this.ready()
+    const { sweep, runs } = await this.queueValidated(req)
     await this.work({ workers, runIds: runs.map((r) => r.id), signal: q.signal }, onEvent)
     return { sweep, runs: await this.store.listRuns({ sweep }) }
   }
@@ -438,6 +444,7 @@ export class VaeLabService {
     q: QueueRequest = {}
   ): Promise<RunSummary[]> {
     const workers = validate(WorkersSchema, q.workers ?? defaultWorkers(), 'workers')
+    await this.ready()
     const ids = await this.work({ workers, signal: q.signal, onAbort: q.onAbort }, onEvent)
     const done = new Set(ids)
     return (await this.store.listRuns()).filter((r) => done.has(r.id))
@@ -450,6 +457,7 @@ export class VaeLabService {
     q: QueueRequest = {}
   ): Promise<RunSummary> {
     const id = validate(RunIdSchema, runId, 'runId')
+    await this.ready()
     await this.store.requeueForResume(id)
     await this.work({ workers: 1, runIds: [id], signal: q.signal }, onEvent)
     return (await this.store.listRuns()).find((r) => r.id === id) as RunSummary
@@ -457,63 +465,46 @@ export class VaeLabService {
 
   /** Running, then queued runs, in the order the queue takes them. */
   async queue(): Promise<RunSummary[]> {
-    await this.recovered
+    await this.ready()
     return this.store.listQueue()
   }
 
   /** Figures of runs written here (the CLI's `export`, with progress), not in a worker. */
-  exportHere(input: unknown, onProgress?: (p: ExportProgress) => void): Promise<ExportResult> {
+  async exportHere(
+    input: unknown,
+    onProgress?: (p: ExportProgress) => void
+  ): Promise<ExportResult> {
+    await this.ready()
     return exportFigures(this.store, input, onProgress)
   }
 
-  checkDatabase(): { file: string; ok: boolean; problems: string[]; runs: number } {
-    const problems = this.store.integrityCheck().filter((p) => p !== 'ok')
-    return {
-      file: this.store.file,
-      ok: problems.length === 0,
-      problems,
-      runs: this.store.countRuns()
-    }
+  /** SQLite's integrity check of the store's file (`vae-lab db check`). */
+  async checkDatabase(): Promise<{ file: string; ok: boolean; problems: string[]; runs: number }> {
+    await this.ready()
+    const m = this.fileMaintenance('db check')
+    const problems = (await m.integrityCheck()).filter((p) => p !== 'ok')
+    return { file: m.file, ok: problems.length === 0, problems, runs: await this.store.countRuns() }
   }
 
-  /**
-   * A consistent copy, written beside the target and renamed into place: never the database
-   * itself (or its -wal/-shm files), and an existing file only when `overwrite` says so.
-   */
+  /** A consistent copy of the store's file at `file` (`vae-lab db backup`). */
   async backupDatabase(file: string, overwrite = false): Promise<void> {
-    const target = path.resolve(file)
-    const source = fs.realpathSync(this.store.file)
-    const real = fs.existsSync(target) ? fs.realpathSync(target) : target
-    if ([source, `${source}-wal`, `${source}-shm`].includes(real)) {
+    await this.ready()
+    await this.fileMaintenance('db backup').backupTo(file, overwrite)
+  }
+
+  private fileMaintenance(command: string): FileMaintenance {
+    if (!this.store.maintenance)
       throw new VaeLabError(
         'INVALID_INPUT',
-        `${file} is the database itself; back it up to another path`
+        `\`vae-lab ${command}\` works on SQLite files; ${this.store.location} is not one (use the server's own tools)`
       )
-    }
-    if (fs.existsSync(target) && !overwrite) {
-      throw new VaeLabError(
-        'INVALID_INPUT',
-        `${file} exists; choose another path, or add --force to replace it`
-      )
-    }
-    const staging = `${target}.partial-${process.pid}`
-    try {
-      await this.store.backup(staging)
-      fs.renameSync(staging, target)
-    } catch (e) {
-      fs.rmSync(staging, { force: true })
-      throw new VaeLabError(
-        'INVALID_INPUT',
-        `cannot write a backup to ${file}: ${(e as Error).message}`,
-        { cause: e }
-      )
-    }
+    return this.store.maintenance
   }
 
   /** The k-sample IWAE bound of a finished run on its test set, stored with the run. */
   async evaluateIwae(input: unknown): Promise<IwaeReport> {
     const req = validate(IwaeRequestSchema, input)
-    await this.recovered
+    await this.ready()
     const run = await this.store.requireRun(req.runId)
     const checkpoint =
       (await this.store.checkpoint(req.runId, 'final')) ??

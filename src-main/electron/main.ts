@@ -45,9 +45,10 @@ function trustedFrame(frame: WebFrameMain | null): boolean {
   )
 }
 
-function openStore(): RunStore | null {
+/** The store VAE_LAB_DB names, else the user's SQLite file (the one registry decides). */
+async function openStore(): Promise<RunStore | null> {
   try {
-    return openRunStore()
+    return await openRunStore()
   } catch (e) {
     const why =
       explainNativeLoadError(e, process.versions) ?? (e instanceof Error ? e.message : String(e))
@@ -94,9 +95,10 @@ async function start(): Promise<void> {
   app.on('web-contents-created', (_event, contents) => hardenContents(contents, devOrigin))
   await app.whenReady()
 
-  const store = openStore()
+  const store = await openStore()
   if (!store) return app.exit(1)
   const workbench = new VaeLabService(store)
+  await workbench.ready()
   hardenSession(session.defaultSession, devOrigin)
   serveAppProtocol(session.defaultSession, APP_SCHEME, rendererDir)
   const unregister = registerApiHandlers(ipcMain, workbench, (event: IpcMainInvokeEvent) =>
@@ -129,8 +131,7 @@ async function start(): Promise<void> {
       .catch((e: unknown) => console.error('vae-lab: stopping the queue failed:', e))
       .finally(() => {
         unregister()
-        store.close()
-        app.quit()
+        void store.close().finally(() => app.quit())
       })
   })
 

@@ -92,6 +92,42 @@ describe('vae-lab CLI', () => {
     }
   )
 
+  it('refuses a PostgreSQL URI in this build with exit 2, and creates nothing (no postgres: folder)', () => {
+    const cwd = tempDir()
+    for (const uri of ['postgres://lab:secret@localhost:5432/runs', 'postgresql://db.lab/runs']) {
+      const r = spawnSync(
+        process.execPath,
+        [BIN, 'train', '--latent', '2', '--detach', '--db', uri],
+        {
+          cwd,
+          encoding: 'utf8'
+        }
+      )
+      expect(r.status).toBe(2)
+      expect(r.stderr).toContain('this build has no PostgreSQL store yet')
+      expect(r.stderr).not.toContain('secret')
+    }
+    expect(fs.readdirSync(cwd)).toEqual([])
+  })
+
+  it('refuses an unknown scheme with exit 2, listing the stores it takes', () => {
+    const r = vaeLab(['runs', 'list', '--db', 'foo://x'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/foo:\/\/x is not a store .*PATH or sqlite:PATH.*postgres:\/\//)
+  })
+
+  it('opens the store VAE_LAB_DB names, sqlite:PATH included, unless --db says otherwise', () => {
+    const dir = tempDir()
+    const fromEnv = path.join(dir, 'env.sqlite')
+    const fromFlag = path.join(dir, 'flag.sqlite')
+    const env = { VAE_LAB_DB: `sqlite:${fromEnv}`, VAE_LAB_HOME: path.join(dir, 'home') }
+    expect(vaeLab(['train', '--latent', '2', '--detach'], env).code).toBe(0)
+    expect(vaeLab(['train', '--latent', '5', '--detach', '--db', fromFlag], env).code).toBe(0)
+    expect(rowCounts(fromEnv).runs).toBe(1)
+    expect(rowCounts(fromFlag).runs).toBe(1)
+    expect(fs.existsSync(path.join(dir, 'home'))).toBe(false)
+  })
+
   it('resolves --weight-decay prior to 1/N of the images actually trained on', () => {
     const db = path.join(tempDir(), 'runs.sqlite')
     const [run] = JSON.parse(

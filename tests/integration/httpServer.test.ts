@@ -10,7 +10,8 @@ import { startServer, type RunningServer } from '../../src-main/adapters/http/se
 import type { ApiMethod } from '../../src-main/common/apiMethods'
 import { VaeLabService } from '../../src-main/api/service'
 import { API_METHODS, type WorkbenchEvent } from '../../src-main/common/workbenchContract'
-import { SqliteRunStore } from '../../src-main/core/store/sqliteRunStore'
+import { openRunStore } from '../../src-main/core/store/openRunStore'
+import type { RunStore } from '../../src-main/core/store/runStore'
 import { syntheticSet, tempDir, writeIdxDataset } from '../helpers/fixtures'
 
 interface Reply {
@@ -20,7 +21,7 @@ interface Reply {
 }
 
 let dir: string
-let store: SqliteRunStore
+let store: RunStore
 let workbench: VaeLabService
 let server: RunningServer
 let host: string
@@ -145,7 +146,7 @@ beforeAll(async () => {
   )
   fs.writeFileSync(path.join(ui, 'assets', 'app.js'), 'export {}')
   fs.writeFileSync(path.join(dir, 'secret.txt'), 'not for the browser')
-  store = new SqliteRunStore(path.join(dir, 'runs.sqlite'))
+  store = await openRunStore(path.join(dir, 'runs.sqlite'))
   workbench = new VaeLabService(store, 1)
   server = await startServer(workbench, { port: 0, rendererDir: ui })
   // As `vae-lab serve` does: the workbench works the queue in the background.
@@ -156,7 +157,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await workbench?.stop()
   await server?.close()
-  store?.close()
+  await store?.close()
 })
 
 describe('the browser-mode server', () => {

@@ -6,7 +6,7 @@ import { VaeLabService } from '../../api/service'
 import { EXIT_INTERRUPTED, EXIT_UNEXPECTED } from './exitCodes'
 import { toNumber } from './parseOptions'
 import { ProgressView } from './progressView'
-import { defaultDatabase, openRunStore, VaeLabError } from '../../api/runtime'
+import { defaultDatabase, openRunStore, VaeLabError, type OpenOptions } from '../../api/runtime'
 
 export interface Io {
   stdout: NodeJS.WriteStream
@@ -17,20 +17,23 @@ export interface Io {
 
 export const dbOption = () =>
   new Option(
-    '--db <path>',
-    `SQLite database of runs (default: ${defaultDatabase()}; or set VAE_LAB_HOME)`
+    '--db <uri>',
+    `the run store: a SQLite file, PATH or sqlite:PATH (default: $VAE_LAB_DB, else ${defaultDatabase()}; or set VAE_LAB_HOME)`
   )
 
-/** Opens the service on `--db`; the store is closed when `body` settles. */
+/** Opens the service on `--db` (else VAE_LAB_DB, else the default); the store is closed when `body` settles. */
 export async function withService<T>(
   db: string | undefined,
-  body: (s: VaeLabService) => Promise<T> | T
+  body: (s: VaeLabService) => Promise<T> | T,
+  options?: OpenOptions
 ): Promise<T> {
-  const store = openRunStore(db)
+  const store = await openRunStore(db, options)
   try {
-    return await body(new VaeLabService(store))
+    const service = new VaeLabService(store)
+    await service.ready() // runs of killed processes are marked interrupted before anything else
+    return await body(service)
   } finally {
-    store.close()
+    await store.close()
   }
 }
 

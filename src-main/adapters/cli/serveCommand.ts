@@ -50,15 +50,16 @@ export function registerServeCommand(program: Command, io: Io): void {
         })
       const workers = parseWorkers(f.workers)
       if (workers !== undefined) validate(WorkersSchema, workers, 'workers')
-      const store = openRunStore(f.db)
+      const store = await openRunStore(f.db)
       const workbench = new VaeLabService(store, workers)
+      await workbench.ready()
       // Backend probes load native modules synchronously (~70-100 ms, once): before anyone waits.
       await workbench.api.backends()
       let server
       try {
         server = await startServer(workbench, { port, rendererDir: rendererDir() })
       } catch (e) {
-        store.close()
+        await store.close()
         const code = (e as NodeJS.ErrnoException).code
         if (code === 'EADDRINUSE')
           throw new VaeLabError(
@@ -79,6 +80,6 @@ export function registerServeCommand(program: Command, io: Io): void {
       io.stderr.write('vae-lab: stopping...\n')
       await workbench.stop()
       await server.close()
-      store.close()
+      await store.close()
     })
 }

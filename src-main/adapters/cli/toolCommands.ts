@@ -1,16 +1,9 @@
 // eval, bench, backends, data and db: evaluation, the machine, datasets and the database file.
-import fs from 'node:fs'
 import { Command } from 'commander'
 import { backendReports, benchmarkBackends } from '../../api/service'
 import { dbOption, parseRunId, withService, type Io } from './cliSupport'
 import { toNumber } from './parseOptions'
-import { defaultDatabase, VaeLabError } from '../../api/runtime'
-
-/** check and backup read a database: a typo in --db must not create an empty one and call it ok. */
-function requireExistingDatabase(db: string | undefined): void {
-  const file = db ?? defaultDatabase()
-  if (!fs.existsSync(file)) throw new VaeLabError('NOT_FOUND', `there is no database at ${file}`)
-}
+import { VaeLabError } from '../../api/runtime'
 
 export function registerToolCommands(program: Command, io: Io): void {
   program
@@ -155,18 +148,22 @@ export function registerToolCommands(program: Command, io: Io): void {
     .option('--json', 'print JSON')
     .addOption(dbOption())
     .action(async (f: { json?: boolean; db?: string }) => {
-      requireExistingDatabase(f.db)
-      await withService(f.db, (service) => {
-        const r = service.checkDatabase()
-        io.stdout.write(
-          f.json
-            ? JSON.stringify(r) + '\n'
-            : r.ok
-              ? `${r.file}: ok (${r.runs} runs)\n`
-              : `${r.file}: damaged:\n${r.problems.join('\n')}\n`
-        )
-        if (!r.ok) io.setExit(2)
-      })
+      // check and backup read a database: a typo in --db must not create an empty one and call it ok.
+      await withService(
+        f.db,
+        async (service) => {
+          const r = await service.checkDatabase()
+          io.stdout.write(
+            f.json
+              ? JSON.stringify(r) + '\n'
+              : r.ok
+                ? `${r.file}: ok (${r.runs} runs)\n`
+                : `${r.file}: damaged:\n${r.problems.join('\n')}\n`
+          )
+          if (!r.ok) io.setExit(2)
+        },
+        { mustExist: true }
+      )
     })
   db.command('backup')
     .description('write a consistent copy of the database, safe while runs are training')
@@ -174,10 +171,13 @@ export function registerToolCommands(program: Command, io: Io): void {
     .option('--force', 'replace an existing file at PATH')
     .addOption(dbOption())
     .action(async (file: string, f: { db?: string; force?: boolean }) => {
-      requireExistingDatabase(f.db)
-      await withService(f.db, async (service) => {
-        await service.backupDatabase(file, f.force === true)
-        io.stdout.write(`backed up to ${file}\n`)
-      })
+      await withService(
+        f.db,
+        async (service) => {
+          await service.backupDatabase(file, f.force === true)
+          io.stdout.write(`backed up to ${file}\n`)
+        },
+        { mustExist: true }
+      )
     })
 }

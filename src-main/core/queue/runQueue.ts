@@ -47,13 +47,15 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
   const trainClaimed = async (runId: number) => {
     let poll: ReturnType<typeof setInterval> | undefined
     try {
-      const run = store.requireRun(runId)
+      const run = await store.requireRun(runId)
       const backend = await backendFor(run.config.backend)
-      const checkpoint = run.resumes > 0 ? store.checkpoint(runId, 'latest') : null
-      const handle = startTraining(
+      const checkpoint = run.resumes > 0 ? await store.checkpoint(runId, 'latest') : null
+      // A store write that fails in an event handler ends the run (as failed), like any error.
+      let writeFailure: unknown
+      const handle: TrainingHandle = startTraining(
         {
           runId,
-          dbFile: store.file,
+          storeUri: store.uri,
           config: run.config,
           dataset: await deps.dataset(run.config.dataset),
           backend,
@@ -61,7 +63,10 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
         },
         {
           onReady: (name, detail) => {
-            store.markRunning(runId, name, detail)
+            store.markRunning(runId, name, detail).catch((e: unknown) => {
+              writeFailure ??= e
+              handle.cancel()
+            })
             const from =
               run.resumes > 0
                 ? checkpoint
@@ -79,23 +84,23 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
       active.set(runId, handle)
       if (o.signal?.aborted) handle.cancel()
       poll = setInterval(() => {
-        try {
-          if (store.isCancelRequested(runId)) handle.cancel()
-        } catch {
-          // a locked database: the next poll asks again
-        }
+        store.isCancelRequested(runId).then(
+          (requested) => requested && handle.cancel(),
+          () => {} // a locked database: the next poll asks again
+        )
       }, o.cancelPollMs ?? 500)
       const outcome = await handle.done
+      if (writeFailure !== undefined) throw writeFailure
       if (outcome.status === 'cancelled' && o.signal?.aborted && o.onAbort === 'requeue') {
         // The workbench is closing, not the user cancelling: the run goes back to the front of the
         // queue and continues from its checkpoint when the workbench starts again.
-        store.finishRun(
+        await store.finishRun(
           runId,
           'interrupted',
           'stopped when the workbench closed',
           outcome.imgPerSec
         )
-        store.requeueForResume(runId)
+        await store.requeueForResume(runId)
         onEvent({
           type: 'status',
           runId,
@@ -104,20 +109,20 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
         })
         return
       }
-      store.finishRun(runId, outcome.status, outcome.message ?? null, outcome.imgPerSec)
+      await store.finishRun(runId, outcome.status, outcome.message ?? null, outcome.imgPerSec)
       onEvent({ type: 'status', runId, status: outcome.status, message: outcome.message })
     } catch (e) {
-      finishFailed(runId, e)
+      await finishFailed(runId, e)
     } finally {
       clearInterval(poll)
       active.delete(runId)
     }
   }
 
-  const finishFailed = (runId: number, e: unknown) => {
+  const finishFailed = async (runId: number, e: unknown) => {
     const message = isVaeLabError(e) || e instanceof Error ? e.message : String(e)
     try {
-      store.finishRun(runId, 'failed', message, null)
+      await store.finishRun(runId, 'failed', message, null)
     } catch {
       // The database refuses even this write (locked for longer than its timeout): the run keeps
       // status 'running' under this process, and the next start marks it interrupted.
@@ -127,7 +132,7 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
 
   const slot = async () => {
     while (!o.signal?.aborted) {
-      const runId = store.claimNextQueued(owner, o.runIds)
+      const runId = await store.claimNextQueued(owner, o.runIds)
       if (runId === null) return
       trained.push(runId)
       await trainClaimed(runId)

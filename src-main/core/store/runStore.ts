@@ -52,69 +52,96 @@ export interface RunFilter {
   tag?: string
 }
 
-/** Everything VAE Lab keeps about runs. SqliteRunStore is the one implementation that runs SQL. */
-export interface RunStore {
+/**
+ * SQLite-only upkeep, offered by stores that have it (`vae-lab db check`, `db backup`). A
+ * database server has its own tools for this (pg_dump, amcheck), so it is a capability, not part
+ * of every store.
+ */
+export interface FileMaintenance {
+  /** The database file. */
   readonly file: string
-  close(): void
+  /** PRAGMA integrity_check: ['ok'] when the file is sound. */
+  integrityCheck(): Promise<string[]>
+  /**
+   * A consistent copy at `target` (online backup, safe while runs are being written), written
+   * beside it and renamed into place; never over the database itself, nor over an existing file
+   * unless `overwrite`.
+   */
+  backupTo(target: string, overwrite: boolean): Promise<void>
+}
 
-  upsertDataset(info: DatasetInfo): void
-  getDataset(name: string): DatasetInfo | null
-  listDatasets(): DatasetInfo[]
+/**
+ * Everything VAE Lab keeps about runs, whatever holds it (MLflow's AbstractStore is the model).
+ * Every method is async, so a database server can implement it; SqlRunStore is the one class
+ * that runs SQL, over a driver per engine. Open stores with openRunStore (the URI registry).
+ */
+export interface RunStore {
+  /** The URI this store was opened from, canonical (absolute): what workers open. */
+  readonly uri: string
+  /** Where it is, for messages: a file path, or a server and database without credentials. */
+  readonly location: string
+  /** SQLite's file upkeep; absent for stores that have none. */
+  readonly maintenance?: FileMaintenance
+  close(): Promise<void>
+
+  upsertDataset(info: DatasetInfo): Promise<void>
+  getDataset(name: string): Promise<DatasetInfo | null>
+  listDatasets(): Promise<DatasetInfo[]>
 
   /** Creates a sweep and its queued runs in one transaction; returns the run ids in order. */
   createSweep(
     name: string,
     grid: Record<string, unknown[]>,
     runs: NewRun[]
-  ): { sweepId: number; runIds: number[] }
+  ): Promise<{ sweepId: number; runIds: number[] }>
   /**
    * Atomically takes the next queued run (highest priority, then oldest), optionally among
    * `runIds`, marks it running and owned by `owner` ("host:pid"); null when none is queued.
    */
-  claimNextQueued(owner: string, runIds?: number[]): number | null
-  hasQueued(): boolean
+  claimNextQueued(owner: string, runIds?: number[]): Promise<number | null>
+  hasQueued(): Promise<boolean>
   /** Running, then queued runs, in the order the queue takes them. */
-  listQueue(): RunSummary[]
-  /** Changes whenever another connection commits (PRAGMA data_version): a cheap "did anything change?". */
-  dataVersion(): number
+  listQueue(): Promise<RunSummary[]>
+  /**
+   * A cheap "did anything change?": differs after another connection wrote (SQLite: PRAGMA
+   * data_version). Compare tokens for equality only.
+   */
+  changeToken(): Promise<string>
   /** Records the backend that actually trains a claimed run. */
-  markRunning(runId: number, backend: string, backendDetail: string): void
-  appendEpoch(runId: number, metrics: EpochMetrics, checkpoint?: StoredCheckpoint): void
-  saveCheckpoint(runId: number, checkpoint: StoredCheckpoint): void
+  markRunning(runId: number, backend: string, backendDetail: string): Promise<void>
+  /** An epoch's metrics and its checkpoint, together or not at all. */
+  appendEpoch(runId: number, metrics: EpochMetrics, checkpoint?: StoredCheckpoint): Promise<void>
+  saveCheckpoint(runId: number, checkpoint: StoredCheckpoint): Promise<void>
   finishRun(
     runId: number,
     status: RunStatus,
     message: string | null,
     imgPerSec: number | null
-  ): void
-  saveEvaluation(runId: number, kind: string, result: unknown): void
-  saveFigures(runId: number, figures: StoredFigure[]): void
+  ): Promise<void>
+  saveEvaluation(runId: number, kind: string, result: unknown): Promise<void>
+  saveFigures(runId: number, figures: StoredFigure[]): Promise<void>
   /** A finished run's evaluation, figure data and final weights, in one transaction. */
-  saveResults(runId: number, results: RunResults): void
+  saveResults(runId: number, results: RunResults): Promise<void>
   /** Runs left 'running' by a process that is gone become 'interrupted'; returns their ids. */
-  recoverInterrupted(isOwnerAlive: (owner: string | null) => boolean): number[]
+  recoverInterrupted(isOwnerAlive: (owner: string | null) => boolean): Promise<number[]>
   /** A queued run is cancelled at once; a running one gets a request its owner acts on. */
-  requestCancel(runId: number): 'cancelled' | 'requested'
-  isCancelRequested(runId: number): boolean
-  setPriority(runId: number, priority: number): void
+  requestCancel(runId: number): Promise<'cancelled' | 'requested'>
+  isCancelRequested(runId: number): Promise<boolean>
+  setPriority(runId: number, priority: number): Promise<void>
   /** Puts an interrupted, cancelled or failed run back in the queue to continue from its checkpoint. */
-  requeueForResume(runId: number): void
-  deleteRuns(runIds: number[]): void
-  addTag(runId: number, tag: string): void
-  setNote(runId: number, note: string): void
-  rename(runId: number, name: string): void
-  /** PRAGMA integrity_check: ['ok'] when the file is sound. */
-  integrityCheck(): string[]
-  /** A consistent copy through SQLite's online backup, safe while runs are being written. */
-  backup(file: string): Promise<void>
+  requeueForResume(runId: number): Promise<void>
+  deleteRuns(runIds: number[]): Promise<void>
+  addTag(runId: number, tag: string): Promise<void>
+  setNote(runId: number, note: string): Promise<void>
+  rename(runId: number, name: string): Promise<void>
 
-  getRun(runId: number): RunRecord | null
+  getRun(runId: number): Promise<RunRecord | null>
   /** The run or NOT_FOUND, naming the id. */
-  requireRun(runId: number): RunRecord
-  listRuns(filter?: RunFilter): RunSummary[]
-  epochMetrics(runId: number): EpochMetrics[]
-  evaluations(runId: number): Record<string, unknown>
-  figures(runId: number): StoredFigure[]
-  checkpoint(runId: number, kind: 'latest' | 'final'): StoredCheckpoint | null
-  countRuns(): number
+  requireRun(runId: number): Promise<RunRecord>
+  listRuns(filter?: RunFilter): Promise<RunSummary[]>
+  epochMetrics(runId: number): Promise<EpochMetrics[]>
+  evaluations(runId: number): Promise<Record<string, unknown>>
+  figures(runId: number): Promise<StoredFigure[]>
+  checkpoint(runId: number, kind: 'latest' | 'final'): Promise<StoredCheckpoint | null>
+  countRuns(): Promise<number>
 }

@@ -38,7 +38,7 @@ export interface BatchProgress {
 
 export interface TrainHooks {
   onBatch?(p: BatchProgress): void
-  /** After each epoch: its metrics and a checkpoint (weights and optimiser state) to store together. */
+  /** After each epoch: its metrics and a checkpoint (weights, optimiser state) to store; awaited. */
   onEpoch?(m: EpochMetrics, checkpoint: Uint8Array): void
   isCancelled?(): boolean
 }
@@ -178,7 +178,7 @@ export async function trainVae(
         imgPerSec,
         seconds
       }
-      hooks.onEpoch?.(metrics, await checkpointBlob(params, optimizer))
+      await hooks.onEpoch?.(metrics, await checkpointBlob(params, optimizer))
     }
     // The last epoch's evaluation is the final one (same weights, same seed); a run resumed after
     // its last epoch has none yet.

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { initBackend } from '../backend/backends'
 import { loadDataset } from '../data/dataset'
 import { isVaeLabError } from '../../common/errors'
-import { SqliteRunStore } from '../store/sqliteRunStore'
+import { openRunStore } from '../store/openRunStore'
 import { trainVae } from './trainer'
 import type { TrainJob, WorkerMessage } from './workerProtocol'
 
@@ -34,7 +34,7 @@ process.on('unhandledRejection', fail)
 async function run(job: TrainJob) {
   const cancel = new Int32Array(job.cancelFlag)
   // Its own connection (WAL, busy timeout): the big writes stay off the main thread's event loop.
-  const store = new SqliteRunStore(job.dbFile)
+  const store = await openRunStore(job.storeUri)
   const backend = await initBackend(job.backend)
   post({ type: 'ready', backend: backend.name, detail: backend.detail })
   const data = loadDataset(job.dataset)
@@ -52,15 +52,19 @@ async function run(job: TrainJob) {
           post({ type: 'batch', ...p })
         }
       },
-      onEpoch: (metrics, tensors) => {
-        store.appendEpoch(job.runId, metrics, { kind: 'latest', epoch: metrics.epoch, tensors })
+      onEpoch: async (metrics, tensors) => {
+        await store.appendEpoch(job.runId, metrics, {
+          kind: 'latest',
+          epoch: metrics.epoch,
+          tensors
+        })
         post({ type: 'epoch', metrics })
       }
     },
     job.resume
   )
-  store.saveResults(job.runId, outcome)
-  store.close()
+  await store.saveResults(job.runId, outcome)
+  await store.close()
   const { status, message, epochsDone, imgPerSec } = outcome
   post({ type: 'done', outcome: { status, message, epochsDone, imgPerSec } })
 }

@@ -12,8 +12,11 @@ export type TrainSummary = Pick<TrainOutcome, 'status' | 'message' | 'epochsDone
 
 export interface TrainJob {
   runId: number
-  /** The worker stores each epoch, its checkpoint and the final results itself, on its own connection. */
-  dbFile: string
+  /**
+   * The store's URI (RunStore.uri): the worker opens it through the registry and stores each
+   * epoch, its checkpoint and the final results itself, on its own connection.
+   */
+  storeUri: string
   config: TrainConfig
   dataset: DatasetInfo
   backend: BackendName

@@ -1,12 +1,9 @@
-// Schema migrations, applied in order at open inside one transaction; PRAGMA user_version holds
-// the number of the last one applied. Never edit a shipped migration: append the next.
-export interface Migration {
-  version: number
-  name: string
-  sql: string
-}
+// SQLite's schema migrations (the scheme: migration.ts), applied in order at open inside one
+// transaction; PRAGMA user_version holds the number of the last one applied. Never edit a
+// shipped migration: append the next. Another backend keeps its own list beside this one.
+import type { Migration } from './migration'
 
-export const MIGRATIONS: readonly Migration[] = [
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'init',
@@ -112,4 +109,4 @@ export const MIGRATIONS: readonly Migration[] = [
   }
 ]
 
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version
