@@ -152,11 +152,24 @@ export type ProgressEvent =
   | { type: 'epoch'; runId: number; metrics: EpochMetrics }
   | { type: 'status'; runId: number; status: RunStatus; message?: string }
 
+/** A WebGPU adapter as Dawn describes it; software ones (llvmpipe) run on the CPU. */
+export interface GpuAdapterInfo {
+  vendor: string
+  architecture: string
+  device: string
+  description: string
+  software: boolean
+}
+
 export interface BackendReport {
   name: BackendName
   available: boolean
   /** Why it is (un)available, and for unavailable ones how to get it. */
   detail: string
+  /** webgpu: the adapter it trains on. */
+  adapter?: GpuAdapterInfo
+  /** webgpu: when `auto` chooses it (calibrations measured and cached on this machine). */
+  auto?: string
 }
 
 export interface RunSummary {

@@ -81,8 +81,14 @@ export function registerToolCommands(program: Command, io: Io): void {
       const reports = await backendReports()
       if (f.json) io.stdout.write(JSON.stringify(reports, null, 2) + '\n')
       else
-        for (const r of reports)
+        for (const r of reports) {
           io.stdout.write(`${r.available ? '✓' : '✗'} ${r.name.padEnd(15)} ${r.detail}\n`)
+          if (r.adapter)
+            io.stdout.write(
+              `  ${''.padEnd(15)} adapter: vendor ${r.adapter.vendor}, architecture ${r.adapter.architecture || '-'}, ${r.adapter.description || r.adapter.device}${r.adapter.software ? ' (software)' : ''}\n`
+            )
+          if (r.auto) io.stdout.write(`  ${''.padEnd(15)} ${r.auto}\n`)
+        }
     })
 
   const data = program

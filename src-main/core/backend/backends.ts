@@ -21,16 +21,28 @@ import {
   uninstallBlasKernels,
   type BlasAddon
 } from './blasKernels'
+import {
+  calibrate,
+  calibrationLine,
+  FileCalibrationCache,
+  workloadLabel,
+  type Calibration,
+  type CalibrationCache,
+  type Workload
+} from './calibration'
+import { adapterLine, findAdapterIsolated, installDawnGlobals, loadDawn } from './webgpuDawn'
+import { registerWebGpuBackend } from './webgpuBackend'
+import { installWebGpuKernels, webGpuMatMul } from './webgpuKernels'
 
 /**
- * Fastest first for this model (an MLP, batch 100). wasm-blas (about 12,000 img/s measured here)
- * goes before webgpu: with ~175 small kernels per step, per-dispatch GPU overhead dominates.
+ * Fastest first, for the paper's MLP at batch 100 (wasm-blas: about 12,000 img/s measured here).
+ * webgpu has no fixed place: its per-dispatch cost outweighs its arithmetic at small batches, so
+ * `auto` uses it only where a calibration of that model shape measured it faster (calibration.ts).
  */
 export const AUTO_ORDER: readonly BackendName[] = [
   'tensorflow-gpu',
   'tensorflow',
   'wasm-blas',
-  'webgpu',
   'wasm',
   'cpu'
 ]
@@ -41,7 +53,7 @@ const HOW_TO_GET: Record<BackendName, string> = {
   tensorflow:
     'run `npm rebuild @tensorflow/tfjs-node` on a machine with internet access (its install downloads libtensorflow), or `node scripts/fetch-native-binaries.mjs`',
   webgpu:
-    'install `npm install webgpu @tensorflow/tfjs-backend-webgpu` (Dawn for Node) on a machine with a GPU and current drivers',
+    'reinstall the project (`npm ci`): webgpu (Dawn for Node) and @tensorflow/tfjs-backend-webgpu are its dependencies',
   'wasm-blas':
     'build the native kernels with `npm run build:native` (a C compiler and a BLAS: `apt-get install libopenblas-dev` on Debian/Ubuntu, Accelerate on macOS)',
   wasm: 'reinstall the project (`npm ci`): @tensorflow/tfjs-backend-wasm ships its .wasm files',
@@ -79,25 +91,6 @@ function tryRequire(id: string): { module: unknown } | { error: string } {
   }
 }
 
-interface WebGpuNavigator {
-  gpu: { requestAdapter(): Promise<unknown> }
-}
-
-async function webGpuAdapter(): Promise<string | null> {
-  const dawn = tryRequire('webgpu')
-  if ('error' in dawn) return dawn.error
-  const { create, globals } = dawn.module as {
-    create(flags: string[]): WebGpuNavigator['gpu']
-    globals: object
-  }
-  Object.assign(globalThis, globals)
-  const gpu = create([])
-  if (!(await gpu.requestAdapter()))
-    return 'no WebGPU adapter found (no GPU, or its drivers are missing)'
-  ;(globalThis as unknown as { navigator: WebGpuNavigator }).navigator = { gpu }
-  return null
-}
-
 // Probing loads (or fails to load) native modules synchronously, ~100 ms on first use: once per
 // process is enough, and keeps a long-running server's event loop free afterwards.
 const probes = new Map<BackendName, Promise<BackendReport>>()
@@ -132,26 +125,64 @@ async function probeUncached(name: BackendName): Promise<BackendReport> {
       return { name, available: true, detail: `${id} (libtensorflow, native)` }
     }
     case 'webgpu': {
-      // The adapter must exist before the tfjs backend module registers itself.
-      const why = await webGpuAdapter().catch((e: unknown) => `WebGPU failed: ${errorText(e)}`)
-      if (why) return unavailable(name, why)
-      const backend = tryRequire('@tensorflow/tfjs-backend-webgpu')
-      if ('error' in backend) return unavailable(name, backend.error)
-      return { name, available: true, detail: 'WebGPU through Dawn (npm package webgpu)' }
+      // Only resolved here: loading the tfjs backend needs navigator.gpu, which is set up only in
+      // the thread that trains on it (initBackend).
+      try {
+        require.resolve('@tensorflow/tfjs-backend-webgpu')
+      } catch {
+        return unavailable(name, '@tensorflow/tfjs-backend-webgpu is not installed')
+      }
+      const found = await findAdapterIsolated()
+      if (!found.ok)
+        return loadDawn().ok
+          ? { name, available: false, detail: found.reason }
+          : unavailable(name, found.reason)
+      return {
+        name,
+        available: true,
+        detail: `WebGPU through Dawn on ${adapterLine(found.adapter)}`,
+        adapter: found.adapter
+      }
     }
   }
 }
 
 export type Prober = (name: BackendName) => Promise<BackendReport>
 
+/** Measures (or recalls) webgpu against the best CPU path for one workload. */
+export type Calibrator = (
+  workload: Workload,
+  gpu: BackendReport & { adapter: NonNullable<BackendReport['adapter']> },
+  cpu: BackendReport
+) => Promise<Calibration & { cached: boolean }>
+
+const calibrateWithFileCache: Calibrator = (workload, gpu, cpu) =>
+  calibrate({ workload, adapter: gpu.adapter, cpu, cache: new FileCalibrationCache() })
+
+export interface SelectOptions {
+  /** The model shape and batch about to train: `auto` weighs webgpu only for a known workload. */
+  workload?: Workload
+  calibrator?: Calibrator
+}
+
+export interface Selection {
+  name: BackendName
+  reason: string
+  /** Backends before the chosen one in AUTO_ORDER that are not available. */
+  skipped: BackendReport[]
+}
+
 /**
  * Resolves a user's choice to a backend that is available. A forced backend that is missing is an
- * error with the reason and the way to get it; `auto` takes the first available in AUTO_ORDER.
+ * error with the reason and the way to get it. `auto` takes the first available in AUTO_ORDER,
+ * and webgpu instead only where a calibration of the workload measured it faster (never for a
+ * software adapter, which runs on the same CPU).
  */
 export async function selectBackend(
   choice: BackendChoice,
-  probe: Prober = probeBackend
-): Promise<{ name: BackendName; reason: string; skipped: BackendReport[] }> {
+  probe: Prober = probeBackend,
+  options: SelectOptions = {}
+): Promise<Selection> {
   if (choice !== 'auto') {
     const report = await probe(choice)
     if (!report.available) {
@@ -167,27 +198,86 @@ export async function selectBackend(
     }
   }
   const skipped: BackendReport[] = []
+  let best: BackendReport | undefined
   for (const name of AUTO_ORDER) {
     const report = await probe(name)
     if (report.available) {
-      const why = skipped.length ? ` (unavailable: ${skipped.map((s) => s.name).join(', ')})` : ''
-      return {
-        name,
-        reason: `auto: ${name} is the fastest available${why}: ${report.detail}`,
-        skipped
-      }
+      best = report
+      break
     }
     skipped.push(report)
   }
-  throw new VaeLabError(
-    'BACKEND_UNAVAILABLE',
-    'no TensorFlow.js backend could be loaded; reinstall with `npm ci`'
-  )
+  if (!best)
+    throw new VaeLabError(
+      'BACKEND_UNAVAILABLE',
+      'no TensorFlow.js backend could be loaded; reinstall with `npm ci`'
+    )
+  const why = skipped.length ? ` (unavailable: ${skipped.map((s) => s.name).join(', ')})` : ''
+  const base = `auto: ${best.name} is the fastest available${why}: ${best.detail}`
+  // CUDA through libtensorflow is a native GPU path already; nothing to weigh it against.
+  if (best.name === 'tensorflow-gpu') return { name: best.name, reason: base, skipped }
+  const gpu = await probe('webgpu')
+  if (!gpu.available) return { name: best.name, reason: base, skipped }
+  if (!gpu.adapter || gpu.adapter.software)
+    return {
+      name: best.name,
+      reason: `${base}; webgpu is left out: its adapter is a software one, no faster than the CPU`,
+      skipped
+    }
+  if (!options.workload)
+    return {
+      name: best.name,
+      reason: `${base}; webgpu is left out: auto uses it only for a model it has calibrated`,
+      skipped
+    }
+  let c: Awaited<ReturnType<Calibrator>>
+  try {
+    c = await (options.calibrator ?? calibrateWithFileCache)(
+      options.workload,
+      { ...gpu, adapter: gpu.adapter },
+      best
+    )
+  } catch (e) {
+    return {
+      name: best.name,
+      reason: `${base}; webgpu is left out: its calibration failed (${errorText(e)})`,
+      skipped
+    }
+  }
+  const measured = `${calibrationLine(c)}${c.cached ? ', cached' : ''}`
+  if (c.chosen === 'webgpu')
+    return {
+      name: 'webgpu',
+      reason: `auto: webgpu, measured faster: ${measured}: ${gpu.detail}`,
+      skipped
+    }
+  return { name: best.name, reason: `${base}; webgpu measured slower: ${measured}`, skipped }
 }
 
-export async function probeAll(probe: Prober = probeBackend): Promise<BackendReport[]> {
+/** How `auto` treats this webgpu adapter, from the calibrations cached on this machine. */
+export function webGpuAutoNote(gpu: BackendReport, cache: CalibrationCache): string {
+  if (!gpu.adapter) return ''
+  if (gpu.adapter.software)
+    return 'auto leaves it out: a software adapter runs on the CPU and is no faster'
+  const same = JSON.stringify(gpu.adapter)
+  const mine = cache.all().filter((c) => JSON.stringify(c.adapter) === same)
+  if (mine.length === 0)
+    return `auto measures it against the best CPU backend on the first run of each model shape and batch, and caches the result in ${cache.file}`
+  const lines = mine.map(
+    (c) => `${c.chosen} for ${workloadLabel(c.workload)} (${calibrationLine(c)})`
+  )
+  return `auto, from calibrations cached in ${cache.file}: ${lines.join('; ')}`
+}
+
+export async function probeAll(
+  probe: Prober = probeBackend,
+  cache: CalibrationCache = new FileCalibrationCache()
+): Promise<BackendReport[]> {
   const reports: BackendReport[] = []
-  for (const name of BACKEND_NAMES) reports.push(await probe(name))
+  for (const name of BACKEND_NAMES) {
+    const r = await probe(name)
+    reports.push(name === 'webgpu' && r.available ? { ...r, auto: webGpuAutoNote(r, cache) } : r)
+  }
   return reports
 }
 
@@ -198,6 +288,8 @@ export interface ActiveBackend {
   matMul: MatMul
   /** The native add-on when its kernels are installed (wasm-blas): optimisers use it too. */
   blas: BlasAddon | null
+  /** webgpu: fused optimisers and one data upload per epoch. */
+  webgpu?: boolean
 }
 
 /** BLAS threads per worker: one by default, so a sweep with a worker per core does not oversubscribe. */
@@ -220,6 +312,15 @@ export async function initBackend(name: BackendName): Promise<ActiveBackend> {
   if (name === 'cpu') tryRequire('@tensorflow/tfjs-backend-cpu')
   if (name === 'tensorflow' || name === 'tensorflow-gpu') tfName = 'tensorflow'
   if (name === 'wasm-blas') tfName = 'wasm'
+  if (name === 'webgpu') {
+    // navigator.gpu first: the tfjs backend registers itself at load only if it exists.
+    const dawn = loadDawn()
+    if (!dawn.ok) throw new VaeLabError('BACKEND_UNAVAILABLE', dawn.reason)
+    installDawnGlobals(dawn.module)
+    const webgpu = tryRequire('@tensorflow/tfjs-backend-webgpu')
+    if ('error' in webgpu) throw new VaeLabError('BACKEND_UNAVAILABLE', webgpu.error)
+    registerWebGpuBackend(webgpu.module as Parameters<typeof registerWebGpuBackend>[0])
+  }
   if (tfName === 'wasm') {
     const wasm = tryRequire('@tensorflow/tfjs-backend-wasm')
     if ('error' in wasm)
@@ -257,6 +358,10 @@ export async function initBackend(name: BackendName): Promise<ActiveBackend> {
     // With BLAS, transposed GEMMs cost nothing: the stock matMul gradient is the fast one.
     const detail = `WebAssembly + native BLAS kernels (${blas.addon.info()}, ${threads} BLAS thread${threads > 1 ? 's' : ''})`
     return { name, detail, matMul: stockMatMul, blas: blas.addon }
+  }
+  if (name === 'webgpu') {
+    installWebGpuKernels()
+    return { name, detail: report.detail, matMul: webGpuMatMul, blas: null, webgpu: true }
   }
   return { name, detail: report.detail, matMul: stockMatMul, blas: null }
 }

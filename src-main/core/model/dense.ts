@@ -1,7 +1,36 @@
 import * as tf from '@tensorflow/tfjs-core'
 
+export type Activation = 'linear' | 'tanh' | 'relu'
+
+/** act(x @ w + b) for one dense layer; [batch, in] @ [in, out] + [out] -> [batch, out]. */
+export type Dense = (
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  activation: Activation
+) => tf.Tensor2D
+
 /** x @ w for one dense layer; [batch, in] @ [in, out] -> [batch, out]. */
-export type MatMul = (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D
+export interface MatMul {
+  (x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D
+  /** The whole layer as one fused kernel, where the backend has one (webgpu). */
+  dense?: Dense
+}
+
+/** act(x @ w + b): the backend's fused layer if it has one, else matMul, add and act. */
+export function denseLayer(
+  matMul: MatMul,
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  activation: Activation
+): tf.Tensor2D {
+  if (matMul.dense) return matMul.dense(x, w, b, activation)
+  const pre = tf.add(matMul(x, w), b) as tf.Tensor2D
+  if (activation === 'tanh') return tf.tanh(pre)
+  if (activation === 'relu') return tf.relu(pre)
+  return pre
+}
 
 export const stockMatMul: MatMul = (x, w) => tf.matMul(x, w)
 

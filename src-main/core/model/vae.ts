@@ -1,6 +1,6 @@
 // Kingma & Welling (2013), Appendix C: Gaussian MLP encoder, Bernoulli MLP decoder.
 import * as tf from '@tensorflow/tfjs-core'
-import type { MatMul } from './dense'
+import { denseLayer, type MatMul } from './dense'
 
 export const INPUT_DIM = 784
 
@@ -85,9 +85,9 @@ export function encode(
   x: tf.Tensor2D,
   matMul: MatMul
 ): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
-  const h = tf.tanh(tf.add(matMul(x, p.W1 as tf.Tensor2D), p.b1)) as tf.Tensor2D
-  const mu = tf.add(matMul(h, p.W2 as tf.Tensor2D), p.b2) as tf.Tensor2D
-  const logVar = tf.add(matMul(h, p.W3 as tf.Tensor2D), p.b3) as tf.Tensor2D
+  const h = denseLayer(matMul, x, p.W1 as tf.Tensor2D, p.b1 as tf.Tensor1D, 'tanh')
+  const mu = denseLayer(matMul, h, p.W2 as tf.Tensor2D, p.b2 as tf.Tensor1D, 'linear')
+  const logVar = denseLayer(matMul, h, p.W3 as tf.Tensor2D, p.b3 as tf.Tensor1D, 'linear')
   return { mu, logVar }
 }
 
@@ -102,6 +102,6 @@ export function reparameterize(
 
 /** p(x|z): h' = tanh(W4 z + b4); logits = W5 h' + b5. Returns logits [batch, 784]. */
 export function decode(p: VaeParams, z: tf.Tensor2D, matMul: MatMul): tf.Tensor2D {
-  const h = tf.tanh(tf.add(matMul(z, p.W4 as tf.Tensor2D), p.b4)) as tf.Tensor2D
-  return tf.add(matMul(h, p.W5 as tf.Tensor2D), p.b5) as tf.Tensor2D
+  const h = denseLayer(matMul, z, p.W4 as tf.Tensor2D, p.b4 as tf.Tensor1D, 'tanh')
+  return denseLayer(matMul, h, p.W5 as tf.Tensor2D, p.b5 as tf.Tensor1D, 'linear')
 }

@@ -1,8 +1,9 @@
 // The queue in the database, worked by this process: each slot claims the next queued run
 // atomically, trains it in a worker thread, writes its epochs, and claims the next. Several
 // processes (the app, a CLI in another terminal) can work the same queue without clashing.
-import type { BackendChoice, BackendName, DatasetInfo, ProgressEvent } from '../../common/contract'
-import { selectBackend } from '../backend/backends'
+import type { DatasetInfo, ProgressEvent, TrainConfig } from '../../common/contract'
+import { probeBackend, selectBackend, type Selection } from '../backend/backends'
+import { workloadOf } from '../backend/calibration'
 import { isVaeLabError } from '../../common/errors'
 import type { RunStore } from '../store/runStore'
 import { startTraining, type TrainingHandle } from '../train/trainingWorker'
@@ -31,14 +32,14 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
   const owner = thisOwner()
   const active = new Map<number, TrainingHandle>()
   const trained: number[] = []
-  const backends = new Map<BackendChoice, Promise<BackendName>>()
-  const backendFor = (choice: BackendChoice) => {
-    if (!backends.has(choice))
-      backends.set(
-        choice,
-        selectBackend(choice).then((b) => b.name)
-      )
-    return backends.get(choice) as Promise<BackendName>
+  // auto weighs webgpu per model shape and batch (a calibration, cached): one choice per workload.
+  const backends = new Map<string, Promise<Selection>>()
+  const backendFor = (config: TrainConfig) => {
+    const workload = workloadOf(config)
+    const key = `${config.backend} ${JSON.stringify(workload)}`
+    if (!backends.has(key))
+      backends.set(key, selectBackend(config.backend, probeBackend, { workload }))
+    return backends.get(key) as Promise<Selection>
   }
   const onAbort = () => active.forEach((h) => h.cancel())
   o.signal?.addEventListener('abort', onAbort, { once: true })
@@ -48,7 +49,7 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
     let poll: ReturnType<typeof setInterval> | undefined
     try {
       const run = await store.requireRun(runId)
-      const backend = await backendFor(run.config.backend)
+      const selection = await backendFor(run.config)
       const checkpoint = run.resumes > 0 ? await store.checkpoint(runId, 'latest') : null
       // A store write that fails in an event handler ends the run (as failed), like any error.
       let writeFailure: unknown
@@ -58,12 +59,14 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
           storeUri: store.uri,
           config: run.config,
           dataset: await deps.dataset(run.config.dataset),
-          backend,
+          backend: selection.name,
           resume: checkpoint ? { epoch: checkpoint.epoch, tensors: checkpoint.tensors } : undefined
         },
         {
           onReady: (name, detail) => {
-            store.markRunning(runId, name, detail).catch((e: unknown) => {
+            // The run keeps what it trained on (the adapter, for webgpu) and why auto chose it.
+            const why = run.config.backend === 'auto' ? `; ${selection.reason}` : ''
+            store.markRunning(runId, name, detail + why).catch((e: unknown) => {
               writeFailure ??= e
               handle.cancel()
             })

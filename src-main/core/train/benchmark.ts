@@ -51,7 +51,7 @@ export async function benchmarkTraining(
     'glorot',
     1
   )
-  const optimizer = createOptimizer({ optimizer: o.optimizer, lr: undefined }, env.blas)
+  const optimizer = createOptimizer({ optimizer: o.optimizer, lr: undefined }, env.blas, env.webgpu)
   const step = createTrainStep(cfg, params, optimizer, env.matMul)
   const rng = mulberry32(7)
   const x = Float32Array.from({ length: o.batchSize * IMAGE_SIZE }, () => (rng() < 0.2 ? rng() : 0))

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { TrainConfig } from '../../common/contract'
 import type { BlasAddon } from '../backend/blasKernels'
 import { createFusedOptimizer, isFusedOptimizer } from '../backend/fusedOptimizer'
+import { createWebGpuOptimizer } from '../backend/webgpuOptimizer'
 
 export const DEFAULT_LR: Record<TrainConfig['optimizer'], number> = { adam: 1e-3, adagrad: 0.01 }
 
@@ -44,12 +45,23 @@ export function restoreAdamBetaPowers(optimizer: tf.Optimizer, powers: [number, 
   }
 }
 
-/** tfjs's optimiser, or with the native add-on (wasm-blas) the same update fused into one pass. */
+/**
+ * tfjs's optimiser, or the same update fused into one pass: natively with the add-on (wasm-blas),
+ * or in one WGSL dispatch per variable on webgpu (both keep tfjs's checkpoint format).
+ */
 export function createOptimizer(
   cfg: Pick<TrainConfig, 'optimizer' | 'lr'>,
-  blas: BlasAddon | null = null
+  blas: BlasAddon | null = null,
+  webgpu = false
 ): tf.Optimizer {
   const lr = learningRate(cfg)
+  if (webgpu) {
+    return createWebGpuOptimizer({
+      kind: cfg.optimizer,
+      learningRate: lr,
+      initialAccumulatorValue: ADAGRAD_INITIAL_ACCUMULATOR
+    })
+  }
   if (blas) {
     return createFusedOptimizer(blas, {
       kind: cfg.optimizer,

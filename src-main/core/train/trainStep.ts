@@ -10,8 +10,15 @@ import { decode, encode, paramList, reparameterize, type VaeParams } from '../mo
 
 type StepConfig = Pick<TrainConfig, 'batchSize' | 'latentDim' | 'samples' | 'beta' | 'weightDecay'>
 
-/** Returns [nelbo, rec, kl] of the minibatch (means over its images) after updating the parameters. */
-export type TrainStep = (xBatch: Float32Array, epsSeed: number) => Promise<Float32Array>
+/**
+ * Returns [nelbo, rec, kl] of the minibatch (means over its images) after updating the parameters.
+ * The batch is host memory, or a tensor already on the device (webgpu uploads once per epoch);
+ * a tensor stays the caller's to dispose.
+ */
+export type TrainStep = (
+  xBatch: Float32Array | tf.Tensor2D,
+  epsSeed: number
+) => Promise<Float32Array>
 
 export function createTrainStep(
   cfg: StepConfig,
@@ -47,7 +54,7 @@ export function createTrainStep(
   return async (xBatch, epsSeed) => {
     const stats: tf.Tensor[] = []
     tf.tidy(() => {
-      const x = tf.tensor2d(xBatch, [B, IMAGE_SIZE])
+      const x = xBatch instanceof tf.Tensor ? xBatch : tf.tensor2d(xBatch, [B, IMAGE_SIZE])
       optimizer.minimize(() => loss(x, epsSeed, stats), false, vars)
     })
     try {

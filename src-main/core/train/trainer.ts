@@ -19,6 +19,7 @@ import {
 import { assignParams, packTensors, unpackTensors, type TensorRecord } from './checkpoint'
 import { adamBetaPowers, createOptimizer, restoreAdamBetaPowers } from './optimizers'
 import { deriveSeed, mulberry32, range, shuffleInPlace } from './random'
+import { EpochBatches } from './epochBatches'
 import { createTrainStep } from './trainStep'
 
 const STREAM_ORDER = 1
@@ -58,6 +59,8 @@ export interface TrainOutcome {
 export interface TrainEnv {
   matMul: MatMul
   blas: BlasAddon | null
+  /** webgpu: its fused optimiser, and each epoch's batches uploaded at once. */
+  webgpu?: boolean
 }
 
 async function weightsOf(params: VaeParams): Promise<TensorRecord[]> {
@@ -111,7 +114,7 @@ export async function trainVae(
     cfg.init,
     cfg.seed
   )
-  const optimizer = createOptimizer(cfg, env.blas)
+  const optimizer = createOptimizer(cfg, env.blas, env.webgpu)
   const trainStep = createTrainStep(cfg, params, optimizer, env.matMul)
   const model: Model = { params, latentDim: cfg.latentDim, matMul: env.matMul }
   const xBuf = new Float32Array(B * IMAGE_SIZE)
@@ -122,6 +125,7 @@ export async function trainVae(
   let step = epochsDone * batches
   let imgPerSec: number | null = null
   let lastTest: Awaited<ReturnType<typeof evaluateNelbo>> | null = null
+  let onDevice: EpochBatches | null = null
 
   try {
     for (let epoch = epochsDone + 1; epoch <= cfg.epochs; epoch++) {
@@ -134,6 +138,8 @@ export async function trainVae(
           ? mulberry32(deriveSeed(cfg.seed, STREAM_BINARISE, epoch))
           : undefined
       const acc = new Accumulator()
+      // The same batches, filled in the same order, only uploaded at once (webgpu).
+      onDevice = env.webgpu ? new EpochBatches(train, order, batches, B, dynamicRng) : null
       const started = performance.now()
       for (let b = 0; b < batches; b++) {
         if (hooks.isCancelled?.()) {
@@ -144,8 +150,10 @@ export async function trainVae(
             imgPerSec
           }
         }
-        fillBatch(train, order, b * B, xBuf, dynamicRng)
-        const values = await trainStep(xBuf, deriveSeed(cfg.seed, STREAM_EPS, step++))
+        const x = onDevice ? onDevice.batch(b) : xBuf
+        if (!onDevice) fillBatch(train, order, b * B, xBuf, dynamicRng)
+        const values = await trainStep(x, deriveSeed(cfg.seed, STREAM_EPS, step++))
+        if (x instanceof tf.Tensor) x.dispose()
         if (!Number.isFinite(values[0])) {
           const message = `loss became ${values[0]} at epoch ${epoch}, batch ${b + 1}; try a lower learning rate`
           return { status: 'diverged', message, epochsDone, imgPerSec }
@@ -167,6 +175,8 @@ export async function trainVae(
       }
       const seconds = (performance.now() - started) / 1000
       imgPerSec = (batches * B) / seconds
+      onDevice?.dispose() // before evaluation: a full epoch is 188 MB of device memory
+      onDevice = null
       const testReport = await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
       lastTest = testReport
       epochsDone = epoch
@@ -197,6 +207,7 @@ export async function trainVae(
       weights: packTensors(await weightsOf(params))
     }
   } finally {
+    onDevice?.dispose()
     disposeParams(params)
     optimizer.dispose()
   }
