@@ -127,6 +127,9 @@ export class FileCalibrationCache implements CalibrationCache {
 
 export type Measure = (backend: BackendName, workload: Workload) => Promise<Measurement>
 
+/** 'fused': the backend as training uses it; 'stock': tfjs's own kernels on it (benchmarks). */
+export type Variant = 'fused' | 'stock'
+
 export interface CalibrateOptions {
   workload: Workload
   adapter: GpuAdapterInfo
@@ -176,12 +179,13 @@ export function calibrationLine(c: Calibration): string {
 export function measureInWorker(
   backend: BackendName,
   workload: Workload,
-  limits = CALIBRATION_STEPS
+  limits = CALIBRATION_STEPS,
+  variant: Variant = 'fused'
 ): Promise<Measurement> {
   return new Promise((resolve) => {
     let done = false
     const worker = new Worker(compiledScript('core/backend/calibrationWorker.js'), {
-      workerData: { backend, workload: workloadOf(workload), limits }
+      workerData: { backend, workload: workloadOf(workload), limits, variant }
     })
     const finish = (m: Measurement) => {
       if (done) return

@@ -2,18 +2,22 @@
 // data and post the rate. A worker of its own, so each backend gets a fresh tf instance.
 import { parentPort, workerData } from 'node:worker_threads'
 import type { BackendName } from '../../common/contract'
+import { stockMatMul } from '../model/dense'
 import { benchmarkTraining, PAPER_BENCHMARK } from '../train/benchmark'
 import { initBackend } from './backends'
-import type { CALIBRATION_STEPS, Measurement, Workload } from './calibration'
+import type { CALIBRATION_STEPS, Measurement, Variant, Workload } from './calibration'
 
 interface CalibrationJob {
   backend: BackendName
   workload: Workload
   limits: typeof CALIBRATION_STEPS
+  variant: Variant
 }
 
-async function run({ backend, workload, limits }: CalibrationJob): Promise<Measurement> {
-  const env = await initBackend(backend)
+async function run({ backend, workload, limits, variant }: CalibrationJob): Promise<Measurement> {
+  const active = await initBackend(backend)
+  // 'stock': tfjs's own dense ops and optimiser on the same backend (the benchmark's comparison).
+  const env = variant === 'stock' ? { matMul: stockMatMul, blas: null } : active
   const r = await benchmarkTraining(env, {
     ...PAPER_BENCHMARK,
     ...workload,

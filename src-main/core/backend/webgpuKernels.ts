@@ -1,7 +1,7 @@
 // Custom WGSL kernels for the webgpu backend, registered with tfjs like the BLAS add-on's kernels
 // are for wasm. A dense layer act(x @ W + b) is one dispatch forward instead of three (matMul, add,
-// activation), and three backward (dX, dW, db, with the activation's derivative applied while the
-// operands load) instead of about seven. On a GPU at these sizes each dispatch costs more than its
+// activation), and at most three backward (dX, dW, db, with the activation's derivative applied
+// while the operands load) instead of about seven. On a GPU at these sizes each dispatch costs more than its
 // arithmetic, so the count is what matters.
 import * as tf from '@tensorflow/tfjs-core'
 import type { Activation, Dense, MatMul } from '../model/dense'
@@ -89,15 +89,22 @@ export class GemmProgram implements WebGpuProgram {
       fn activate(v : f32) -> f32 { ${activationWgsl(activation)} }
       fn derivative(y : f32) -> f32 { ${derivativeWgsl(scaledBy)} }
 
-      fn loadA(row : i32, k : i32, dimM : i32, dimK : i32) -> f32 {
-        if (row >= dimM || k >= dimK) { return 0.0; }
+      fn readA(row : i32, k : i32, dimM : i32, dimK : i32) -> f32 {
         let i = ${transA ? 'k * dimM + row' : 'row * dimK + k'};
         return A[i]${scaled === 'a' ? ' * derivative(Y[i])' : ''};
       }
-      fn loadB(k : i32, col : i32, dimK : i32, dimN : i32) -> f32 {
-        if (k >= dimK || col >= dimN) { return 0.0; }
+      fn readB(k : i32, col : i32, dimK : i32, dimN : i32) -> f32 {
         let i = ${transB ? 'col * dimK + k' : 'k * dimN + col'};
         return B[i]${scaled === 'b' ? ' * derivative(Y[i])' : ''};
+      }
+      // Zero outside the matrix: edge tiles only (whole tiles inside use readA/readB directly).
+      fn loadA(row : i32, k : i32, dimM : i32, dimK : i32) -> f32 {
+        if (row >= dimM || k >= dimK) { return 0.0; }
+        return readA(row, k, dimM, dimK);
+      }
+      fn loadB(k : i32, col : i32, dimK : i32, dimN : i32) -> f32 {
+        if (k >= dimK || col >= dimN) { return 0.0; }
+        return readB(k, col, dimK, dimN);
       }
 
       fn main() {
@@ -113,18 +120,30 @@ export class GemmProgram implements WebGpuProgram {
         for (var i = 0; i < ${per}; i = i + 1) { acc[i] = vec4<f32>(0.0); }
         for (var kt = 0; kt < dimK; kt = kt + TILE) {
           // Each thread fills ${loads / 4} vec4 slots of each tile (4 adjacent k for A, 4 adjacent n for B).
+          let aInside = tileRow + TILE <= dimM && kt + TILE <= dimK;
+          let bInside = kt + TILE <= dimK && tileCol + TILE <= dimN;
           for (var e = 0; e < ${loads / 4}; e = e + 1) {
             let slot = li + e * ${THREADS * THREADS};
             let r = slot / ${TILE / 4};
             let k4 = slot % ${TILE / 4};
             let k = kt + 4 * k4;
-            tileA[r][k4] = vec4<f32>(
-              loadA(tileRow + r, k, dimM, dimK), loadA(tileRow + r, k + 1, dimM, dimK),
-              loadA(tileRow + r, k + 2, dimM, dimK), loadA(tileRow + r, k + 3, dimM, dimK));
+            let row = tileRow + r;
+            if (aInside) {
+              tileA[r][k4] = vec4<f32>(readA(row, k, dimM, dimK), readA(row, k + 1, dimM, dimK),
+                readA(row, k + 2, dimM, dimK), readA(row, k + 3, dimM, dimK));
+            } else {
+              tileA[r][k4] = vec4<f32>(loadA(row, k, dimM, dimK), loadA(row, k + 1, dimM, dimK),
+                loadA(row, k + 2, dimM, dimK), loadA(row, k + 3, dimM, dimK));
+            }
             let c = tileCol + 4 * k4;
-            tileB[r][k4] = vec4<f32>(
-              loadB(kt + r, c, dimK, dimN), loadB(kt + r, c + 1, dimK, dimN),
-              loadB(kt + r, c + 2, dimK, dimN), loadB(kt + r, c + 3, dimK, dimN));
+            let kb = kt + r;
+            if (bInside) {
+              tileB[r][k4] = vec4<f32>(readB(kb, c, dimK, dimN), readB(kb, c + 1, dimK, dimN),
+                readB(kb, c + 2, dimK, dimN), readB(kb, c + 3, dimK, dimN));
+            } else {
+              tileB[r][k4] = vec4<f32>(loadB(kb, c, dimK, dimN), loadB(kb, c + 1, dimK, dimN),
+                loadB(kb, c + 2, dimK, dimN), loadB(kb, c + 3, dimK, dimN));
+            }
           }
           workgroupBarrier();
           for (var k4 = 0; k4 < ${TILE / 4}; k4 = k4 + 1) {
@@ -245,17 +264,21 @@ function denseKernel(args: {
   return backend.runWebGPUProgram(program, b ? [x, w, b] : [x, w], 'float32')
 }
 
+export type DenseGradPart = 'x' | 'w' | 'b'
+
 /**
- * Backward of denseKernel: with g = dy * f'(y), dx = g @ w^T, dw = x^T @ g, db = sum_rows g.
- * Inputs dy, x, w and (for tanh/relu) y, the forward output.
+ * One gradient of denseKernel, with g = dy * f'(y): dx = g @ w^T, dw = x^T @ g, db = sum_rows g.
+ * Separate parts, because tfjs asks only for those on the path to the variables: the first
+ * layer's dx (its input is the data) is never computed.
  */
 function denseGradKernel(args: {
   inputs: tf.NamedTensorInfoMap
   backend: tf.KernelBackend
   attrs?: tf.NamedAttrMap
-}): tf.TensorInfo[] {
+}): tf.TensorInfo {
   const inputs = args.inputs as Inputs
   const activation = (args.attrs?.activation ?? 'linear') as Activation
+  const part = args.attrs?.part as DenseGradPart
   const dy = need(inputs, 'dy')
   const x = need(inputs, 'x')
   const w = need(inputs, 'w')
@@ -264,32 +287,38 @@ function denseGradKernel(args: {
   const backend: WebGpuBackendInternals = webGpuInternals(args.backend)
   const scaled = y ? [y] : []
   const common = { bias: false, activation: 'linear' as const, scaledBy: activation }
-  const dx = backend.runWebGPUProgram(
-    new GemmProgram(x.shape[0], x.shape[1], {
-      ...common,
-      transA: false,
-      transB: true,
-      scaled: y ? 'a' : 'none'
-    }),
-    [dy, w, ...scaled],
-    'float32'
-  )
-  const dw = backend.runWebGPUProgram(
-    new GemmProgram(w.shape[0], w.shape[1], {
-      ...common,
-      transA: true,
-      transB: false,
-      scaled: y ? 'b' : 'none'
-    }),
-    [x, dy, ...scaled],
-    'float32'
-  )
-  const db = backend.runWebGPUProgram(
-    new ColumnSumProgram(w.shape[1], activation),
-    [dy, ...scaled],
-    'float32'
-  )
-  return [dx, dw, db]
+  switch (part) {
+    case 'x':
+      return backend.runWebGPUProgram(
+        new GemmProgram(x.shape[0], x.shape[1], {
+          ...common,
+          transA: false,
+          transB: true,
+          scaled: y ? 'a' : 'none'
+        }),
+        [dy, w, ...scaled],
+        'float32'
+      )
+    case 'w':
+      return backend.runWebGPUProgram(
+        new GemmProgram(w.shape[0], w.shape[1], {
+          ...common,
+          transA: true,
+          transB: false,
+          scaled: y ? 'b' : 'none'
+        }),
+        [x, dy, ...scaled],
+        'float32'
+      )
+    case 'b':
+      return backend.runWebGPUProgram(
+        new ColumnSumProgram(w.shape[1], activation),
+        [dy, ...scaled],
+        'float32'
+      )
+    default:
+      throw new Error(`${DENSE_GRAD_KERNEL}: part must be x, w or b, not ${String(part)}`)
+  }
 }
 
 const KERNELS: tf.KernelConfig[] = [
@@ -325,6 +354,7 @@ const SUM_GRADIENT: tf.GradConfig = {
  */
 export function installWebGpuKernels(): void {
   for (const k of KERNELS) if (!tf.getKernel(k.kernelName, 'webgpu')) tf.registerKernel(k)
+  tf.registerGradient(DENSE_GRADIENT)
   tf.registerGradient(SUM_GRADIENT)
 }
 
@@ -332,31 +362,24 @@ export function webGpuKernelsInstalled(): boolean {
   return KERNELS.every((k) => tf.getKernel(k.kernelName, 'webgpu') != null)
 }
 
-function fusedDense(activation: Activation) {
-  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc]
-    const y = tf.engine().runKernel(DENSE_KERNEL, { x, w, b }, { activation }) as tf.Tensor2D
-    // tanh and relu derivatives are cheapest from the output; linear needs none.
-    save(activation === 'linear' ? [x, w] : [x, w, y])
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws, ys] = saved
-        const inputs: tf.NamedTensorMap = ys ? { dy, x: xs, w: ws, y: ys } : { dy, x: xs, w: ws }
-        return tf.engine().runKernel(DENSE_GRAD_KERNEL, inputs, { activation }) as tf.Tensor[]
-      }
-    }
-  })
-}
-
-const FUSED: Record<Activation, (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
-  linear: fusedDense('linear'),
-  tanh: fusedDense('tanh'),
-  relu: fusedDense('relu')
+/** The forward kernel's gradient, one lazily computed part per input. */
+const DENSE_GRADIENT: tf.GradConfig = {
+  kernelName: DENSE_KERNEL,
+  inputsToSave: ['x', 'w'],
+  outputsToSave: [true], // tanh and relu derivatives come cheapest from the output
+  gradFunc: (dy, saved, attrs) => {
+    const [x, w, y] = saved
+    const activation = attrs.activation as Activation
+    const inputs: tf.NamedTensorMap = { dy: dy as tf.Tensor, x, w, y }
+    const part = (p: DenseGradPart) => () =>
+      tf.engine().runKernel(DENSE_GRAD_KERNEL, inputs, { activation, part: p }) as tf.Tensor
+    return { x: part('x'), w: part('w'), b: part('b') }
+  }
 }
 
 /** act(x @ w + b) with the fused kernels; needs installWebGpuKernels() and the webgpu backend. */
-export const webGpuDense: Dense = (x, w, b, activation) => FUSED[activation](x, w, b) as tf.Tensor2D
+export const webGpuDense: Dense = (x, w, b, activation) =>
+  tf.engine().runKernel(DENSE_KERNEL, { x, w, b }, { activation }) as tf.Tensor2D
 
 /** The dense-layer ops of the webgpu backend: stock matMul (its transposes are free) and the fused layer. */
 export const webGpuMatMul: MatMul = Object.assign(

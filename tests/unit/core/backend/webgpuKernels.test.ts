@@ -141,6 +141,36 @@ describe.skipIf(gpu.skip)('fused WGSL dense kernels on webgpu', () => {
     })
   }
 
+  it('computes only the gradients asked for: no dx for a layer whose input is data', async () => {
+    const backend = webGpuInternals()
+    const run = backend.runWebGPUProgram.bind(backend)
+    const keys: string[] = []
+    backend.runWebGPUProgram = (program, ...rest) => {
+      keys.push(program.shaderKey)
+      return run(program, ...rest)
+    }
+    const x = tf.ones([6, 5]) as tf.Tensor2D
+    const w = tf.variable(tf.fill([5, 3], 0.1) as tf.Tensor2D)
+    const b = tf.variable(tf.zeros([3]) as tf.Tensor1D)
+    try {
+      const { grads } = tf.variableGrads(
+        () => tf.sum(webGpuDense(x, w, b, 'tanh')) as tf.Scalar,
+        [w, b]
+      )
+      expect(Object.keys(grads).sort()).toEqual([b.name, w.name].sort())
+      tf.dispose(Object.values(grads))
+    } finally {
+      backend.runWebGPUProgram = run
+    }
+    const gemms = keys.filter((k) => k.startsWith('vaeLabGemm'))
+    expect(gemms.map((k) => k.split('_').slice(1, 3).join(' '))).toEqual([
+      'false false', // forward
+      'true false' // dw = x^T @ g; no dx = g @ w^T
+    ])
+    expect(keys.filter((k) => k.startsWith('vaeLabColumnSum'))).toHaveLength(1)
+    tf.dispose([x, w, b])
+  })
+
   it('denseLayer uses the fused kernel through the backend matMul, the stock ops elsewhere', async () => {
     const x = tf.ones([3, 4]) as tf.Tensor2D
     const w = tf.fill([4, 2], 0.5) as tf.Tensor2D
