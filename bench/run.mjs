@@ -40,6 +40,8 @@ const vaeLab = run(process.execPath, [
   '15'
 ])
 const torchAfter = pytorch()
+// webgpu at larger batches and a wide model, against the best CPU path (bench/webgpu.mjs).
+const webgpu = run(process.execPath, [path.join('bench', 'webgpu.mjs')])
 const torchRates = [torchBefore, torchAfter]
   .filter((t) => typeof t.img_per_s === 'number')
   .map((t) => t.img_per_s)
@@ -70,7 +72,8 @@ console.log(
             torch: torchBefore.torch
           }
         : { unavailable: torchBefore.error ?? 'no result' },
-      vae_lab: vaeLab.error ? { error: vaeLab.error } : results
+      vae_lab: vaeLab.error ? { error: vaeLab.error } : results,
+      webgpu
     },
     null,
     2

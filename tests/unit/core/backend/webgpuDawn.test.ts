@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import {
   adapterLine,
@@ -87,6 +88,8 @@ describe('noAdapterMessage', () => {
   })
 })
 
+const built = fs.existsSync(path.resolve('out/node/core/backend/webgpuProbe.js'))
+
 describe('findAdapter', () => {
   const fakeDawn = (adapter: unknown): DawnModule => ({
     create: () => ({ requestAdapter: async () => adapter as null }),
@@ -112,8 +115,43 @@ describe('findAdapter', () => {
     expect(dawn).toMatchObject({ ok: true })
   })
 
+  // Node 21+ (Electron's) has a navigator of its own; Node 20 has none. Fresh worker threads,
+  // because the globals are installed once per thread.
+  it.runIf(built)('installs navigator.gpu whether or not the runtime has a navigator', async () => {
+    const dawnFile = path.resolve('out/node/core/backend/webgpuDawn.js')
+    const probe = (setup: string) =>
+      new Promise<unknown>((resolve, reject) => {
+        const w = new Worker(
+          `${setup}
+          const { loadDawn, installDawnGlobals } = require(${JSON.stringify(dawnFile)})
+          const dawn = loadDawn()
+          installDawnGlobals(dawn.module)
+          require('node:worker_threads').parentPort.postMessage({
+            gpu: typeof globalThis.navigator.gpu?.requestAdapter,
+            agent: globalThis.navigator.userAgent ?? null,
+            usage: typeof globalThis.GPUBufferUsage
+          })`,
+          { eval: true }
+        )
+        w.once('message', (m) => {
+          resolve(m)
+          void w.terminate()
+        })
+        w.once('error', reject)
+      })
+    expect(await probe('delete globalThis.navigator')).toEqual({
+      gpu: 'function',
+      agent: null,
+      usage: 'function'
+    })
+    expect(
+      await probe(
+        "Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'Node.js/24' }, configurable: true })"
+      )
+    ).toEqual({ gpu: 'function', agent: 'Node.js/24', usage: 'function' })
+  })
+
   // A child process with no Vulkan driver to find: what a machine without a GPU sees.
-  const built = fs.existsSync(path.resolve('out/node/core/backend/webgpuProbe.js'))
   it.runIf(process.platform === 'linux' && (built || REQUIRE_WEBGPU))(
     'finds no adapter where no Vulkan driver is installed, and says what to install',
     async () => {
