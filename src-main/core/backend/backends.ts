@@ -216,18 +216,20 @@ export async function selectBackend(
   const base = `auto: ${best.name} is the fastest available${why}: ${best.detail}`
   // CUDA through libtensorflow is a native GPU path already; nothing to weigh it against.
   if (best.name === 'tensorflow-gpu') return { name: best.name, reason: base, skipped }
+  // Without a workload (figures, evaluations, the sweep form) there is nothing to calibrate, and
+  // the adapter probe (a child process, ~0.3 s) is skipped.
+  if (!options.workload)
+    return {
+      name: best.name,
+      reason: `${base}; webgpu is weighed per model shape and batch when a run starts`,
+      skipped
+    }
   const gpu = await probe('webgpu')
   if (!gpu.available) return { name: best.name, reason: base, skipped }
   if (!gpu.adapter || gpu.adapter.software)
     return {
       name: best.name,
       reason: `${base}; webgpu is left out: its adapter is a software one, no faster than the CPU`,
-      skipped
-    }
-  if (!options.workload)
-    return {
-      name: best.name,
-      reason: `${base}; webgpu is left out: auto uses it only for a model it has calibrated`,
       skipped
     }
   let c: Awaited<ReturnType<Calibrator>>

@@ -170,6 +170,12 @@ export function findAdapterIsolated(
   env: NodeJS.ProcessEnv = process.env,
   timeoutMs = 30_000
 ): Promise<AdapterProbe> {
+  // No Vulkan driver at all (most machines without a GPU): nothing Dawn could find on Linux.
+  if (process.platform === 'linux') {
+    const scan = scanVulkan(env)
+    if (!scan.loader || scan.drivers.length === 0)
+      return Promise.resolve({ ok: false, reason: noAdapterMessage('linux', () => scan) })
+  }
   let script: string
   try {
     script = compiledScript('core/backend/webgpuProbe.js')

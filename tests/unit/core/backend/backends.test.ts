@@ -137,11 +137,13 @@ describe('selectBackend and webgpu', () => {
     )
     expect(soft.name).toBe('wasm')
     expect(soft.reason).toMatch(/webgpu is left out: its adapter is a software one/)
-    const noWorkload = await selectBackend('auto', withGpu(['webgpu', 'wasm']), { calibrator })
+    const probe = vi.fn(withGpu(['webgpu', 'wasm']))
+    const noWorkload = await selectBackend('auto', probe, { calibrator })
     expect(noWorkload.name).toBe('wasm')
     expect(noWorkload.reason).toMatch(
-      /webgpu is left out: auto uses it only for a model it has calibrated/
+      /webgpu is weighed per model shape and batch when a run starts/
     )
+    expect(probe).not.toHaveBeenCalledWith('webgpu') // nothing to calibrate: no adapter probe
     const cuda = await selectBackend('auto', withGpu(['tensorflow-gpu', 'webgpu']), {
       workload,
       calibrator

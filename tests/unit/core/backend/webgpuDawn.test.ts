@@ -12,6 +12,7 @@ import {
   scanVulkan,
   type DawnModule
 } from '../../../../src-main/core/backend/webgpuDawn'
+import { tempDir } from '../../../helpers/fixtures'
 import { REQUIRE_WEBGPU } from '../../../helpers/webgpu'
 
 const llvmpipe = {
@@ -151,16 +152,36 @@ describe('findAdapter', () => {
     ).toEqual({ gpu: 'function', agent: 'Node.js/24', usage: 'function' })
   })
 
-  // A child process with no Vulkan driver to find: what a machine without a GPU sees.
+  // What a machine without a usable GPU sees: no driver at all (answered without starting Dawn),
+  // and a driver manifest whose library Dawn cannot use (Dawn asked, in the child process).
   it.runIf(process.platform === 'linux' && (built || REQUIRE_WEBGPU))(
-    'finds no adapter where no Vulkan driver is installed, and says what to install',
+    'finds no adapter where no usable Vulkan driver is installed, and says what to install',
     async () => {
-      const r = await findAdapterIsolated({ ...process.env, VK_ICD_FILENAMES: '/nonexistent.json' })
-      expect(r).toMatchObject({ ok: false })
-      if (!r.ok) {
-        expect(r.reason).toMatch(/Dawn found no GPU adapter: the Vulkan loader finds no driver/)
-        expect(r.reason).toMatch(/mesa-vulkan-drivers/)
-      }
+      const none = await findAdapterIsolated({
+        ...process.env,
+        VK_ICD_FILENAMES: '/nonexistent.json'
+      })
+      expect(none).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(
+          /Dawn found no GPU adapter: the Vulkan loader finds no driver.*mesa-vulkan-drivers/
+        )
+      })
+      const icd = path.join(tempDir(), 'broken_icd.json')
+      fs.writeFileSync(
+        icd,
+        JSON.stringify({
+          file_format_version: '1.0.0',
+          ICD: { library_path: '/nonexistent/libvk.so', api_version: '1.3.0' }
+        })
+      )
+      const broken = await findAdapterIsolated({ ...process.env, VK_ICD_FILENAMES: icd })
+      expect(broken).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(
+          /refused the Vulkan drivers present \(broken_icd\.json\).*bookworm-backports/
+        )
+      })
     }
   )
 })
