@@ -38,7 +38,7 @@ const config = (over: Partial<TrainConfigInput> = {}) =>
   })
 
 async function train(
-  backend: 'cpu' | 'webgpu',
+  backend: 'cpu' | 'wasm' | 'webgpu',
   over: Partial<TrainConfigInput> = {},
   resume?: { epoch: number; tensors: Uint8Array }
 ) {
@@ -79,9 +79,11 @@ function sameRun(a: TrainOutcome, b: TrainOutcome, rel = 1e-5) {
 }
 
 describe.skipIf(gpu.skip)('training on webgpu', () => {
-  it('reaches the test -ELBO of cpu on the same seed, with evaluation and figures alike', async () => {
+  it('reaches the test -ELBO of cpu and wasm on the same seed, with evaluation and figures alike', async () => {
     const onCpu = await train('cpu')
+    const onWasm = await train('wasm')
     const onGpu = await train('webgpu')
+    sameRun(onGpu.outcome, onWasm.outcome)
     expect(onGpu.outcome.status).toBe('completed')
     onGpu.epochs.forEach((e, i) => {
       close(e.train.nelbo, onCpu.epochs[i].train.nelbo, `epoch ${i + 1} train -ELBO`)

@@ -19,7 +19,7 @@ import type {
   Workload
 } from '../../../../src-main/core/backend/calibration'
 import { webGpuMatMul } from '../../../../src-main/core/backend/webgpuKernels'
-import { webGpuHere } from '../../../helpers/webgpu'
+import { REQUIRE_WEBGPU, webGpuHere } from '../../../helpers/webgpu'
 import { stockMatMul, transposeFreeMatMul } from '../../../../src-main/core/model/dense'
 import { blasKernelsInstalled, loadBlasAddon } from '../../../../src-main/core/backend/blasKernels'
 
@@ -199,6 +199,13 @@ describe('selectBackend and webgpu', () => {
     )
     expect(cached.find((r) => r.name === 'cpu')?.auto).toBeUndefined()
   })
+})
+
+// CI installs Mesa 25 and sets VAE_LAB_REQUIRE_WEBGPU=1: a missing adapter fails there, loudly.
+it.runIf(REQUIRE_WEBGPU)('finds a WebGPU adapter, as this run requires', async () => {
+  const r = await probeBackend('webgpu')
+  expect(r.detail).toMatch(/^WebGPU through Dawn on /)
+  expect(r.available).toBe(true)
 })
 
 describe('probeBackend (this machine)', () => {
