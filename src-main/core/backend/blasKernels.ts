@@ -6,6 +6,10 @@ import path from 'node:path'
 import fs from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
 import { repoRoot } from '../version'
+import { installFusedKernels, uninstallFusedKernels } from './fusedKernels'
+import { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
+
+export { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
 
 /** The add-on's functions. Offsets are bytes into the wasm heap; batch strides are in floats. */
 export interface BlasAddon {
@@ -48,6 +52,65 @@ export interface BlasAddon {
   ): void
   /** y = f(x) elementwise into a separate range; op is one of UNARY_OPS' values. */
   unary(heap: Uint8Array, op: number, size: number, xOffset: number, yOffset: number): void
+  /** y = act(x w + b) for x [m, k], w [k, n], b [n]; act 0 linear, 1 tanh (fusedKernels.ts). */
+  dense(
+    heap: Uint8Array,
+    m: number,
+    n: number,
+    k: number,
+    xOffset: number,
+    wOffset: number,
+    bOffset: number,
+    yOffset: number,
+    act: number
+  ): void
+  /** tanh: dpre = (1 - y^2) dy, db = column sums of dpre; linear: db = column sums of dy only. */
+  denseGrad(
+    heap: Uint8Array,
+    act: number,
+    m: number,
+    n: number,
+    dyOffset: number,
+    yOffset: number,
+    dpreOffset: number,
+    dbOffset: number
+  ): void
+  /** out[i] = sum_j max(l, 0) - l x + log(1 + exp(-|l|)) over row i of [m, n]. */
+  bernoulli(heap: Uint8Array, m: number, n: number, l: number, x: number, out: number): void
+  /** dl = dy[i] (sigmoid(l) - x). */
+  bernoulliGrad(
+    heap: Uint8Array,
+    m: number,
+    n: number,
+    l: number,
+    x: number,
+    dy: number,
+    dl: number
+  ): void
+  /** out[i] = -1/2 sum_j (1 + lv - mu^2 - exp(lv)) over row i of [m, n]. */
+  gaussianKl(heap: Uint8Array, m: number, n: number, mu: number, lv: number, out: number): void
+  gaussianKlGrad(
+    heap: Uint8Array,
+    m: number,
+    n: number,
+    mu: number,
+    lv: number,
+    dy: number,
+    dmu: number,
+    dlv: number
+  ): void
+  /** z = mu + exp(lv / 2) eps over n elements. */
+  reparameterize(heap: Uint8Array, n: number, mu: number, lv: number, eps: number, z: number): void
+  /** dlv = dz eps exp(lv / 2) / 2, deps = dz exp(lv / 2). */
+  reparameterizeGrad(
+    heap: Uint8Array,
+    n: number,
+    lv: number,
+    eps: number,
+    dz: number,
+    dlv: number,
+    deps: number
+  ): void
   /** Returns the thread count the library now uses (process-wide for OpenBLAS). */
   setThreads(n: number): number
   /** The BLAS build, e.g. 'OpenBLAS 0.3.21 ... Cooperlake'. */
@@ -73,7 +136,22 @@ function addonFile(): string {
     .replace(`app.asar${path.sep}`, `app.asar.unpacked${path.sep}`)
 }
 
-const ADDON_FUNCTIONS = ['sgemm', 'adam', 'adagrad', 'unary', 'setThreads', 'info'] as const
+const ADDON_FUNCTIONS = [
+  'sgemm',
+  'adam',
+  'adagrad',
+  'unary',
+  'dense',
+  'denseGrad',
+  'bernoulli',
+  'bernoulliGrad',
+  'gaussianKl',
+  'gaussianKlGrad',
+  'reparameterize',
+  'reparameterizeGrad',
+  'setThreads',
+  'info'
+] as const
 
 let cached: BlasLoad | undefined
 
@@ -100,40 +178,6 @@ export function loadBlasAddon(): BlasLoad {
     const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]
     return (cached = { ok: false, reason: `${file} failed to load (${why}); ${BUILD_HINT}` })
   }
-}
-
-/** The parts of tfjs-backend-wasm's BackendWasm this module relies on (not in its public types). */
-export interface WasmBackendInternals {
-  dataIdMap: { get(dataId: object): { memoryOffset: number; refCount: number } | undefined }
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo
-  refCount(dataId: object): number
-  incRef(dataId: object): void
-  wasm: { HEAPU8: Uint8Array }
-}
-
-/** The active backend, if it is wasm with the internals above (they are checked, not assumed). */
-export function wasmInternals(): WasmBackendInternals {
-  if (tf.getBackend() !== 'wasm')
-    throw new Error(`the BLAS kernels need the wasm backend, not ${tf.getBackend()}`)
-  const b = tf.backend() as unknown as Partial<WasmBackendInternals>
-  if (
-    typeof b.makeOutput !== 'function' ||
-    typeof b.dataIdMap?.get !== 'function' ||
-    !(b.wasm?.HEAPU8 instanceof Uint8Array)
-  ) {
-    throw new Error(
-      'this version of @tensorflow/tfjs-backend-wasm has no dataIdMap/makeOutput/HEAPU8; the BLAS kernels cannot run on it'
-    )
-  }
-  return b as WasmBackendInternals
-}
-
-/** Byte offset of a float32 tensor's data in the wasm heap. */
-export function heapOffset(backend: WasmBackendInternals, t: tf.TensorInfo): number {
-  const data = backend.dataIdMap.get(t.dataId)
-  if (!data || data.memoryOffset == null)
-    throw new Error('tensor data is not in the wasm heap (disposed?)')
-  return data.memoryOffset
 }
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1)
@@ -262,11 +306,13 @@ function replaceKernel(name: string, make: (stock: tf.KernelFunc) => tf.KernelFu
 export interface BlasKernelOptions {
   /** BLAS threads. Default 1: training runs one worker per core, and the rest of a step is single-threaded. */
   threads?: number
+  /** The fused kernels of fusedOps.ts (dense layer, loss terms). Default on; off for ablations (VAE_LAB_FUSED=0). */
+  fused?: boolean
 }
 
 /**
  * Replaces the wasm backend's BatchMatMul (BLAS), Tanh, Exp, Log1p (native, vectorised) and
- * Identity (zero-copy). Call after `tf.setBackend('wasm')` resolved true. With it, use the stock
+ * Identity (zero-copy), and registers the fused kernels (fusedKernels.ts). Call after `tf.setBackend('wasm')` resolved true. With it, use the stock
  * `tf.matMul` (its gradient's transposes are free), not transposeFreeMatMul. Idempotent; returns
  * the BLAS thread count in use (process-wide with OpenBLAS).
  */
@@ -277,6 +323,8 @@ export function installBlasKernels(addon: BlasAddon, options: BlasKernelOptions 
   for (const [name, op] of Object.entries(UNARY_OPS))
     replaceKernel(name, (stock) => unaryKernel(addon, op, stock))
   installZeroCopyIdentity()
+  if (options.fused ?? process.env.VAE_LAB_FUSED !== '0') installFusedKernels(addon)
+  else uninstallFusedKernels()
   return threads
 }
 
@@ -288,6 +336,7 @@ export function installZeroCopyIdentity(): void {
 
 /** Puts the stock kernels back (tests and benchmarks compare the two in one process). */
 export function uninstallBlasKernels(): void {
+  uninstallFusedKernels()
   for (const [name, stock] of stockKernels) {
     tf.unregisterKernel(name, 'wasm')
     tf.registerKernel(stock)

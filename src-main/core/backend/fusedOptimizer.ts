@@ -2,7 +2,8 @@
 // tfjs optimisers run about ten elementwise kernels per variable, each allocating a fresh tensor,
 // which is about a third of a step once matMul is native (design.md §2).
 import * as tf from '@tensorflow/tfjs-core'
-import { heapOffset, wasmInternals, type BlasAddon, type WasmBackendInternals } from './blasKernels'
+import type { BlasAddon } from './blasKernels'
+import { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
 
 // tfjs-core's index does not re-export NamedTensor; getWeights' return type is the same shape.
 type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number]

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { FUSED_KERNELS, fused } from '../backend/fusedOps'
 
 /**
  * Reconstruction term -log p(x|z) per image for a Bernoulli decoder, summed over pixels [batch].
@@ -6,17 +7,21 @@ import * as tf from '@tensorflow/tfjs-core'
  * which underflows to -Infinity for confident wrong pixels.
  */
 export function bernoulliRec(logits: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor1D {
-  const perPixel = tf.add(
-    tf.sub(tf.relu(logits), tf.mul(logits, x)),
-    tf.log1p(tf.exp(tf.neg(tf.abs(logits))))
-  )
-  return tf.sum(perPixel, 1) as tf.Tensor1D
+  return fused(FUSED_KERNELS.bernoulliRec, { logits, x }, {}, () => {
+    const perPixel = tf.add(
+      tf.sub(tf.relu(logits), tf.mul(logits, x)),
+      tf.log1p(tf.exp(tf.neg(tf.abs(logits))))
+    )
+    return tf.sum(perPixel, 1) as tf.Tensor1D
+  })
 }
 
 // Kingma & Welling (2013), App. B: KL = -1/2 * sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2)
 export function gaussianKl(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Tensor1D {
-  const inner = tf.sub(tf.sub(tf.add(logVar, 1), tf.square(mu)), tf.exp(logVar))
-  return tf.mul(tf.sum(inner, 1), -0.5) as tf.Tensor1D
+  return fused(FUSED_KERNELS.gaussianKl, { mu, logVar }, {}, () => {
+    const inner = tf.sub(tf.sub(tf.add(logVar, 1), tf.square(mu)), tf.exp(logVar))
+    return tf.mul(tf.sum(inner, 1), -0.5) as tf.Tensor1D
+  })
 }
 
 /** log N(v; 0, I) summed over the last axis, for the IWAE weights [rows]. */

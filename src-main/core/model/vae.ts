@@ -1,5 +1,6 @@
 // Kingma & Welling (2013), Appendix C: Gaussian MLP encoder, Bernoulli MLP decoder.
 import * as tf from '@tensorflow/tfjs-core'
+import { FUSED_KERNELS, fused } from '../backend/fusedOps'
 import { denseLayer, type MatMul } from './dense'
 
 export const INPUT_DIM = 784
@@ -97,7 +98,9 @@ export function reparameterize(
   logVar: tf.Tensor2D,
   eps: tf.Tensor2D
 ): tf.Tensor2D {
-  return tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps)) as tf.Tensor2D
+  return fused(FUSED_KERNELS.reparameterize, { mu, logVar, eps }, {}, () =>
+    tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps))
+  ) as tf.Tensor2D
 }
 
 /** p(x|z): h' = tanh(W4 z + b4); logits = W5 h' + b5. Returns logits [batch, 784]. */
