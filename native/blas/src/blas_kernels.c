@@ -47,13 +47,27 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
 CLONES static void adam_n(float *restrict w, const float *restrict g, float *restrict m, float *restrict v,
                           int64_t n, float lr, float b1, float b2, float eps, float c1, float c2, float omb1,
                           float omb2) {
+  // (m / c1) / (sqrt(v / c2) + eps) * -lr with the constants folded: one division per element
+  // instead of three. The loop was compute-bound (0.71 ms against 0.51 ms for the memory traffic
+  // alone, per pass over the VAE's 826k weights); the result stays within a few ulp of tfjs's.
+  const float s1 = -lr / c1, s2 = 1.0f / sqrtf(c2);
   for (int64_t i = 0; i < n; i++) {
     const float gi = g[i];
     const float mi = m[i] * b1 + gi * omb1;
     const float vi = v[i] * b2 + gi * gi * omb2;
     m[i] = mi;
     v[i] = vi;
-    w[i] += (mi / c1) / (sqrtf(vi / c2) + eps) * -lr;
+    w[i] += mi * s1 / (sqrtf(vi) * s2 + eps);
+  }
+}
+
+CLONES static void adagrad_n(float *restrict w, const float *restrict g, float *restrict acc, int64_t n, float lr,
+                             float eps) {
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float a = acc[i] + gi * gi;
+    acc[i] = a;
+    w[i] += gi / sqrtf(a + eps) * -lr;
   }
 }
 
@@ -91,12 +105,7 @@ static napi_value adagrad(napi_env env, napi_callback_info info) {
   if (!w || !g || !acc) return throw_error(env, "adagrad: operand outside the wasm heap");
   if (!disjoint(w, g, n) || !disjoint(w, acc, n) || !disjoint(g, acc, n)) return throw_error(env, "adagrad: operands overlap");
   const float lr = (float)dbl(env, argv[5]), eps = (float)dbl(env, argv[6]);
-  for (int64_t i = 0; i < n; i++) {
-    const float gi = g[i];
-    const float a = acc[i] + gi * gi;
-    acc[i] = a;
-    w[i] += gi / sqrtf(a + eps) * -lr;
-  }
+  adagrad_n(w, g, acc, n, lr, eps);
   return NULL;
 }
 

@@ -5,10 +5,10 @@
 // kernels are registered for 'wasm' while the BLAS kernels are installed.
 import * as tf from '@tensorflow/tfjs-core'
 import type { BlasAddon } from './blasKernels'
-import { FUSED_KERNELS, type Activation } from './fusedOps'
+import { FUSED_KERNELS } from './fusedOps'
 import { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
 
-const ACTIVATIONS: Record<Activation, number> = { linear: 0, tanh: 1 }
+const ACTIVATIONS = { linear: 0, tanh: 1 } as const // the add-on's codes
 
 /** Backward kernels; only the gradients below call them. */
 const GRAD_KERNELS = {
@@ -20,12 +20,6 @@ const GRAD_KERNELS = {
 } as const
 
 type Inputs = Record<string, tf.TensorInfo>
-
-function activationOf(attrs: tf.NamedAttrMap | undefined): Activation {
-  const a: unknown = attrs?.activation
-  if (a === 'linear' || a === 'tanh') return a
-  throw new Error(`fused dense: unknown activation ${String(a)}`)
-}
 
 /**
  * A kernel: allocate the outputs, then read every offset and the heap (after the allocations,
@@ -54,24 +48,18 @@ function kernel(
   }
 }
 
+const denseKernel = (addon: BlasAddon, act: number) =>
+  kernel(
+    ({ x, W }) => [[x.shape[0], W.shape[1]]],
+    (heap, [x, w, b, y], { x: xi, W }) =>
+      addon.dense(heap, xi.shape[0], W.shape[1], W.shape[0], x, w, b, y, act),
+    ['x', 'W', 'b']
+  )
+
 function kernelConfigs(addon: BlasAddon): tf.KernelConfig[] {
   const configs: Record<string, tf.KernelFunc> = {
-    [FUSED_KERNELS.dense]: kernel(
-      ({ x, W }) => [[x.shape[0], W.shape[1]]],
-      (heap, [x, w, b, y], { x: xi, W }, attrs) =>
-        addon.dense(
-          heap,
-          xi.shape[0],
-          W.shape[1],
-          W.shape[0],
-          x,
-          w,
-          b,
-          y,
-          ACTIVATIONS[activationOf(attrs)]
-        ),
-      ['x', 'W', 'b']
-    ),
+    [FUSED_KERNELS.dense]: denseKernel(addon, ACTIVATIONS.linear),
+    [FUSED_KERNELS.denseTanh]: denseKernel(addon, ACTIVATIONS.tanh),
     [GRAD_KERNELS.tanhBiasGrad]: kernel(
       ({ dy }) => [dy.shape, [dy.shape[1]]],
       (heap, [dy, y, dpre, db], { dy: d }) =>
@@ -133,27 +121,35 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1)
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
   tf.engine().runKernel(name, inputs, attrs)
 
+/** Input gradients of x W + b given the gradient at the pre-activation. */
+const denseGradients = (x: tf.Tensor, W: tf.Tensor, dpre: tf.Tensor, db: tf.Tensor) => ({
+  x: () => tf.matMul(dpre, W, false, true),
+  W: () => tf.matMul(x, dpre, true, false),
+  b: () => db
+})
+
 const GRADIENTS: tf.GradConfig[] = [
   {
-    // dpre = act'(.) dy; dx = dpre W^T, dW = x^T dpre (sgemm with transposes: free on BLAS), db = sum dpre.
+    // dx = dy W^T and dW = x^T dy (sgemm with transposes: free on BLAS), db = column sums of dy.
     kernelName: FUSED_KERNELS.dense,
     inputsToSave: ['x', 'W'],
-    outputsToSave: [true],
-    gradFunc: (dy, [x, W, y], attrs) => {
+    gradFunc: (dy, [x, W]) => {
       const d = dy as tf.Tensor2D
-      let dpre: tf.Tensor2D
-      let db: tf.Tensor1D
-      if (activationOf(attrs) === 'tanh') {
-        ;[dpre, db] = run(GRAD_KERNELS.tanhBiasGrad, { dy: d, y }) as [tf.Tensor2D, tf.Tensor1D]
-      } else {
-        dpre = d
-        db = run(GRAD_KERNELS.biasGrad, { dy: d }) as tf.Tensor1D
-      }
-      return {
-        x: () => tf.matMul(dpre, W, false, true),
-        W: () => tf.matMul(x, dpre, true, false),
-        b: () => db
-      }
+      const db = run(GRAD_KERNELS.biasGrad, { dy: d }) as tf.Tensor1D
+      return denseGradients(x, W, d, db)
+    }
+  },
+  {
+    // The same through tanh, whose derivative 1 - y^2 needs the output y.
+    kernelName: FUSED_KERNELS.denseTanh,
+    inputsToSave: ['x', 'W'],
+    outputsToSave: [true],
+    gradFunc: (dy, [x, W, y]) => {
+      const [dpre, db] = run(GRAD_KERNELS.tanhBiasGrad, { dy: dy as tf.Tensor, y }) as [
+        tf.Tensor2D,
+        tf.Tensor1D
+      ]
+      return denseGradients(x, W, dpre, db)
     }
   },
   {

@@ -1,17 +1,49 @@
 // How grey levels become Bernoulli targets (design.md section 1, issue 3):
 // 'grey' uses x/255 directly; 'static' binarises once with a fixed seed;
 // 'dynamic' draws a fresh binarisation for every training batch.
-import { mulberry32, type Rng } from '../train/random'
+import { mulberry32, mulberry32Hash, type Mulberry32 } from '../train/random'
 import { IMAGE_SIZE, type ImageSet } from './dataset'
 
 export type PixelMode = 'grey' | 'dynamic' | 'static'
 
 const STATIC_BINARISATION_SEED = 20131220 // the paper's arXiv date; fixed so every run sees the same bits
 
+/**
+ * out[o + j] = 1 if rng() * 255 < src[s + j] else 0, for j < n: one draw per pixel, in order.
+ * A draw cannot change the result for black (0) and white (255) pixels, most of MNIST, so for
+ * them the stream only steps its state: the same bits as drawing every pixel, 3x faster.
+ */
+function binariseInto(
+  src: Uint8Array,
+  s: number,
+  out: Uint8Array | Float32Array,
+  o: number,
+  n: number,
+  rng: Mulberry32
+): void {
+  // Literals and locals only: an imported constant (a property load in CommonJS) or a parameter
+  // in this loop makes it 2x slower.
+  const hash = mulberry32Hash
+  let a = rng.state | 0 // int32 arithmetic: the hash reads the low 32 bits only
+  for (let j = 0; j < n; j++) {
+    a = (a + 0x6d2b79f5) | 0 // MULBERRY32_STEP
+    const p = src[s + j]
+    out[o + j] = p === 0 ? 0 : p === 255 ? 1 : hash(a) * 255 < p ? 1 : 0
+  }
+  rng.state = a
+}
+
+// x / 255 for every byte, rounded to float32 exactly as the division stored into a Float32Array is.
+const GREY = Float32Array.from({ length: 256 }, (_, i) => i / 255)
+
+function greyRow(src: Uint8Array, s: number, out: Float32Array, o: number, n: number): void {
+  for (let j = 0; j < n; j++) out[o + j] = GREY[src[s + j]]
+}
+
 export function binarise(set: ImageSet, seed: number): ImageSet {
-  const rng = mulberry32(seed)
   const images = new Uint8Array(set.images.length)
-  for (let i = 0; i < images.length; i++) images[i] = rng() * 255 < set.images[i] ? 255 : 0
+  binariseInto(set.images, 0, images, 0, images.length, mulberry32(seed))
+  for (let i = 0; i < images.length; i++) images[i] *= 255
   return { ...set, images }
 }
 
@@ -34,18 +66,18 @@ export function fillBatch(
   indices: ArrayLike<number>,
   start: number,
   out: Float32Array,
-  dynamicRng?: Rng
+  dynamicRng?: Mulberry32
 ): number {
   const rows = out.length / IMAGE_SIZE
   const real = Math.max(0, Math.min(rows, indices.length - start))
+  const images = set.images
   for (let r = 0; r < real; r++) {
     const src = indices[start + r] * IMAGE_SIZE
     const dst = r * IMAGE_SIZE
     if (dynamicRng) {
-      for (let j = 0; j < IMAGE_SIZE; j++)
-        out[dst + j] = dynamicRng() * 255 < set.images[src + j] ? 1 : 0
+      binariseInto(images, src, out, dst, IMAGE_SIZE, dynamicRng)
     } else {
-      for (let j = 0; j < IMAGE_SIZE; j++) out[dst + j] = set.images[src + j] / 255
+      greyRow(images, src, out, dst, IMAGE_SIZE)
     }
   }
   out.fill(0, real * IMAGE_SIZE)

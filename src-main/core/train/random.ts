@@ -2,15 +2,34 @@
 // is enough for shuffling and is identical on every backend, unlike Math.random.
 export type Rng = () => number
 
-export function mulberry32(seed: number): Rng {
+/** mulberry32 with its 32-bit state exposed: a draw adds MULBERRY32_STEP to it, then hashes it. */
+export interface Mulberry32 extends Rng {
+  state: number
+}
+
+export const MULBERRY32_STEP = 0x6d2b79f5
+
+/** The draw in [0, 1) for the state a draw has just stepped to. */
+export function mulberry32Hash(state: number): number {
+  let t = state
+  t = Math.imul(t ^ (t >>> 15), t | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
+export function mulberry32(seed: number): Mulberry32 {
   let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  const rng = () => {
+    a = (a + MULBERRY32_STEP) >>> 0
+    return mulberry32Hash(a)
   }
+  // Hot loops (pixels.ts) step the state inline and skip the hash where the draw cannot matter.
+  return Object.defineProperty(rng, 'state', {
+    get: () => a,
+    set: (v: number) => {
+      a = v >>> 0
+    }
+  }) as Mulberry32
 }
 
 /** Fisher-Yates in place. */
