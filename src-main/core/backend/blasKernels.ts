@@ -292,6 +292,51 @@ function zeroCopyIdentity(stock: tf.KernelFunc): tf.KernelFunc {
   }
 }
 
+/**
+ * Tile as block copies inside the heap (memmove). The stock wasm Tile copies element by element
+ * through index arithmetic, about 50 ns per element: tiling an image to IWAE's 4,000 samples took
+ * 150 ms, five times the GEMM that decodes them. 4-byte dtypes only; the rest stay stock.
+ */
+function blockTile(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo }
+    const reps = (args.attrs as unknown as { reps: number[] }).reps
+    if ((x.dtype !== 'float32' && x.dtype !== 'int32') || reps.length !== x.shape.length)
+      return stock(args)
+    const backend = args.backend as unknown as WasmBackendInternals
+    const inShape = x.shape
+    const outShape = inShape.map((d, i) => d * reps[i])
+    const out = backend.makeOutput(outShape, x.dtype)
+    if (size(outShape) === 0) return out
+    // Offsets after makeOutput (it may grow the heap), in 4-byte elements.
+    const heap = new Int32Array(backend.wasm.HEAPU8.buffer)
+    const src = heapOffset(backend, x) / 4
+    const dst = heapOffset(backend, out) / 4
+    const rank = inShape.length
+    const inBlock = inShape.map((_, a) => size(inShape.slice(a + 1)))
+    const outBlock = outShape.map((_, a) => size(outShape.slice(a + 1)))
+    // Writes the output sub-tensor at axis a from the input one: the input's slices first, then
+    // that block repeated reps[a] times by doubling copies.
+    const tileAxis = (a: number, from: number, to: number): void => {
+      let len: number
+      if (a === rank - 1) {
+        len = inShape[a]
+        heap.copyWithin(to, from, from + len)
+      } else {
+        for (let i = 0; i < inShape[a]; i++)
+          tileAxis(a + 1, from + i * inBlock[a], to + i * outBlock[a])
+        len = inShape[a] * outBlock[a]
+      }
+      const total = len * reps[a]
+      for (let done = len; done < total; done *= 2)
+        heap.copyWithin(to + done, to, to + Math.min(done, total - done))
+    }
+    if (rank === 0) heap[dst] = heap[src]
+    else tileAxis(0, src, dst)
+    return out
+  }
+}
+
 const stockKernels = new Map<string, tf.KernelConfig>()
 
 function replaceKernel(name: string, make: (stock: tf.KernelFunc) => tf.KernelFunc): void {
@@ -311,8 +356,8 @@ export interface BlasKernelOptions {
 }
 
 /**
- * Replaces the wasm backend's BatchMatMul (BLAS), Tanh, Exp, Log1p (native, vectorised) and
- * Identity (zero-copy), and registers the fused kernels (fusedKernels.ts). Call after `tf.setBackend('wasm')` resolved true. With it, use the stock
+ * Replaces the wasm backend's BatchMatMul (BLAS), Tanh, Exp, Log1p (native, vectorised),
+ * Identity (zero-copy) and Tile (block copies), and registers the fused kernels (fusedKernels.ts). Call after `tf.setBackend('wasm')` resolved true. With it, use the stock
  * `tf.matMul` (its gradient's transposes are free), not transposeFreeMatMul. Idempotent; returns
  * the BLAS thread count in use (process-wide with OpenBLAS).
  */
@@ -323,6 +368,7 @@ export function installBlasKernels(addon: BlasAddon, options: BlasKernelOptions 
   for (const [name, op] of Object.entries(UNARY_OPS))
     replaceKernel(name, (stock) => unaryKernel(addon, op, stock))
   installZeroCopyIdentity()
+  replaceKernel('Tile', blockTile)
   if (options.fused ?? process.env.VAE_LAB_FUSED !== '0') installFusedKernels(addon)
   else uninstallFusedKernels()
   return threads

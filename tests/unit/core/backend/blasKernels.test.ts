@@ -195,6 +195,26 @@ describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
     }
   })
 
+  it('Tile equals the stock kernel for random shapes and repeats, rank 0 to 4, float32 and int32', () => {
+    const next = rng(11)
+    const pick = (max: number) => Math.floor(Math.abs(next()) * max)
+    for (let trial = 0; trial < 40; trial++) {
+      const rank = trial % 5
+      const shape = Array.from({ length: rank }, () => pick(5) + (trial % 7 === 0 ? 0 : 1))
+      const reps = shape.map(() => pick(4) + 1)
+      const dtype = trial % 2 ? 'int32' : 'float32'
+      const x = tf.cast(tf.mul(randomTensor(shape, next), 100), dtype)
+      const { stock, blas } = stockVsBlas(() => tf.tile(x, reps))
+      expect(Array.from(blas[0]), `${shape} x ${reps} ${dtype}`).toEqual(Array.from(stock[0]))
+      x.dispose()
+    }
+    // IWAE's shape: one image repeated for 4,000 samples.
+    const image = randomTensor([1, 784], next)
+    const { stock, blas } = stockVsBlas(() => tf.tile(image, [1, 4000]))
+    expect(maxRelDiff(blas[0], stock[0])).toBe(0)
+    image.dispose()
+  })
+
   it('zero-copy Identity: clones share data and survive the original', () => {
     const x = tf.tensor([1, 2, 3])
     const y = tf.clone(x)
