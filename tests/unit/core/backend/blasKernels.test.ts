@@ -215,6 +215,72 @@ describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
     image.dispose()
   })
 
+  it('Add, Sub, Multiply and RealDiv are bit-equal to the stock kernels for every broadcast', () => {
+    const next = rng(12)
+    const shapes: [number[], number[]][] = [
+      [
+        [7, 5],
+        [7, 5]
+      ],
+      [[7, 5], [5]],
+      [[5], [7, 5]],
+      [
+        [7, 5],
+        [7, 1]
+      ],
+      [
+        [7, 1],
+        [7, 5]
+      ],
+      [[7, 5], []],
+      [[], [7, 5]],
+      [[1], [1]],
+      [[3, 4, 5], [5]],
+      [
+        [3, 4, 5],
+        [3, 4, 1]
+      ],
+      [
+        [3, 4, 5],
+        [1, 1, 5]
+      ],
+      [[4000], []],
+      [
+        [2, 1],
+        [1, 3]
+      ], // a general broadcast: the stock kernel
+      [
+        [4, 3],
+        [4, 1, 3]
+      ]
+    ]
+    for (const [sa, sb] of shapes) {
+      const a = randomTensor(sa, next)
+      const b = tf.add(randomTensor(sb, next), 1.5) // away from 0 for RealDiv
+      for (const op of [tf.add, tf.sub, tf.mul, tf.div]) {
+        const { stock, blas } = stockVsBlas(() => op(a, b))
+        expect(Array.from(blas[0]), `${op.name} ${sa} ${sb}`).toEqual(Array.from(stock[0]))
+      }
+      tf.dispose([a, b])
+    }
+  })
+
+  it('Pack equals the stock kernel on every axis, float32 and int32', () => {
+    const next = rng(13)
+    for (const shape of [[], [3], [2, 3], [2, 3, 4]]) {
+      for (let axis = -shape.length - 1; axis <= shape.length; axis++) {
+        for (const dtype of ['float32', 'int32'] as const) {
+          const xs = [0, 1, 2].map(() => tf.cast(tf.mul(randomTensor(shape, next), 50), dtype))
+          const { stock, blas } = stockVsBlas(() => tf.stack(xs, axis))
+          expect(Array.from(blas[0]), `${shape} axis ${axis} ${dtype}`).toEqual(
+            Array.from(stock[0])
+          )
+          tf.dispose(xs)
+        }
+      }
+    }
+  })
+
   it('zero-copy Identity: clones share data and survive the original', () => {
     const x = tf.tensor([1, 2, 3])
     const y = tf.clone(x)
