@@ -4,6 +4,7 @@
 #include "addon.h"
 
 napi_status register_fused_kernels(napi_env env, napi_value exports); // fused_kernels.c
+napi_status register_pixel_kernels(napi_env env, napi_value exports); // pixel_kernels.c
 
 // sgemm(heap, transA, transB, M, N, K, batch, aOff, aStride, bOff, bStride, cOff):
 // C[i] = op(A[i]) op(B[i]) for i < batch, row-major. Offsets in bytes, batch strides in floats
@@ -258,7 +259,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"info", NULL, blas_info, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok ||
-      register_fused_kernels(env, exports) != napi_ok)
+      register_fused_kernels(env, exports) != napi_ok || register_pixel_kernels(env, exports) != napi_ok)
     return NULL;
   return exports;
 }

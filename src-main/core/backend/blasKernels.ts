@@ -126,6 +126,15 @@ export interface BlasAddon {
     dlv: number,
     deps: number
   ): void
+  /** out[r] = images[indices[start + r]] / 255 for r < rows, rows of `rowLength` bytes (pixels.ts). */
+  greyRows(
+    images: Uint8Array,
+    indices: Uint32Array,
+    start: number,
+    rows: number,
+    rowLength: number,
+    out: Float32Array
+  ): void
   /** Returns the thread count the library now uses (process-wide for OpenBLAS). */
   setThreads(n: number): number
   /** The BLAS build, e.g. 'OpenBLAS 0.3.21 ... Cooperlake'. */
@@ -165,6 +174,7 @@ const ADDON_FUNCTIONS = [
   'gaussianKlGrad',
   'reparameterize',
   'reparameterizeGrad',
+  'greyRows',
   'setThreads',
   'info'
 ] as const

@@ -2,6 +2,7 @@
 // 'grey' uses x/255 directly; 'static' binarises once with a fixed seed;
 // 'dynamic' draws a fresh binarisation for every training batch.
 import { mulberry32, mulberry32Hash, type Mulberry32 } from '../train/random'
+import { loadBlasAddon, type BlasAddon } from '../backend/blasKernels'
 import { IMAGE_SIZE, type ImageSet } from './dataset'
 
 export type PixelMode = 'grey' | 'dynamic' | 'static'
@@ -57,6 +58,17 @@ export function evaluationImages(set: ImageSet, mode: PixelMode): ImageSet {
   return mode === 'grey' ? set : binarise(set, STATIC_BINARISATION_SEED + 1)
 }
 
+// Grey batches through the native add-on where it is built (whatever the backend: this is plain
+// memory): 0.15 ms per 100 images in JS, most of the per-step cost outside the model.
+let native: BlasAddon | null | undefined
+function nativeRows(): BlasAddon | null {
+  if (native === undefined) {
+    const load = loadBlasAddon()
+    native = load.ok ? load.addon : null
+  }
+  return native
+}
+
 /**
  * Fills `out` ([rows, 784]) with the images at `indices[start..start+rows)`; rows past the end
  * are zero padding, which keeps tensor shapes fixed (the wasm heap never shrinks: pitfalls.md §1).
@@ -71,6 +83,12 @@ export function fillBatch(
   const rows = out.length / IMAGE_SIZE
   const real = Math.max(0, Math.min(rows, indices.length - start))
   const images = set.images
+  const addon = dynamicRng ? null : nativeRows()
+  if (addon && indices instanceof Uint32Array && images instanceof Uint8Array) {
+    addon.greyRows(images, indices, start, real, IMAGE_SIZE, out)
+    out.fill(0, real * IMAGE_SIZE)
+    return real
+  }
   for (let r = 0; r < real; r++) {
     const src = indices[start + r] * IMAGE_SIZE
     const dst = r * IMAGE_SIZE

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { loadBlasAddon } from '../../../../src-main/core/backend/blasKernels'
 import type { ImageSet } from '../../../../src-main/core/data/dataset'
 import { binarise, fillBatch } from '../../../../src-main/core/data/pixels'
 import { mulberry32, range } from '../../../../src-main/core/train/random'
@@ -25,6 +26,26 @@ describe('pixels', () => {
       for (let j = 0; j < 784; j++)
         expect(out[r * 784 + j]).toBe(Math.fround(set.images[order[25 + r] * 784 + j] / 255))
     expect(out.subarray(5 * 784).every((v) => v === 0)).toBe(true)
+  })
+
+  it('gives the same grey batch through the native add-on (Uint32Array indices) as in JS', () => {
+    const viaNative = new Float32Array(12 * 784)
+    const viaJs = new Float32Array(12 * 784)
+    fillBatch(set, order, 3, viaNative)
+    fillBatch(set, Array.from(order), 3, viaJs) // a plain array always takes the JS loop
+    expect(viaNative).toEqual(viaJs)
+  })
+
+  const blas = loadBlasAddon()
+  it.skipIf(!blas.ok)('the native gather refuses an index past the last image', () => {
+    if (!blas.ok) return
+    const out = new Float32Array(784)
+    expect(() => blas.addon.greyRows(set.images, Uint32Array.of(30), 0, 1, 784, out)).toThrow(
+      'greyRows: an index past the last image'
+    )
+    expect(() => blas.addon.greyRows(set.images, Uint32Array.of(0), 0, 2, 784, out)).toThrow(
+      /greyRows: rows outside/
+    )
   })
 
   it('binarises dynamically with one draw per pixel, exactly as drawing rng() for each', () => {
