@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "vae_lab_blas",
-      "sources": ["src/blas_kernels.c", "src/fused_kernels.c", "src/pixel_kernels.c"],
+      "sources": ["src/blas_kernels.c", "src/fused_kernels.c", "src/pixel_kernels.c", "src/parallel.c"],
       "cflags": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=fast", "-std=c11"],
       "conditions": [
         ["OS=='mac'", {
@@ -10,7 +10,8 @@
           "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=fast"] }
         }],
         ["OS!='mac' and OS!='win'", {
-          "libraries": ["-lopenblas"]
+          "cflags": ["-pthread"],
+          "libraries": ["-lopenblas", "-pthread"]
         }]
       ]
     }

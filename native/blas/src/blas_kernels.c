@@ -2,6 +2,7 @@
 // ArrayBuffer or a view of it) and byte offsets from the backend's data map; every call checks that
 // the ranges it touches lie inside the heap, so a wrong offset throws instead of corrupting memory.
 #include "addon.h"
+#include "parallel.h"
 
 napi_status register_fused_kernels(napi_env env, napi_value exports); // fused_kernels.c
 napi_status register_pixel_kernels(napi_env env, napi_value exports); // pixel_kernels.c
@@ -37,11 +38,9 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int lda = ta ? (int)M : (int)K, ldb = tb ? (int)K : (int)N;
-  for (int64_t i = 0; i < batch; i++) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
-                (int)N, (int)K, 1.0f, A + i * aStride, lda, B + i * bStride, ldb, 0.0f, C + i * M * N,
-                (int)N);
-  }
+  for (int64_t i = 0; i < batch; i++)
+    parallel_sgemm(ta, tb, (int)M, (int)N, (int)K, A + i * aStride, lda, B + i * bStride, ldb, C + i * M * N, (int)N,
+                   NULL, NULL);
   return NULL;
 }
 
@@ -72,6 +71,19 @@ CLONES static void adagrad_n(float *restrict w, const float *restrict g, float *
   }
 }
 
+typedef struct {
+  float *w;
+  const float *g;
+  float *m, *v;
+  float lr, b1, b2, eps, c1, c2, omb1, omb2;
+} adam_job;
+
+static void adam_range(void *p, int64_t lo, int64_t hi) {
+  const adam_job *j = p;
+  adam_n(j->w + lo, j->g + lo, j->m + lo, j->v + lo, hi - lo, j->lr, j->b1, j->b2, j->eps, j->c1, j->c2, j->omb1,
+         j->omb2);
+}
+
 // adam(heap, n, wOff, gOff, mOff, vOff, lr, beta1, beta2, eps, beta1Power, beta2Power): one
 // in-place step with tfjs's formula, w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
 static napi_value adam(napi_env env, napi_callback_info info) {
@@ -90,8 +102,21 @@ static napi_value adam(napi_env env, napi_callback_info info) {
   const float eps = (float)dbl(env, argv[9]);
   const float c1 = 1.0f - (float)dbl(env, argv[10]), c2 = 1.0f - (float)dbl(env, argv[11]);
   const float omb1 = (float)(1.0 - dbl(env, argv[7])), omb2 = (float)(1.0 - dbl(env, argv[8]));
-  adam_n(w, g, m, v, n, lr, b1, b2, eps, c1, c2, omb1, omb2);
+  adam_job j = {w, g, m, v, lr, b1, b2, eps, c1, c2, omb1, omb2};
+  parallel_range(adam_range, &j, n);
   return NULL;
+}
+
+typedef struct {
+  float *w;
+  const float *g;
+  float *acc;
+  float lr, eps;
+} adagrad_job;
+
+static void adagrad_range(void *p, int64_t lo, int64_t hi) {
+  const adagrad_job *j = p;
+  adagrad_n(j->w + lo, j->g + lo, j->acc + lo, hi - lo, j->lr, j->eps);
 }
 
 // adagrad(heap, n, wOff, gOff, accOff, lr, eps): acc += g^2; w -= lr * g / sqrt(acc + eps).
@@ -106,7 +131,8 @@ static napi_value adagrad(napi_env env, napi_callback_info info) {
   if (!w || !g || !acc) return throw_error(env, "adagrad: operand outside the wasm heap");
   if (!disjoint(w, g, n) || !disjoint(w, acc, n) || !disjoint(g, acc, n)) return throw_error(env, "adagrad: operands overlap");
   const float lr = (float)dbl(env, argv[5]), eps = (float)dbl(env, argv[6]);
-  adagrad_n(w, g, acc, n, lr, eps);
+  adagrad_job j = {w, g, acc, lr, eps};
+  parallel_range(adagrad_range, &j, n);
   return NULL;
 }
 
@@ -220,20 +246,17 @@ static napi_value binary(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// setThreads(n) -> the count BLAS now uses (1 where the library offers no control).
+// setThreads(n) -> the threads large GEMMs and Adam/Adagrad now use (parallel.c: panels, so the
+// results do not depend on it). OpenBLAS itself stays on one thread per call, whose results do.
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   napi_value argv[MAX_ARGS], out;
-  int threads = 1;
   if (!get_args(env, info, 1, argv)) return throw_error(env, "setThreads: expected 1 argument");
   int64_t n = num(env, argv[0]);
   if (n < 1 || n > 1024) return throw_error(env, "setThreads: expected an integer from 1 to 1024");
 #ifndef __APPLE__
-  if (openblas_set_num_threads) openblas_set_num_threads((int)n);
-  threads = openblas_get_num_threads ? openblas_get_num_threads() : 1;
-#else
-  threads = (int)n; // Accelerate schedules its own threads
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
 #endif
-  napi_create_int32(env, threads, &out);
+  napi_create_int32(env, parallel_set_threads((int)n), &out);
   return out;
 }
 

@@ -4,22 +4,36 @@
 // (and as many tensors and tape entries) with one call. The maths matches the stock ops'
 // formulas term by term; the JS side (fusedKernels.ts) is tested against them.
 #include "addon.h"
+#include "parallel.h"
 
 enum { ACT_LINEAR = 0, ACT_TANH = 1 };
 
 static int act_arg(int64_t act) { return act == ACT_LINEAR || act == ACT_TANH; }
 
-// y[i, :] = act(y[i, :] + b): the epilogue, run while the GEMM's output is still in cache.
+// y[i, :n] = act(y[i, :n] + b) for rows of stride ld: the epilogue, run on each panel of the GEMM's
+// output while it is still in cache.
 CLONES static void bias_act_rows(float *restrict y, const float *restrict b, int64_t rows, int64_t n,
-                                 int act) {
+                                 int64_t ld, int act) {
   for (int64_t i = 0; i < rows; i++) {
-    float *restrict r = y + i * n;
+    float *restrict r = y + i * ld;
     if (act == ACT_TANH) {
       for (int64_t j = 0; j < n; j++) r[j] = tanh_f(r[j] + b[j]);
     } else {
       for (int64_t j = 0; j < n; j++) r[j] = r[j] + b[j];
     }
   }
+}
+
+typedef struct {
+  float *y;
+  const float *b;
+  int64_t M, N;
+  int act;
+} dense_epilogue;
+
+static void bias_act(void *p, int n0, int n) {
+  const dense_epilogue *e = p;
+  bias_act_rows(e->y + n0, e->b + n0, e->M, n, e->N, e->act);
 }
 
 // dense(heap, M, N, K, xOff, wOff, bOff, yOff, act): y = act(x w + b), x [M, K], w [K, N], b [N],
@@ -39,12 +53,13 @@ static napi_value dense(napi_env env, napi_callback_info info) {
   if (!apart(y, M * N, x, M * K) || !apart(y, M * N, w, K * N) || !apart(y, M * N, b, N))
     return throw_error(env, "dense: output overlaps an input");
   if (M == 0 || N == 0) return NULL;
-  if (K == 0)
+  dense_epilogue e = {y, b, M, N, (int)act};
+  if (K == 0) {
     memset(y, 0, (size_t)(M * N) * 4);
-  else
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, x, (int)K, w, (int)N,
-                0.0f, y, (int)N);
-  bias_act_rows(y, b, M, N, (int)act);
+    bias_act(&e, 0, (int)N);
+  } else {
+    parallel_sgemm(0, 0, (int)M, (int)N, (int)K, x, (int)K, w, (int)N, y, (int)N, bias_act, &e);
+  }
   return NULL;
 }
 

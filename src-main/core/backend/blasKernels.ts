@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
 import { repoRoot } from '../version'
 import { installFusedKernels, uninstallFusedKernels } from './fusedKernels'
+import { availableCores, setThreadBudget } from './threadPlan'
 import { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
 
 export { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
@@ -465,8 +466,16 @@ function replaceKernel(name: string, make: (stock: tf.KernelFunc) => tf.KernelFu
 }
 
 export interface BlasKernelOptions {
-  /** BLAS threads. Default 1: training runs one worker per core, and the rest of a step is single-threaded. */
+  /**
+   * Threads for large GEMMs and the optimiser update (parallel.c; the results do not depend on
+   * it). Default 1: training runs one worker per core.
+   */
   threads?: number
+  /**
+   * Instead of a fixed count, up to this many threads, kept only while timing shows them faster
+   * (threadPlan.ts). Default: the cores with VAE_LAB_BLAS_THREADS=auto, else off.
+   */
+  threadBudget?: number
   /** The fused kernels of fusedOps.ts (dense layer, loss terms). Default on; off for ablations (VAE_LAB_FUSED=0). */
   fused?: boolean
 }
@@ -479,7 +488,12 @@ export interface BlasKernelOptions {
  */
 export function installBlasKernels(addon: BlasAddon, options: BlasKernelOptions = {}): number {
   wasmInternals()
-  const threads = addon.setThreads(Math.max(1, Math.floor(options.threads ?? 1)))
+  const budget =
+    options.threadBudget ?? (process.env.VAE_LAB_BLAS_THREADS === 'auto' ? availableCores() : 1)
+  const threads =
+    budget > 1
+      ? setThreadBudget(addon, budget)
+      : (setThreadBudget(addon, 1), addon.setThreads(Math.max(1, Math.floor(options.threads ?? 1))))
   replaceKernel('BatchMatMul', (stock) => batchMatMulKernel(addon, stock))
   for (const [name, op] of Object.entries(UNARY_OPS))
     replaceKernel(name, (stock) => unaryKernel(addon, op, stock))

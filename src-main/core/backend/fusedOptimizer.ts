@@ -3,6 +3,7 @@
 // which is about a third of a step once matMul is native (design.md §2).
 import * as tf from '@tensorflow/tfjs-core'
 import type { BlasAddon } from './blasKernels'
+import { threadStep } from './threadPlan'
 import { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
 
 // tfjs-core's index does not re-export NamedTensor; getWeights' return type is the same shape.
@@ -134,6 +135,7 @@ export class FusedOptimizer extends tf.Optimizer {
       this.beta2Power = Math.fround(this.beta2Power * Math.fround(this.beta2))
     }
     this.incrementIterations()
+    threadStep() // once per training step: the thread tuner's clock
   }
 
   override async getWeights(): Promise<NamedTensor[]> {

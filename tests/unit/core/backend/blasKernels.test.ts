@@ -281,6 +281,63 @@ describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
     }
   })
 
+  it('gives bit-equal GEMMs, dense layers and Adam updates on 1, 2 and 3 threads', async () => {
+    const next = rng(14)
+    const { dense, stockMatMul } = await import('../../../../src-main/core/model/dense')
+    const cases: [number, number, number][] = [
+      [100, 784, 500],
+      [100, 500, 784],
+      [784, 100, 500],
+      [300, 257, 333]
+    ]
+    const results = new Map<number, Float32Array[]>()
+    const a = cases.map(([m, k]) => randomTensor([m, k], next))
+    const b = cases.map(([, k, n]) => randomTensor([k, n], next))
+    const bt = cases.map(([, k, n]) => randomTensor([n, k], next))
+    const bias = cases.map(([, , n]) => randomTensor([n], next))
+    const w0 = randomTensor([600, 1000], next)
+    const target = randomTensor([600, 1000], next)
+    for (const threads of [1, 2, 3]) {
+      expect(addon.setThreads(threads)).toBe(threads)
+      const out = tf.tidy(() =>
+        cases.flatMap((_, i) => [
+          tf.matMul(a[i], b[i]),
+          tf.matMul(a[i], bt[i], false, true),
+          tf.matMul(tf.transpose(a[i]), a[i], false, false),
+          dense(
+            a[i] as tf.Tensor2D,
+            b[i] as tf.Tensor2D,
+            bias[i] as tf.Tensor1D,
+            'tanh',
+            stockMatMul
+          )
+        ])
+      )
+      // An Adam step on 600k weights: split into ranges with more threads.
+      const w = tf.variable(tf.clone(w0), true, `det_${threads}_${Math.random()}`)
+      const opt = createFusedOptimizer(addon, { kind: 'adam', learningRate: 0.01 })
+      for (let s = 0; s < 2; s++)
+        tf.tidy(() => {
+          opt.minimize(() => tf.sum(tf.square(tf.sub(w, target))) as tf.Scalar, false, [w])
+        })
+      results.set(
+        threads,
+        [...out, w].map((t) => t.dataSync() as Float32Array)
+      )
+      tf.dispose([...out, w])
+      opt.dispose()
+    }
+    addon.setThreads(1)
+    for (const threads of [2, 3])
+      results.get(threads)?.forEach((r, i) => {
+        expect(
+          Buffer.from(r.buffer).equals(Buffer.from(results.get(1)?.[i].buffer ?? [])),
+          `${threads} threads, output ${i}`
+        ).toBe(true)
+      })
+    tf.dispose([...a, ...b, ...bt, ...bias, w0, target])
+  })
+
   it('zero-copy Identity: clones share data and survive the original', () => {
     const x = tf.tensor([1, 2, 3])
     const y = tf.clone(x)

@@ -139,29 +139,60 @@ describe('trainVae', () => {
     }
   )
 
-  for (const backend of ['wasm', 'cpu'] as const) {
-    it(`resumed from an epoch checkpoint, ends with exactly the numbers of an uninterrupted run (${backend})`, async () => {
-      const whole = await train(backend, { seed: 9, epochs: 4 })
-      const env = await useBackend(backend)
-      const checkpoints: Uint8Array[] = []
-      await trainVae(small({ seed: 9, epochs: 2 }), data, env, {
-        onEpoch: (_m, c) => checkpoints.push(c)
-      })
-      const later: EpochMetrics[] = []
-      const outcome = await trainVae(
-        small({ seed: 9, epochs: 4 }),
-        data,
-        env,
-        { onEpoch: (m) => later.push(m) },
-        { epoch: 2, tensors: checkpoints[1] }
-      )
-      expect(later.map((m) => m.epoch)).toEqual([3, 4])
-      for (const m of later) {
-        expect(m.train).toEqual(whole.epochs[m.epoch - 1].train)
-        expect(m.test).toEqual(whole.epochs[m.epoch - 1].test)
+  it.skipIf(!blas.ok)(
+    'agrees with wasm on wasm-blas with L samples, beta, weight decay, dynamic pixels and Adagrad',
+    async () => {
+      // Exercises the fused kernels on tiled rows, the native broadcast kernels and fused Adagrad.
+      const over = {
+        seed: 6,
+        epochs: 2,
+        samples: 3,
+        beta: 0.5,
+        weightDecay: 1e-3,
+        pixels: 'dynamic',
+        optimizer: 'adagrad'
+      } as const
+      const wasm = await train('wasm', over)
+      const native = await train('wasm-blas', over)
+      for (let e = 0; e < 2; e++) {
+        for (const k of ['nelbo', 'rec', 'kl'] as const) {
+          expect(Math.abs(native.epochs[e].test[k] - wasm.epochs[e].test[k])).toBeLessThan(
+            1e-3 * Math.abs(wasm.epochs[e].test.nelbo)
+          )
+          expect(Math.abs(native.epochs[e].train[k] - wasm.epochs[e].train[k])).toBeLessThan(
+            1e-3 * Math.abs(wasm.epochs[e].train.nelbo)
+          )
+        }
       }
-      expect(outcome.evaluation?.test).toEqual(whole.outcome.evaluation?.test)
-    })
+    }
+  )
+
+  for (const backend of ['wasm', 'cpu', 'wasm-blas'] as const) {
+    it.skipIf(backend === 'wasm-blas' && !blas.ok)(
+      `resumed from an epoch checkpoint, ends with exactly the numbers of an uninterrupted run (${backend})`,
+      async () => {
+        const whole = await train(backend, { seed: 9, epochs: 4 })
+        const env = await useBackend(backend)
+        const checkpoints: Uint8Array[] = []
+        await trainVae(small({ seed: 9, epochs: 2 }), data, env, {
+          onEpoch: (_m, c) => checkpoints.push(c)
+        })
+        const later: EpochMetrics[] = []
+        const outcome = await trainVae(
+          small({ seed: 9, epochs: 4 }),
+          data,
+          env,
+          { onEpoch: (m) => later.push(m) },
+          { epoch: 2, tensors: checkpoints[1] }
+        )
+        expect(later.map((m) => m.epoch)).toEqual([3, 4])
+        for (const m of later) {
+          expect(m.train).toEqual(whole.epochs[m.epoch - 1].train)
+          expect(m.test).toEqual(whole.epochs[m.epoch - 1].test)
+        }
+        expect(outcome.evaluation?.test).toEqual(whole.outcome.evaluation?.test)
+      }
+    )
   }
 
   it('refuses a training set smaller than one batch', async () => {
