@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// Images/s of the paper's VAE (784-500-20, batch 100, Adam, one BLAS thread) with the real trainer
-// from out/node: stock wasm, wasm + native BLAS kernels, and BLAS + the fused optimiser, each in a
-// fresh process; then a per-kernel time breakdown of one step. Prints JSON.
-// Usage: npm run build:node && node bench/blas.mjs [trainImages=10000] [--threads=1]
+// The native kernels' ablation and where a training step's time goes (784-500-20, batch 100, Adam,
+// one BLAS thread), with the real trainer and training step from out/node. Prints JSON.
+//
+//   throughput  img/s of trainVae on MNIST in a fresh process per variant: stock wasm; + BLAS
+//               matMul and native elementwise kernels (tfjs's Adam, no fused kernels); + the fused
+//               optimiser; + the fused kernels (dense, loss terms: the default);
+//   breakdown   one step of the default, split into its parts in ms: GEMMs, the fused passes,
+//               the remaining stock kernels, the optimiser update, batch assembly and the rest
+//               (tfjs's engine: tape, tidy, tensor bookkeeping, random draws in JS).
+//
+// Usage: npm run build:node && node bench/blas.mjs [trainImages=10000] [--threads=1] [--steps=300]
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import path from 'node:path'
@@ -12,13 +19,20 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(path.join(root, 'package.json'))
 const out = (p) => path.join(root, 'out', 'node', p)
 const args = process.argv.slice(2)
-const threads = Number(
-  (args.find((a) => a.startsWith('--threads=')) ?? '--threads=1').split('=')[1]
-)
+const opt = (name, dflt) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt
+const threads = Number(opt('threads', 1))
+const steps = Number(opt('steps', 300))
 const images = Number(args.find((a) => /^\d+$/.test(a)) ?? 10000)
-const mode = args.find((a) => a.startsWith('--mode='))?.split('=')[1]
+const mode = opt('mode', undefined)
 
-/** stock: plain wasm; blas: native kernels with tfjs's Adam; fused: native kernels and fused Adam. */
+const VARIANTS = {
+  stock: 'plain wasm (transpose-free matMul gradient)',
+  blas: 'BLAS matMul + native elementwise kernels, tfjs Adam, no fused kernels',
+  'blas+adam': '... + fused Adam/Adagrad',
+  fused: '... + fused dense layers and loss terms (the default)'
+}
+
+/** The trainer's environment for a variant, as initBackend would build it. */
 async function setup(which) {
   const tf = require('@tensorflow/tfjs-core')
   const { initBackend } = require(out('core/backend/backends.js'))
@@ -29,11 +43,11 @@ async function setup(which) {
   if (which !== 'stock') {
     const load = blas.loadBlasAddon()
     if (!load.ok) return { error: load.reason }
-    blas.installBlasKernels(load.addon, { threads })
+    blas.installBlasKernels(load.addon, { threads, fused: which === 'fused' })
     info = load.addon.info()
     env.matMul = dense.stockMatMul
     // The trainer fuses the optimiser exactly when the backend hands it the add-on.
-    env.blas = which === 'fused' ? load.addon : null
+    env.blas = which === 'blas' ? null : load.addon
   }
   return { tf, env, info }
 }
@@ -63,6 +77,7 @@ async function throughput(which) {
   // The first epoch includes warm-up (JIT, heap growth); report the best of the rest.
   return {
     mode: which,
+    what: VARIANTS[which],
     imgPerSec: Math.max(...rates.slice(1)),
     epochs: rates,
     trainNelbo: loss,
@@ -70,101 +85,135 @@ async function throughput(which) {
   }
 }
 
-/** Per-kernel wall time over steps shaped like the trainer's, kernels wrapped with a timer. */
-async function breakdown(which) {
-  const s = await setup(which)
-  if (s.error) return { mode: which, error: s.error }
+const GEMM = /^(BatchMatMul|VaeLabDense)/
+const fix = (v) => +v.toFixed(3)
+
+/** The default's step on real shuffled MNIST batches, each part timed (wall and CPU). */
+async function breakdown() {
+  const s = await setup('fused')
+  if (s.error) return { mode: 'fused', error: s.error }
   const { tf, env } = s
-  const vae = require(out('core/model/vae.js'))
-  const loss = require(out('core/model/loss.js'))
-  const params = vae.createVaeParams({ inputDim: 784, hidden: 500, latentDim: 20 }, 'paper', 1)
-  const vars = vae.paramList(params)
-  const opt = require(out('core/train/optimizers.js')).createOptimizer(
-    { optimizer: 'adam' },
-    env.blas
-  )
-  let seed = 1
-  const x = new Float32Array(100 * 784).map(() =>
-    ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) % 5 === 0 ? 1 : 0
-  )
-  const step = (i) =>
-    tf.tidy(() => {
-      const xb = tf.tensor2d(x, [100, 784])
-      opt.minimize(
-        () => {
-          const { mu, logVar } = vae.encode(params, xb, env.matMul)
-          const z = vae.reparameterize(mu, logVar, tf.randomNormal([100, 20], 0, 1, 'float32', i))
-          return tf.add(
-            tf.mean(loss.bernoulliRec(vae.decode(params, z, env.matMul), xb)),
-            tf.mean(loss.gaussianKl(mu, logVar))
-          )
-        },
-        false,
-        vars
-      )
-    })
-  const N = 200
-  for (let i = 0; i < 50; i++) step(i)
-  let t = performance.now()
-  for (let i = 0; i < N; i++) step(i)
-  const stepMs = (performance.now() - t) / N
-  const times = new Map()
-  for (const k of tf.getKernelsForBackend('wasm')) {
-    const f = k.kernelFunc
-    tf.unregisterKernel(k.kernelName, 'wasm')
-    tf.registerKernel({
-      ...k,
-      kernelFunc: (a) => {
-        const t0 = performance.now()
-        const r = f(a)
-        const dt = performance.now() - t0
-        let key = k.kernelName
-        if (key === 'BatchMatMul') {
-          const sh = (t, tr) => `${t.shape.join('x')}${tr ? 'ᵀ' : ''}`
-          key += ` ${sh(a.inputs.a, a.attrs.transposeA)} @ ${sh(a.inputs.b, a.attrs.transposeB)}`
-        }
-        const e = times.get(key) ?? { ms: 0, calls: 0 }
-        e.ms += dt
-        e.calls++
-        times.set(key, e)
-        return r
-      }
-    })
+  const { createVaeParams } = require(out('core/model/vae.js'))
+  const { createOptimizer } = require(out('core/train/optimizers.js'))
+  const { createTrainStep } = require(out('core/train/trainStep.js'))
+  const { loadDataset, builtinMnistInfo } = require(out('core/data/dataset.js'))
+  const { fillBatch } = require(out('core/data/pixels.js'))
+  const R = require(out('core/train/random.js'))
+  const train = loadDataset(builtinMnistInfo()).train
+  const order = R.shuffleInPlace(R.range(train.count), R.mulberry32(1))
+  const params = createVaeParams({ inputDim: 784, hidden: 500, latentDim: 20 }, 'glorot', 1)
+  const optimizer = createOptimizer({ optimizer: 'adam' }, env.blas)
+  const cfg = { batchSize: 100, latentDim: 20, samples: 1, beta: 1, weightDecay: 0 }
+  const step = createTrainStep(cfg, params, optimizer, env.matMul)
+  const x = new Float32Array(100 * 784)
+  let b = 0
+  const oneStep = async (i) => {
+    fillBatch(train, order, (b++ % 600) * 100, x)
+    await step(x, i)
   }
-  for (let i = 0; i < N; i++) step(i)
-  const kernels = [...times]
-    .map(([name, e]) => ({ name, msPerStep: +(e.ms / N).toFixed(3), callsPerStep: e.calls / N }))
-    .sort((a, b) => b.msPerStep - a.msPerStep)
-  const kernelMs = kernels.reduce((a, k) => a + k.msPerStep, 0)
-  const matMulMs = kernels
-    .filter((k) => k.name.startsWith('BatchMatMul'))
-    .reduce((a, k) => a + k.msPerStep, 0)
+  for (let i = 0; i < 50; i++) await oneStep(i)
+  const cpuMs = () => {
+    const c = process.cpuUsage()
+    return (c.user + c.system) / 1000
+  }
+  // Plain steps first: the timers below add their own overhead.
+  let t = performance.now()
+  let c = cpuMs()
+  for (let i = 0; i < steps; i++) await oneStep(i)
+  const stepMs = (performance.now() - t) / steps
+  const stepCpuMs = (cpuMs() - c) / steps
+  // Then every kernel, the optimiser update and the batch assembly wrapped with a timer.
+  const parts = new Map()
+  // CPU time (getrusage) as well as wall time: on a shared machine wall time also counts the
+  // time slices other processes get, CPU time only this process's work.
+  const timed = (key, f) =>
+    function (...a) {
+      const t0 = performance.now()
+      const c0 = process.cpuUsage()
+      try {
+        return f.apply(this, a)
+      } finally {
+        const d = process.cpuUsage(c0)
+        const e = parts.get(key) ?? { ms: 0, cpuMs: 0, calls: 0 }
+        e.ms += performance.now() - t0
+        e.cpuMs += (d.user + d.system) / 1000
+        e.calls++
+        parts.set(key, e)
+      }
+    }
+  for (const k of tf.getKernelsForBackend('wasm')) {
+    tf.unregisterKernel(k.kernelName, 'wasm')
+    tf.registerKernel({ ...k, kernelFunc: timed(k.kernelName, k.kernelFunc) })
+  }
+  optimizer.applyGradients = timed('optimiser update (fused Adam)', optimizer.applyGradients)
+  const fill = timed('batch assembly (fillBatch)', fillBatch)
+  t = performance.now()
+  c = cpuMs()
+  for (let i = 0; i < steps; i++) {
+    fill(train, order, (b++ % 600) * 100, x)
+    await step(x, i)
+  }
+  const wrapped = { ms: (performance.now() - t) / steps, cpuMs: (cpuMs() - c) / steps }
+  const table = (clock) => {
+    const per = (e) => e[clock] / steps
+    const sum = (pred) =>
+      [...parts].filter(([k]) => pred(k)).reduce((a, [, e]) => a + per(e), 0)
+    // Kernels the optimiser runs itself are inside its own timer.
+    const gemm = sum((k) => GEMM.test(k))
+    const fusedPasses = sum((k) => k.startsWith('VaeLab') && !GEMM.test(k))
+    const adam = sum((k) => k.startsWith('optimiser'))
+    const batch = sum((k) => k.startsWith('batch'))
+    const stockKernels = sum((k) => !k.startsWith('VaeLab') && !GEMM.test(k) && /^[A-Z]/.test(k))
+    return {
+      'GEMMs (sgemm: matMul and fused dense layers)': fix(gemm),
+      'fused passes (bias/tanh gradients, Bernoulli, KL, reparameterisation)': fix(fusedPasses),
+      'other tfjs kernels (Add, Mean, Pack, Identity, ...)': fix(stockKernels),
+      'optimiser update (fused Adam)': fix(adam),
+      'batch assembly (fillBatch)': fix(batch),
+      'tfjs engine and JS (tape, tidy, tensors, random draws)': fix(
+        wrapped[clock] - gemm - fusedPasses - stockKernels - adam - batch
+      ),
+      total: fix(wrapped[clock])
+    }
+  }
+  const calls = [...parts].filter(([k]) => /^[A-Z]/.test(k)).reduce((a, [, e]) => a + e.calls, 0)
   return {
-    mode: which,
-    stepMs: +stepMs.toFixed(3),
+    mode: 'fused',
+    stepMs: fix(stepMs),
+    stepCpuMs: fix(stepCpuMs),
     imgPerSec: Math.round((100 * 1000) / stepMs),
-    kernelMs: +kernelMs.toFixed(3),
-    matMulMs: +matMulMs.toFixed(3),
-    // Engine bookkeeping (tape, tidy, tensor objects) plus the optimiser's JS: the step minus kernels.
-    outsideKernelsMs: +(stepMs - kernelMs).toFixed(3),
-    kernelsPerStep: kernels.reduce((a, k) => a + k.callsPerStep, 0),
-    kernels: kernels.slice(0, 25)
+    kernelsPerStep: calls / steps,
+    partsCpuMs: table('cpuMs'),
+    partsWallMs: table('ms'),
+    timerOverheadMs: fix(wrapped.ms - stepMs),
+    kernels: [...parts]
+      .map(([name, e]) => ({
+        name,
+        cpuMsPerStep: fix(e.cpuMs / steps),
+        msPerStep: fix(e.ms / steps),
+        callsPerStep: e.calls / steps
+      }))
+      .sort((a, b) => b.cpuMsPerStep - a.cpuMsPerStep)
+      .slice(0, 25)
   }
 }
 
 if (mode) {
   const [kind, which] = mode.split(':')
-  const result = kind === 'rate' ? await throughput(which) : await breakdown(which)
+  const result = kind === 'rate' ? await throughput(which) : await breakdown()
   process.stdout.write(JSON.stringify(result))
 } else {
   const run = (m) => {
     const r = spawnSync(
       process.execPath,
-      [fileURLToPath(import.meta.url), String(images), `--threads=${threads}`, `--mode=${m}`],
-      {
-        encoding: 'utf8',
-        timeout: 600_000
-      }
+      [
+        fileURLToPath(import.meta.url),
+        String(images),
+        `--threads=${threads}`,
+        `--steps=${steps}`,
+        `--mode=${m}`
+      ],
+      { encoding: 'utf8', timeout: 600_000 }
     )
     try {
       return JSON.parse(r.stdout)
@@ -179,8 +228,8 @@ if (mode) {
     model: '784-500-20, batch 100, Adam, wasm backend',
     trainImages: images,
     blasThreads: threads,
-    throughput: ['stock', 'blas', 'fused'].map((m) => run(`rate:${m}`)),
-    breakdown: ['blas', 'fused'].map((m) => run(`profile:${m}`))
+    throughput: Object.keys(VARIANTS).map((m) => run(`rate:${m}`)),
+    breakdown: run('profile:fused')
   }
   console.log(JSON.stringify(result, null, 2))
 }

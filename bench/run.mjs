@@ -1,81 +1,250 @@
-// `npm run bench`: training throughput of VAE Lab's backends against PyTorch measured in the same
-// run (784-500-20, batch 100, Adam, one thread). Prints one JSON object on stdout.
+// `npm run bench`: VAE Lab against PyTorch 1.13 + OpenBLAS measured in the same run (784-500-20,
+// batch 100, Adam, one thread). Prints one JSON object on stdout; each case is repeated
+// --rounds times, interleaved with PyTorch, and reported as medians (the machine is shared).
+//
+//   steps     the training step on synthetic data, every backend (`vae-lab bench`), against
+//             pytorch_vae.py --bench-steps;
+//   train     the real training path: `vae-lab train` on full MNIST (60,000 images, 1 epoch), the
+//             img/s the run reports about itself, against pytorch_vae.py's training loop;
+//   command   the same commands timed from outside: wall clock of 60,000 minus 10,000 training
+//             images (start-up and evaluation cancel), and each one's fixed cost (a 10,000-image
+//             run's wall time minus 10,000 images at that rate: start-up, data, evaluation);
+//   eval      the per-epoch test pass, IWAE (k = 5000) and the figure data, against the same
+//             computations in PyTorch (bench/evaluation.mjs, bench/pytorch_eval.py);
+//   webgpu    webgpu at larger batches and a wide model, against the best CPU path (bench/webgpu.mjs).
+//
+// Usage: npm run bench [-- --cases=steps,train,command,eval,webgpu --rounds=3 --iwae-images=100]
 import { fileURLToPath } from 'node:url'
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PYTHON = process.env.VAE_LAB_TORCH_PYTHON ?? '/usr/bin/python3'
 const WASM_TRANSPOSE_FREE_BASELINE = 1717 // design.md: best tfjs wasm figure measured before this project
+const arg = (name, dflt) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt
+const cases = arg('cases', 'steps,train,command,eval,webgpu').split(',')
+const rounds = Number(arg('rounds', 3))
+const iwaeImages = Number(arg('iwae-images', 100))
+const hasTorch = existsSync(PYTHON)
 
+// CPU seconds of waited-for children (utime + stime, /proc/self/stat fields 16 and 17): under
+// load a process's CPU time moves much less than its wall clock.
+function childCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[13]) + Number(fields[14])) / 100
+  } catch {
+    return NaN
+  }
+}
+
+/** Runs a command; returns its parsed JSON stdout (or an error) with wall and CPU seconds. */
 function run(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 })
+  const cpu = childCpuSeconds()
+  const t = performance.now()
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 })
+  const seconds = (performance.now() - t) / 1000
+  const cpuSeconds = childCpuSeconds() - cpu
   if (r.status !== 0)
-    return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() }
-  return JSON.parse(r.stdout)
+    return {
+      error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop(),
+      seconds,
+      cpuSeconds
+    }
+  try {
+    return { json: JSON.parse(r.stdout), seconds, cpuSeconds }
+  } catch {
+    return { error: `no JSON on stdout: ${r.stdout.slice(0, 200)}`, seconds, cpuSeconds }
+  }
 }
 
-function pytorch() {
-  if (!existsSync(PYTHON)) return { error: `${PYTHON} not found` }
-  return run(PYTHON, [
-    path.join('bench', 'pytorch_vae.py'),
-    '--bench-steps',
+const median = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
+  if (!v.length) return null
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2
+}
+const round = (x, d = 0) => (x == null ? null : +x.toFixed(d))
+const ratio = (a, b) => (a && b ? round(a / b, 3) : null)
+const firstError = (rs) => rs.find((r) => r.error)?.error
+
+const pytorchBench = () =>
+  run(PYTHON, ['bench/pytorch_vae.py', '--bench-steps', '300', '--threads', '1', '--latent', '20'])
+
+function steps() {
+  const torch = hasTorch ? [pytorchBench()] : []
+  const vaeLab = run(process.execPath, [
+    'bin/vae-lab.js',
+    'bench',
+    '--json',
+    '--steps',
     '300',
-    '--threads',
-    '1',
-    '--latent',
-    '20'
+    '--max-seconds',
+    '15'
   ])
+  if (hasTorch) torch.push(pytorchBench())
+  const rates = torch.map((t) => t.json?.img_per_s)
+  const torchRate = median(rates)
+  const results = (vaeLab.json?.results ?? []).map((r) => ({
+    ...r,
+    vs_pytorch: ratio(r.imgPerSec, torchRate),
+    vs_wasm_baseline_1717: r.imgPerSec ? round(r.imgPerSec / WASM_TRANSPOSE_FREE_BASELINE, 2) : null
+  }))
+  return {
+    pytorch: torchRate
+      ? {
+          img_per_s: Math.round(torchRate),
+          runs: rates.map(Math.round),
+          blas: torch[0].json.blas,
+          torch: torch[0].json.torch
+        }
+      : { unavailable: hasTorch ? (firstError(torch) ?? 'no result') : `${PYTHON} not found` },
+    vae_lab: vaeLab.error ? { error: vaeLab.error } : results
+  }
 }
 
-const torchBefore = pytorch()
-const vaeLab = run(process.execPath, [
-  'bin/vae-lab.js',
-  'bench',
-  '--json',
-  '--steps',
-  '300',
-  '--max-seconds',
-  '15'
-])
-const torchAfter = pytorch()
-// webgpu at larger batches and a wide model, against the best CPU path (bench/webgpu.mjs).
-const webgpu = run(process.execPath, [path.join('bench', 'webgpu.mjs')])
-const torchRates = [torchBefore, torchAfter]
-  .filter((t) => typeof t.img_per_s === 'number')
-  .map((t) => t.img_per_s)
-const torchImgPerSec = torchRates.length
-  ? torchRates.reduce((a, b) => a + b, 0) / torchRates.length
-  : null
+/** vae-lab train and pytorch_vae.py, 1 epoch at 10,000 and 60,000 images, interleaved. */
+function trainingRuns() {
+  const all = { vae: { 10000: [], 60000: [] }, torch: { 10000: [], 60000: [] } }
+  for (let r = 0; r < rounds; r++) {
+    for (const n of [10000, 60000]) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'vae-lab-bench-'))
+      try {
+        all.vae[n].push(
+          run(process.execPath, [
+            'bin/vae-lab.js',
+            'train',
+            '--latent',
+            '20',
+            '--epochs',
+            '1',
+            '--limit-train',
+            String(n),
+            '--workers',
+            '1',
+            '--json',
+            '--db',
+            path.join(dir, 'runs.sqlite')
+          ])
+        )
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+      if (hasTorch)
+        all.torch[n].push(
+          run(PYTHON, [
+            'bench/pytorch_vae.py',
+            '--latent',
+            '20',
+            '--epochs',
+            '1',
+            '--limit-train',
+            String(n)
+          ])
+        )
+    }
+  }
+  return all
+}
 
-const results = (vaeLab.results ?? []).map((r) => ({
-  ...r,
-  vs_pytorch: r.imgPerSec && torchImgPerSec ? +(r.imgPerSec / torchImgPerSec).toFixed(3) : null,
-  vs_wasm_baseline_1717: r.imgPerSec
-    ? +(r.imgPerSec / WASM_TRANSPOSE_FREE_BASELINE).toFixed(2)
-    : null
-}))
+const selfRate = {
+  vae: (r) => r.json?.[0]?.img_per_s,
+  torch: (r) => r.json?.img_per_s
+}
 
-console.log(
-  JSON.stringify(
-    {
-      model: '784-500-20',
-      batch: 100,
-      optimizer: 'adam',
-      threads: 1,
-      pytorch: torchImgPerSec
-        ? {
-            img_per_s: Math.round(torchImgPerSec),
-            runs: torchRates.map(Math.round),
-            blas: torchBefore.blas,
-            torch: torchBefore.torch
-          }
-        : { unavailable: torchBefore.error ?? 'no result' },
-      vae_lab: vaeLab.error ? { error: vaeLab.error } : results,
-      webgpu
-    },
-    null,
-    2
-  )
-)
+function trainCase(all) {
+  const side = (who) => {
+    const runs = all[who][60000]
+    const rates = runs.map(selfRate[who])
+    return rates.some(Number.isFinite)
+      ? { img_per_s: Math.round(median(rates)), runs: rates.map((x) => round(x)) }
+      : { error: firstError(runs) ?? 'no result' }
+  }
+  const vae = side('vae')
+  const torch = hasTorch ? side('torch') : { unavailable: `${PYTHON} not found` }
+  return {
+    what: 'img/s each run reports for its own training loop, full MNIST, 1 epoch',
+    backend: all.vae[60000][0]?.json?.[0]?.backend ?? null,
+    vae_lab: vae,
+    pytorch: torch,
+    vs_pytorch: ratio(vae.img_per_s, torch.img_per_s)
+  }
+}
+
+function commandCase(all) {
+  const side = (who) => {
+    const per = (key) =>
+      all[who][10000].map((small, i) => {
+        const big = all[who][60000][i]
+        if (!big || small.error || big.error) return NaN
+        return 50000 / (big[key] - small[key])
+      })
+    const wall = per('seconds')
+    const cpu = per('cpuSeconds')
+    const rate = median(wall)
+    if (!rate) return { error: firstError([...all[who][10000], ...all[who][60000]]) ?? 'no result' }
+    const fixed = median(all[who][10000].map((s) => s.seconds - 10000 / rate))
+    return {
+      img_per_s: Math.round(rate),
+      img_per_cpu_s: Math.round(median(cpu)),
+      runs: wall.map((x) => round(x)),
+      fixed_cost_s: round(fixed, 2),
+      seconds_10000: round(median(all[who][10000].map((s) => s.seconds)), 2),
+      seconds_60000: round(median(all[who][60000].map((s) => s.seconds)), 2)
+    }
+  }
+  const vae = side('vae')
+  const torch = hasTorch ? side('torch') : { unavailable: `${PYTHON} not found` }
+  return {
+    what: 'wall clock of 1 epoch at 60,000 minus 10,000 training images; fixed cost = the 10,000-image run minus 10,000 images at that rate',
+    vae_lab: vae,
+    pytorch: torch,
+    vs_pytorch: ratio(vae.img_per_s, torch.img_per_s),
+    vs_pytorch_cpu: ratio(vae.img_per_cpu_s, torch.img_per_cpu_s)
+  }
+}
+
+function evalCase() {
+  const vae = []
+  const torch = []
+  for (let r = 0; r < rounds; r++) {
+    vae.push(run(process.execPath, ['bench/evaluation.mjs', `--iwae-images=${iwaeImages}`]))
+    if (hasTorch)
+      torch.push(run(PYTHON, ['bench/pytorch_eval.py', '--iwae-images', String(iwaeImages)]))
+  }
+  const part = (name) => {
+    const v = median(vae.map((x) => x.json?.[name]?.seconds))
+    const p = median(torch.map((x) => x.json?.[name]?.seconds))
+    return {
+      vae_lab_s: round(v, 3),
+      pytorch_s: round(p, 3),
+      vae_lab_cpu_s: round(median(vae.map((x) => x.json?.[name]?.cpu_seconds)), 3),
+      pytorch_cpu_s: round(median(torch.map((x) => x.json?.[name]?.cpu_seconds)), 3),
+      time_vs_pytorch: ratio(v, p)
+    }
+  }
+  return {
+    what: `seconds; elbo = the per-epoch test pass on 10,000 test images; iwae = k ${vae[0]?.json?.iwae?.k ?? 5000} on ${iwaeImages} test images; figures = figure data and active units; time_vs_pytorch < 1 is faster`,
+    backend: vae[0]?.json?.backend ?? null,
+    error: firstError([...vae, ...torch]),
+    elbo: part('elbo'),
+    iwae: part('iwae'),
+    figures: part('figures')
+  }
+}
+
+const out = { model: '784-500-20', batch: 100, optimizer: 'adam', threads: 1, rounds }
+if (cases.includes('steps')) Object.assign(out, steps())
+if (cases.includes('train') || cases.includes('command')) {
+  const all = trainingRuns()
+  if (cases.includes('train')) out.train = trainCase(all)
+  if (cases.includes('command')) out.command = commandCase(all)
+}
+if (cases.includes('eval')) out.evaluation = evalCase()
+if (cases.includes('webgpu')) {
+  const webgpu = run(process.execPath, [path.join('bench', 'webgpu.mjs')])
+  out.webgpu = webgpu.json ?? { error: webgpu.error }
+}
+console.log(JSON.stringify(out, null, 2))
