@@ -156,8 +156,7 @@ async function breakdown() {
   const wrapped = { ms: (performance.now() - t) / steps, cpuMs: (cpuMs() - c) / steps }
   const table = (clock) => {
     const per = (e) => e[clock] / steps
-    const sum = (pred) =>
-      [...parts].filter(([k]) => pred(k)).reduce((a, [, e]) => a + per(e), 0)
+    const sum = (pred) => [...parts].filter(([k]) => pred(k)).reduce((a, [, e]) => a + per(e), 0)
     // Kernels the optimiser runs itself are inside its own timer.
     const gemm = sum((k) => GEMM.test(k))
     const fusedPasses = sum((k) => k.startsWith('VaeLab') && !GEMM.test(k))

@@ -59,4 +59,8 @@ if (parts.includes('figures'))
     return (await activeUnits(model, test)).active
   })
 disposeParams(params)
+// Bounded memory: the wasm heap only grows (pitfalls.md §1), so its size now is its peak.
+const tf = require('@tensorflow/tfjs-core')
+result.wasm_heap_mb = +(tf.backend().wasm?.HEAPU8.byteLength / 2 ** 20).toFixed(1)
+result.peak_rss_mb = +(process.resourceUsage().maxRSS / 1024).toFixed(1)
 process.stdout.write(JSON.stringify(result) + '\n')

@@ -19,6 +19,7 @@ import gzip
 import json
 import math
 import os
+import resource
 import struct
 import time
 
@@ -168,6 +169,7 @@ def main():
                            k=args.k, images=min(args.iwae_images, x.shape[0]))
     if "figures" in parts:
         out["figures"] = timed(lambda: figures(model, x, args.latent))
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(out))
 
 

@@ -231,7 +231,12 @@ function evalCase() {
     error: firstError([...vae, ...torch]),
     elbo: part('elbo'),
     iwae: part('iwae'),
-    figures: part('figures')
+    figures: part('figures'),
+    peak_memory_mb: {
+      vae_lab_wasm_heap: vae[0]?.json?.wasm_heap_mb ?? null,
+      vae_lab_rss: median(vae.map((x) => x.json?.peak_rss_mb)),
+      pytorch_rss: median(torch.map((x) => x.json?.peak_rss_mb))
+    }
   }
 }
 
