@@ -38,6 +38,7 @@ async function setup(which) {
   const { initBackend } = require(out('core/backend/backends.js'))
   const blas = require(out('core/backend/blasKernels.js'))
   const dense = require(out('core/model/dense.js'))
+  const fused = require(out('core/backend/fusedKernels.js'))
   const env = await initBackend('wasm')
   let info = null
   if (which !== 'stock') {
@@ -45,7 +46,8 @@ async function setup(which) {
     if (!load.ok) return { error: load.reason }
     blas.installBlasKernels(load.addon, { threads, fused: which === 'fused' })
     info = load.addon.info()
-    env.matMul = dense.stockMatMul
+    // Dense layers fuse through the backend's MatMul.dense, the loss terms through the kernels.
+    env.matMul = which === 'fused' ? fused.blasMatMul : dense.stockMatMul
     // The trainer fuses the optimiser exactly when the backend hands it the add-on.
     env.blas = which === 'blas' ? null : load.addon
   }
@@ -85,7 +87,7 @@ async function throughput(which) {
   }
 }
 
-const GEMM = /^(BatchMatMul|VaeLabDense)/
+const GEMM = /^(BatchMatMul|VaeLabBlasDense)/
 const fix = (v) => +v.toFixed(3)
 
 /** The default's step on real shuffled MNIST batches, each part timed (wall and CPU). */

@@ -14,6 +14,7 @@ import {
 } from '../../common/contract'
 import { VaeLabError } from '../../common/errors'
 import { stockMatMul, transposeFreeMatMul, type MatMul } from '../model/dense'
+import { blasMatMul } from './fusedKernels'
 import {
   blasKernelsInstalled,
   installBlasKernels,
@@ -357,9 +358,10 @@ export async function initBackend(name: BackendName): Promise<ActiveBackend> {
         `backend "wasm-blas" is not available: ${blas.reason}`
       )
     const threads = installBlasKernels(blas.addon, { threads: blasThreads() })
-    // With BLAS, transposed GEMMs cost nothing: the stock matMul gradient is the fast one.
+    // With BLAS, transposed GEMMs cost nothing: the stock matMul gradient is the fast one; dense
+    // layers are one fused kernel each (fusedKernels.ts).
     const detail = `WebAssembly + native BLAS kernels (${blas.addon.info()}, ${threads} BLAS thread${threads > 1 ? 's' : ''})`
-    return { name, detail, matMul: stockMatMul, blas: blas.addon }
+    return { name, detail, matMul: blasMatMul, blas: blas.addon }
   }
   if (name === 'webgpu') {
     installWebGpuKernels()

@@ -4,11 +4,15 @@
 // pass. Gradients are registered once per process (tfjs keys them by kernel name only); the
 // kernels are registered for 'wasm' while the BLAS kernels are installed.
 import * as tf from '@tensorflow/tfjs-core'
+import type { Activation, Dense, MatMul } from '../model/dense'
 import type { BlasAddon } from './blasKernels'
 import { FUSED_KERNELS } from './fusedOps'
 import { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
 
 const ACTIVATIONS = { linear: 0, tanh: 1 } as const // the add-on's codes
+
+/** The dense layer's kernels (x W + b; tanh(x W + b), whose gradient needs the output saved). */
+export const DENSE_KERNELS = { linear: 'VaeLabBlasDense', tanh: 'VaeLabBlasDenseTanh' } as const
 
 /** Backward kernels; only the gradients below call them. */
 const GRAD_KERNELS = {
@@ -58,8 +62,8 @@ const denseKernel = (addon: BlasAddon, act: number) =>
 
 function kernelConfigs(addon: BlasAddon): tf.KernelConfig[] {
   const configs: Record<string, tf.KernelFunc> = {
-    [FUSED_KERNELS.dense]: denseKernel(addon, ACTIVATIONS.linear),
-    [FUSED_KERNELS.denseTanh]: denseKernel(addon, ACTIVATIONS.tanh),
+    [DENSE_KERNELS.linear]: denseKernel(addon, ACTIVATIONS.linear),
+    [DENSE_KERNELS.tanh]: denseKernel(addon, ACTIVATIONS.tanh),
     [GRAD_KERNELS.tanhBiasGrad]: kernel(
       ({ dy }) => [dy.shape, [dy.shape[1]]],
       (heap, [dy, y, dpre, db], { dy: d }) =>
@@ -131,7 +135,7 @@ const denseGradients = (x: tf.Tensor, W: tf.Tensor, dpre: tf.Tensor, db: tf.Tens
 const GRADIENTS: tf.GradConfig[] = [
   {
     // dx = dy W^T and dW = x^T dy (sgemm with transposes: free on BLAS), db = column sums of dy.
-    kernelName: FUSED_KERNELS.dense,
+    kernelName: DENSE_KERNELS.linear,
     inputsToSave: ['x', 'W'],
     gradFunc: (dy, [x, W]) => {
       const d = dy as tf.Tensor2D
@@ -141,7 +145,7 @@ const GRADIENTS: tf.GradConfig[] = [
   },
   {
     // The same through tanh, whose derivative 1 - y^2 needs the output y.
-    kernelName: FUSED_KERNELS.denseTanh,
+    kernelName: DENSE_KERNELS.tanh,
     inputsToSave: ['x', 'W'],
     outputsToSave: [true],
     gradFunc: (dy, [x, W, y]) => {
@@ -189,6 +193,36 @@ const GRADIENTS: tf.GradConfig[] = [
     }
   }
 ]
+
+const isFloat2d = (t: tf.Tensor) => t.rank === 2 && t.dtype === 'float32'
+
+/**
+ * act(x W + b) as one fused kernel (sgemm with the bias and activation in its output pass) while
+ * the kernels are installed and the inputs fit them; otherwise (relu, other shapes, another
+ * backend) as stock matMul, add and activation.
+ */
+export const blasDense: Dense = (x, W, b, activation: Activation) => {
+  const kernel = activation === 'relu' ? undefined : DENSE_KERNELS[activation]
+  if (
+    kernel &&
+    tf.getKernel(kernel, tf.getBackend()) &&
+    isFloat2d(x) &&
+    isFloat2d(W) &&
+    b.rank === 1 &&
+    b.dtype === 'float32' &&
+    x.shape[1] === W.shape[0] &&
+    b.shape[0] === W.shape[1]
+  )
+    return tf.engine().runKernel(kernel, { x, W, b }) as tf.Tensor2D
+  const pre = tf.add(tf.matMul(x, W), b) as tf.Tensor2D
+  return activation === 'tanh' ? tf.tanh(pre) : activation === 'relu' ? tf.relu(pre) : pre
+}
+
+/** wasm-blas's dense-layer ops: stock matMul (BLAS makes its transposes free) and the fused layer. */
+export const blasMatMul: MatMul = Object.assign(
+  (x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D => tf.matMul(x, w),
+  { dense: blasDense }
+)
 
 let gradientsRegistered = false
 const installed: string[] = []

@@ -4,12 +4,11 @@
 // saves the dispatches, temporaries and tape entries of its 4-20 stock ops (issue 14).
 import * as tf from '@tensorflow/tfjs-core'
 
-/** Kernel names; each has a registered gradient (fusedKernels.ts) wherever it is registered. */
+/**
+ * Kernel names; each has a registered gradient (fusedKernels.ts) wherever it is registered. (Dense
+ * layers take the other route: the backend's MatMul.dense, see model/dense.ts.)
+ */
 export const FUSED_KERNELS = {
-  /** x W + b: inputs x [M, K], W [K, N], b [N]. */
-  dense: 'VaeLabDense',
-  /** tanh(x W + b), the same inputs (a kernel of its own: its gradient needs the output saved). */
-  denseTanh: 'VaeLabDenseTanh',
   /** Per-row Bernoulli -log p(x | logits): inputs logits, x [M, N]; output [M]. */
   bernoulliRec: 'VaeLabBernoulliRec',
   /** Per-row KL(N(mu, exp(logVar)) || N(0, I)): inputs mu, logVar [M, N]; output [M]. */
@@ -20,8 +19,6 @@ export const FUSED_KERNELS = {
 
 export type FusedKernelName = (typeof FUSED_KERNELS)[keyof typeof FUSED_KERNELS]
 
-export type Activation = 'linear' | 'tanh'
-
 /** Whether the active backend computes `name` as one fused kernel. */
 export function hasFusedKernel(name: FusedKernelName): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined
@@ -29,18 +26,8 @@ export function hasFusedKernel(name: FusedKernelName): boolean {
 
 const float2d = (t: tf.Tensor) => t.rank === 2 && t.dtype === 'float32'
 
-const denseShapes = ({ x, W, b }: tf.NamedTensorMap) =>
-  float2d(x) &&
-  float2d(W) &&
-  b.rank === 1 &&
-  b.dtype === 'float32' &&
-  x.shape[1] === W.shape[0] &&
-  b.shape[0] === W.shape[1]
-
 /** Shapes the fused kernels take; anything else (broadcasting, other dtypes) uses the formula. */
 export const FUSED_SHAPES: Record<FusedKernelName, (inputs: tf.NamedTensorMap) => boolean> = {
-  [FUSED_KERNELS.dense]: denseShapes,
-  [FUSED_KERNELS.denseTanh]: denseShapes,
   [FUSED_KERNELS.bernoulliRec]: ({ logits, x }) =>
     float2d(logits) && float2d(x) && tf.util.arraysEqual(logits.shape, x.shape),
   [FUSED_KERNELS.gaussianKl]: ({ mu, logVar }) =>

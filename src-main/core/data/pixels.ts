@@ -1,7 +1,7 @@
 // How grey levels become Bernoulli targets (design.md section 1, issue 3):
 // 'grey' uses x/255 directly; 'static' binarises once with a fixed seed;
 // 'dynamic' draws a fresh binarisation for every training batch.
-import { mulberry32, mulberry32Hash, type Mulberry32 } from '../train/random'
+import { mulberry32, mulberry32Hash, type Mulberry32, type Rng } from '../train/random'
 import { loadBlasAddon, type BlasAddon } from '../backend/blasKernels'
 import { IMAGE_SIZE, type ImageSet } from './dataset'
 
@@ -33,6 +33,9 @@ function binariseInto(
   }
   rng.state = a
 }
+
+const isMulberry32 = (rng: Rng): rng is Mulberry32 =>
+  typeof (rng as Partial<Mulberry32>).state === 'number'
 
 // x / 255 for every byte, rounded to float32 exactly as the division stored into a Float32Array is.
 const GREY = Float32Array.from({ length: 256 }, (_, i) => i / 255)
@@ -78,7 +81,7 @@ export function fillBatch(
   indices: ArrayLike<number>,
   start: number,
   out: Float32Array,
-  dynamicRng?: Mulberry32
+  dynamicRng?: Rng
 ): number {
   const rows = out.length / IMAGE_SIZE
   const real = Math.max(0, Math.min(rows, indices.length - start))
@@ -92,8 +95,11 @@ export function fillBatch(
   for (let r = 0; r < real; r++) {
     const src = indices[start + r] * IMAGE_SIZE
     const dst = r * IMAGE_SIZE
-    if (dynamicRng) {
+    if (dynamicRng && isMulberry32(dynamicRng)) {
       binariseInto(images, src, out, dst, IMAGE_SIZE, dynamicRng)
+    } else if (dynamicRng) {
+      for (let j = 0; j < IMAGE_SIZE; j++)
+        out[dst + j] = dynamicRng() * 255 < images[src + j] ? 1 : 0
     } else {
       greyRow(images, src, out, dst, IMAGE_SIZE)
     }

@@ -20,8 +20,9 @@ import type {
 } from '../../../../src-main/core/backend/calibration'
 import { webGpuMatMul } from '../../../../src-main/core/backend/webgpuKernels'
 import { REQUIRE_WEBGPU, webGpuHere } from '../../../helpers/webgpu'
-import { stockMatMul, transposeFreeMatMul } from '../../../../src-main/core/model/dense'
+import { transposeFreeMatMul } from '../../../../src-main/core/model/dense'
 import { blasKernelsInstalled, loadBlasAddon } from '../../../../src-main/core/backend/blasKernels'
+import { blasMatMul } from '../../../../src-main/core/backend/fusedKernels'
 
 const gpu = await webGpuHere('backends.test.ts')
 
@@ -236,11 +237,12 @@ describe('initBackend', () => {
   const blas = loadBlasAddon()
   if (!blas.ok) console.warn(`skipping the wasm-blas initialisation test: ${blas.reason}`)
   it.skipIf(!blas.ok)(
-    'starts wasm-blas with native kernels and the stock matMul; plain wasm afterwards gets the stock kernels back',
+    'starts wasm-blas with native kernels and the fused dense layer; plain wasm afterwards gets the stock kernels back',
     async () => {
       const b = await initBackend('wasm-blas')
       expect(b.detail).toMatch(/native BLAS kernels .*1 BLAS thread/)
-      expect(b.matMul).toBe(stockMatMul)
+      expect(b.matMul).toBe(blasMatMul)
+      expect(b.matMul.dense).toBeDefined()
       expect(b.blas).not.toBeNull()
       expect(blasKernelsInstalled()).toBe(true)
       const plain = await initBackend('wasm')

@@ -283,7 +283,7 @@ describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
 
   it('gives bit-equal GEMMs, dense layers and Adam updates on 1, 2 and 3 threads', async () => {
     const next = rng(14)
-    const { dense, stockMatMul } = await import('../../../../src-main/core/model/dense')
+    const { blasDense } = await import('../../../../src-main/core/backend/fusedKernels')
     const cases: [number, number, number][] = [
       [100, 784, 500],
       [100, 500, 784],
@@ -304,13 +304,7 @@ describe.skipIf(!loaded)('native BLAS kernels on the wasm backend', () => {
           tf.matMul(a[i], b[i]),
           tf.matMul(a[i], bt[i], false, true),
           tf.matMul(tf.transpose(a[i]), a[i], false, false),
-          dense(
-            a[i] as tf.Tensor2D,
-            b[i] as tf.Tensor2D,
-            bias[i] as tf.Tensor1D,
-            'tanh',
-            stockMatMul
-          )
+          blasDense(a[i] as tf.Tensor2D, b[i] as tf.Tensor2D, bias[i] as tf.Tensor1D, 'tanh')
         ])
       )
       // An Adam step on 600k weights: split into ranges with more threads.

@@ -7,9 +7,13 @@ import {
   uninstallBlasKernels,
   type BlasAddon
 } from '../../../../src-main/core/backend/blasKernels'
-import { fusedKernelsInstalled } from '../../../../src-main/core/backend/fusedKernels'
+import {
+  blasMatMul,
+  DENSE_KERNELS,
+  fusedKernelsInstalled
+} from '../../../../src-main/core/backend/fusedKernels'
 import { FUSED_KERNELS, hasFusedKernel } from '../../../../src-main/core/backend/fusedOps'
-import { dense, stockMatMul } from '../../../../src-main/core/model/dense'
+import { denseLayer } from '../../../../src-main/core/model/dense'
 import { bernoulliRec, gaussianKl } from '../../../../src-main/core/model/loss'
 import { reparameterize } from '../../../../src-main/core/model/vae'
 
@@ -64,19 +68,23 @@ describe.skipIf(!load.ok)('fused kernels on wasm-blas equal the stock kernels', 
   })
 
   it('are registered with the BLAS kernels and removed with them', () => {
+    const names = [...Object.values(FUSED_KERNELS), ...Object.values(DENSE_KERNELS)]
+    const registered = () => names.map((n) => tf.getKernel(n, 'wasm') !== undefined)
     expect(fusedKernelsInstalled()).toBe(true)
+    expect(registered()).toEqual(names.map(() => true))
     for (const name of Object.values(FUSED_KERNELS)) expect(hasFusedKernel(name)).toBe(true)
     uninstallBlasKernels()
-    for (const name of Object.values(FUSED_KERNELS)) expect(hasFusedKernel(name)).toBe(false)
+    expect(registered()).toEqual(names.map(() => false))
     installBlasKernels(addon, { fused: false })
     expect(fusedKernelsInstalled()).toBe(false)
     installBlasKernels(addon)
     expect(fusedKernelsInstalled()).toBe(true)
   })
 
-  for (const activation of ['tanh', 'linear'] as const) {
+  // relu has no fused kernel: it checks the fallback inside the same dense op.
+  for (const activation of ['tanh', 'linear', 'relu'] as const) {
     it(`dense (${activation}): value and gradients for x, W and b on random shapes`, () => {
-      const next = rng(activation === 'tanh' ? 3 : 4)
+      const next = rng(activation === 'tanh' ? 3 : activation === 'linear' ? 4 : 5)
       for (let trial = 0; trial < 10; trial++) {
         const [m, k, n] = [dim(next, 120), dim(next, 300), dim(next, 200)]
         const x = randomTensor([m, k], next)
@@ -84,7 +92,13 @@ describe.skipIf(!load.ok)('fused kernels on wasm-blas equal the stock kernels', 
         const b = randomTensor([n], next)
         const { stock, fused } = stockVsFused(
           (xi, Wi, bi) =>
-            dense(xi as tf.Tensor2D, Wi as tf.Tensor2D, bi as tf.Tensor1D, activation, stockMatMul),
+            denseLayer(
+              blasMatMul,
+              xi as tf.Tensor2D,
+              Wi as tf.Tensor2D,
+              bi as tf.Tensor1D,
+              activation
+            ),
           [x, W, b],
           trial
         )
@@ -164,12 +178,12 @@ describe.skipIf(!load.ok)('fused kernels on wasm-blas equal the stock kernels', 
     const x = randomTensor([4, 5], next)
     const W = randomTensor([5, 3], next)
     const b2 = randomTensor([1, 3], next)
-    const y = dense(
+    const y = denseLayer(
+      blasMatMul,
       x as tf.Tensor2D,
       W as tf.Tensor2D,
       b2 as unknown as tf.Tensor1D,
-      'tanh',
-      stockMatMul
+      'tanh'
     )
     const expected = tf.tanh(tf.add(tf.matMul(x, W), b2))
     expectClose(
@@ -193,12 +207,12 @@ describe.skipIf(!load.ok)('fused kernels on wasm-blas equal the stock kernels', 
     const step = () =>
       tf.tidy(() =>
         tf.grads((w: tf.Tensor, bb: tf.Tensor) => {
-          const h = dense(
+          const h = denseLayer(
+            blasMatMul,
             x as tf.Tensor2D,
             w as tf.Tensor2D,
             bb as tf.Tensor1D,
-            'tanh',
-            stockMatMul
+            'tanh'
           )
           const [mu, logVar] = tf.split(h, 2, 1) as tf.Tensor2D[]
           const z = reparameterize(mu, logVar, eps as tf.Tensor2D)
