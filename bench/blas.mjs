@@ -199,9 +199,57 @@ async function breakdown() {
   }
 }
 
+/**
+ * Steps of the default on 1 and 2 threads in alternating blocks (the same load for both), and
+ * what the tuner (VAE_LAB_BLAS_THREADS=auto) settles on over 1,500 steps.
+ */
+async function threads2() {
+  const s = await setup('fused')
+  if (s.error) return { mode: 'threads', error: s.error }
+  const { env } = s
+  const { createVaeParams } = require(out('core/model/vae.js'))
+  const { createOptimizer } = require(out('core/train/optimizers.js'))
+  const { createTrainStep } = require(out('core/train/trainStep.js'))
+  const plan = require(out('core/backend/threadPlan.js'))
+  const params = createVaeParams({ inputDim: 784, hidden: 500, latentDim: 20 }, 'glorot', 1)
+  const optimizer = createOptimizer({ optimizer: 'adam' }, env.blas)
+  const cfg = { batchSize: 100, latentDim: 20, samples: 1, beta: 1, weightDecay: 0 }
+  const step = createTrainStep(cfg, params, optimizer, env.matMul)
+  const x = new Float32Array(100 * 784).map((_, i) => (i % 5 === 0 ? 0.7 : 0))
+  for (let i = 0; i < 30; i++) await step(x, i)
+  const blocks = { 1: [], 2: [] }
+  for (let r = 0; r < 10; r++)
+    for (const t of [1, 2]) {
+      env.blas.setThreads(t)
+      const t0 = performance.now()
+      for (let i = 0; i < 30; i++) await step(x, i)
+      blocks[t].push((performance.now() - t0) / 30)
+    }
+  const med = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]
+  plan.setThreadBudget(env.blas, 2)
+  const t0 = performance.now()
+  for (let i = 0; i < 1500; i++) await step(x, i)
+  const tuned = (performance.now() - t0) / 1500
+  const chosen = plan.threadPlanState().threads
+  plan.setThreadBudget(env.blas, 1)
+  return {
+    mode: 'threads',
+    msPerStep1: fix(med(blocks[1])),
+    msPerStep2: fix(med(blocks[2])),
+    speedup2: fix(med(blocks[1]) / med(blocks[2])),
+    tunedMsPerStep: fix(tuned),
+    tunerChose: chosen
+  }
+}
+
 if (mode) {
   const [kind, which] = mode.split(':')
-  const result = kind === 'rate' ? await throughput(which) : await breakdown()
+  const result =
+    kind === 'rate'
+      ? await throughput(which)
+      : kind === 'threads'
+        ? await threads2()
+        : await breakdown()
   process.stdout.write(JSON.stringify(result))
 } else {
   const run = (m) => {

@@ -11,9 +11,11 @@
 //             run's wall time minus 10,000 images at that rate: start-up, data, evaluation);
 //   eval      the per-epoch test pass, IWAE (k = 5000) and the figure data, against the same
 //             computations in PyTorch (bench/evaluation.mjs, bench/pytorch_eval.py);
+//   threads   one run on two cores: VAE Lab's step on 1 and 2 threads (bench/blas.mjs --mode=threads,
+//             and what VAE_LAB_BLAS_THREADS=auto's tuner picks) against PyTorch on 1 and 2 threads;
 //   webgpu    webgpu at larger batches and a wide model, against the best CPU path (bench/webgpu.mjs).
 //
-// Usage: npm run bench [-- --cases=steps,train,command,eval,webgpu --rounds=3 --iwae-images=100]
+// Usage: npm run bench [-- --cases=steps,train,command,eval,threads,webgpu --rounds=3 --iwae-images=100]
 import { fileURLToPath } from 'node:url'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -25,7 +27,7 @@ const PYTHON = process.env.VAE_LAB_TORCH_PYTHON ?? '/usr/bin/python3'
 const WASM_TRANSPOSE_FREE_BASELINE = 1717 // design.md: best tfjs wasm figure measured before this project
 const arg = (name, dflt) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt
-const cases = arg('cases', 'steps,train,command,eval,webgpu').split(',')
+const cases = arg('cases', 'steps,train,command,eval,threads,webgpu').split(',')
 const rounds = Number(arg('rounds', 3))
 const iwaeImages = Number(arg('iwae-images', 100))
 const hasTorch = existsSync(PYTHON)
@@ -240,6 +242,31 @@ function evalCase() {
   }
 }
 
+function threadsCase() {
+  const torch = (t) =>
+    run(PYTHON, [
+      'bench/pytorch_vae.py',
+      '--bench-steps',
+      '300',
+      '--threads',
+      String(t),
+      '--latent',
+      '20'
+    ])
+  const t1 = hasTorch ? torch(1) : null
+  const vae = run(process.execPath, ['bench/blas.mjs', '--mode=threads'])
+  const t2 = hasTorch ? torch(2) : null
+  const v = vae.json ?? { error: vae.error }
+  const p1 = t1?.json?.img_per_s
+  const p2 = t2?.json?.img_per_s
+  return {
+    what: 'one training step on 1 and 2 threads; VAE Lab measured in alternating blocks, PyTorch in two runs',
+    vae_lab: v,
+    pytorch: { img_per_s_1: round(p1), img_per_s_2: round(p2), speedup2: ratio(p2, p1) },
+    vs_pytorch_on_2_threads: v.msPerStep2 && p2 ? round(100000 / v.msPerStep2 / p2, 3) : null
+  }
+}
+
 const out = { model: '784-500-20', batch: 100, optimizer: 'adam', threads: 1, rounds }
 if (cases.includes('steps')) Object.assign(out, steps())
 if (cases.includes('train') || cases.includes('command')) {
@@ -248,6 +275,7 @@ if (cases.includes('train') || cases.includes('command')) {
   if (cases.includes('command')) out.command = commandCase(all)
 }
 if (cases.includes('eval')) out.evaluation = evalCase()
+if (cases.includes('threads')) out.threads_case = threadsCase()
 if (cases.includes('webgpu')) {
   const webgpu = run(process.execPath, [path.join('bench', 'webgpu.mjs')])
   out.webgpu = webgpu.json ?? { error: webgpu.error }

@@ -158,3 +158,8 @@ export function setThreadBudget(
 export function threadStep(): void {
   active?.step()
 }
+
+/** This worker's budget and the count its tuner chose (diagnostics, benchmarks). */
+export function threadPlanState(): { tuned: boolean; threads: number } {
+  return { tuned: active !== null, threads: active ? active.current() : 1 }
+}
