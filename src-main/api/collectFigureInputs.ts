@@ -16,11 +16,15 @@ import {
   type ScatterPanel
 } from '../common/figures/figureInputs'
 import type { FigureInputs } from '../common/figures/figureSpecs'
+import { decodeLattice, MANIFOLD_GRID, MANIFOLD_RANGE } from '../core/model/figureData'
 import {
-  manifoldFigure as decodeManifold,
-  MANIFOLD_GRID,
-  MANIFOLD_RANGE
-} from '../core/model/figureData'
+  fitRanges,
+  linearLattice,
+  outsideShare,
+  quantileLattice
+} from '../common/figures/manifoldLattice'
+import { classNamesFor } from '../common/classNames'
+import { resolveDataset } from './iwaeEvaluation'
 import { createVaeParams, disposeParams, INPUT_DIM } from '../core/model/vae'
 import type { RunRecord, RunStore, StoredFigure } from '../core/store/runStore'
 import { assignParams } from '../core/train/checkpoint'
@@ -54,21 +58,26 @@ export interface Collected {
 type Options = Pick<
   ExportRequest,
   'manifoldGrid' | 'manifoldRange' | 'projection' | 'tolerance' | 'k'
-> & {
-  figures: ReadonlySet<ExportFigure>
-  /** Explicitly asked (not a report): a figure that cannot be drawn for any run is an error. */
-  strict: boolean
-  onProgress?: (message: string) => void
-}
+> &
+  Partial<Pick<ExportRequest, 'manifoldSpacing' | 'manifoldFit'>> & {
+    figures: ReadonlySet<ExportFigure>
+    /** Explicitly asked (not a report): a figure that cannot be drawn for any run is an error. */
+    strict: boolean
+    onProgress?: (message: string) => void
+  }
 
-/** 'latent 2', or 'latent 2 · run 7' where two selected runs share a dim. */
-export function runLabels(runs: readonly RunRecord[]): RunLabel[] {
-  const count = new Map<number, number>()
-  for (const r of runs) count.set(r.latent, (count.get(r.latent) ?? 0) + 1)
-  return runs.map((r) => ({
+/**
+ * Each run by its current name (a rename shows in every figure), 'latent 2' for an unnamed one;
+ * '· #7' is added where two selected runs would read the same.
+ */
+export function runLabels(runs: readonly Pick<RunRecord, 'id' | 'latent' | 'name'>[]): RunLabel[] {
+  const base = runs.map((r) => r.name?.trim() || `latent ${r.latent}`)
+  const count = new Map<string, number>()
+  for (const b of base) count.set(b, (count.get(b) ?? 0) + 1)
+  return runs.map((r, i) => ({
     runId: r.id,
     latentDim: r.latent,
-    name: (count.get(r.latent) ?? 0) > 1 ? `latent ${r.latent} · run ${r.id}` : `latent ${r.latent}`
+    name: (count.get(base[i]) ?? 0) > 1 ? `${base[i]} · #${r.id}` : base[i]
   }))
 }
 
@@ -92,10 +101,18 @@ export async function collectFigureInputs(
       perDigit: perDigitParts ? perDigitParts.map((p) => (p ? p.nelbo : null)) : null
     })
   }
+  const datasets = [...new Set(runs.map((r) => r.record.dataset))]
+  const classes = datasets.length === 1 ? await classesOf(store, datasets[0]) : null
+  // Per-class figures of runs on different datasets would put unlike classes side by side.
+  const mixed = datasets.length > 1
+  const mixedWhy = `the runs are on different datasets (${datasets.join(', ')}); compare runs of one dataset`
   const figures = new Map<number, ReturnType<typeof byKind>>()
   for (const r of runs) figures.set(r.record.id, byKind(await store.figures(r.record.id)))
   const skipped: string[] = []
-  const inputs: FigureInputs = {}
+  const inputs: FigureInputs = classes ? { classes } : { datasets }
+  if (mixed)
+    for (const f of ['scatter', 'projection', 'perdigit', 'mindim'] as const)
+      if (o.figures.has(f)) skipped.push(`${f}: ${mixedWhy}`)
   const separability: Separability[] = []
   const missing = (what: string, rs: CollectedRun[]) =>
     rs.map((r) => `run ${r.record.id} (${r.record.status})`).join(', ') +
@@ -161,13 +178,16 @@ export async function collectFigureInputs(
             .join(', ')})`
         )
       const manifolds: ManifoldInput[] = []
-      for (const r of twoD)
-        manifolds.push(await manifoldOf(store, r, figures.get(r.record.id)?.manifold, o))
+      for (const r of twoD) {
+        const fig = figures.get(r.record.id)
+        const mu = fig?.scatter ? latentMeans(fig.scatter, 2) : []
+        manifolds.push(await manifoldOf(store, r, fig?.manifold, mu, o))
+      }
       inputs.manifolds = manifolds
     }
   }
 
-  const wantsLatents = o.figures.has('scatter') || o.figures.has('projection')
+  const wantsLatents = !mixed && (o.figures.has('scatter') || o.figures.has('projection'))
   if (wantsLatents) {
     const withMu = runs.filter((r) => figures.get(r.record.id)?.scatter)
     const lacking = runs.filter((r) => !figures.get(r.record.id)?.scatter)
@@ -187,12 +207,13 @@ export async function collectFigureInputs(
           r.record.latent > 2
             ? pca(mu, 2).map(([x, y]) => [x, y] as [number, number])
             : mu.map((p) => [p[0], p[1] ?? 0] as [number, number])
-        scatterPanels.push({
+        const scatterPanel: ScatterPanel = {
           run: r.label,
           points: linear,
           labels: labelsOf,
           method: r.record.latent > 2 ? 'pca' : 'mu'
-        })
+        }
+        scatterPanels.push(scatterPanel)
         if (o.figures.has('projection')) {
           o.onProgress?.(`${o.projection} projection of ${r.label.name}`)
           const projected =
@@ -217,10 +238,14 @@ export async function collectFigureInputs(
             method: r.record.latent > 2 ? o.projection : 'mu',
             separability: s
           })
+          // With PCA the projection is Fig 8 itself: its scores go there, not into a twin figure.
+          if (o.projection === 'pca')
+            scatterPanels[scatterPanels.length - 1] = { ...scatterPanel, separability: s }
         }
       }
       if (o.figures.has('scatter')) inputs.scatter = { panels: scatterPanels }
-      if (o.figures.has('projection'))
+      const twin = o.projection === 'pca' && o.figures.has('scatter')
+      if (o.figures.has('projection') && !twin)
         inputs.projection = { method: o.projection, input: { panels: projectionPanels } }
     }
   }
@@ -238,17 +263,21 @@ export async function collectFigureInputs(
       }
   }
 
-  const withPerDigit = runs.filter((r) => r.perDigit)
-  if (o.figures.has('perdigit')) {
+  const withPerDigit = mixed ? [] : runs.filter((r) => r.perDigit)
+  if (o.figures.has('perdigit') && !mixed) {
     if (!withPerDigit.length) none('perdigit', missing('test evaluation', runs))
     else
       inputs.perDigit = { runs: withPerDigit.map((r) => ({ run: r.label, perDigit: r.perDigit! })) }
   }
-  if (o.figures.has('mindim')) {
+  if (o.figures.has('mindim') && !mixed) {
     if (!withPerDigit.length) none('mindim', missing('test evaluation', runs))
     else
       inputs.minDim = minimalLatentDim(
-        withPerDigit.map((r) => ({ latentDim: r.record.latent, perDigit: r.perDigit! })),
+        withPerDigit.map((r) => ({
+          latentDim: r.record.latent,
+          perDigit: r.perDigit!,
+          label: r.label.name
+        })),
         o.tolerance
       )
   }
@@ -272,18 +301,32 @@ async function manifoldOf(
   store: RunStore,
   r: CollectedRun,
   stored: StoredFigure | undefined,
+  mu: readonly (readonly number[])[],
   o: Options
 ): Promise<ManifoldInput> {
   const grid = o.manifoldGrid
   const range = o.manifoldRange
+  const spacing = o.manifoldFit ? 'linear' : (o.manifoldSpacing ?? 'icdf')
+  const lattice = o.manifoldFit
+    ? linearLattice(grid, ...fitRanges(mu))
+    : spacing === 'icdf'
+      ? quantileLattice(grid)
+      : linearLattice(grid, range)
+  const outside = mu.length ? outsideShare(mu, lattice) : null
   const storedGrid = stored?.meta.grid ?? MANIFOLD_GRID
   const storedRange = (stored?.meta.range as number[] | undefined) ?? MANIFOLD_RANGE
-  if (stored && storedGrid === grid && storedRange[0] === range[0] && storedRange[1] === range[1]) {
-    return { run: r.label, grid, range, images: stored.data }
+  const input = { run: r.label, grid, spacing, ...lattice, outside } as const
+  if (
+    stored &&
+    spacing === 'linear' &&
+    !o.manifoldFit &&
+    storedGrid === grid &&
+    storedRange[0] === range[0] &&
+    storedRange[1] === range[1]
+  ) {
+    return { ...input, images: stored.data }
   }
-  o.onProgress?.(
-    `decoding a ${grid} x ${grid} manifold over [${range.join(', ')}] for ${r.label.name}`
-  )
+  o.onProgress?.(`decoding a ${grid} x ${grid} manifold for ${r.label.name}`)
   const id = r.record.id
   const checkpoint = (await store.checkpoint(id, 'final')) ?? (await store.checkpoint(id, 'latest'))
   if (!checkpoint)
@@ -300,13 +343,22 @@ async function manifoldOf(
   )
   try {
     assignParams(params, checkpoint.tensors, `run ${id}'s checkpoint`)
-    const m = await decodeManifold(
+    const images = await decodeLattice(
       { params, latentDim: cfg.latentDim, matMul: backend.matMul },
-      grid,
-      [range[0], range[1]]
+      lattice.xs,
+      lattice.ys
     )
-    return { run: r.label, grid, range, images: m.images }
+    return { ...input, images }
   } finally {
     disposeParams(params)
+  }
+}
+
+/** What labels 0..9 mean in `dataset`; the digits when it is no longer registered. */
+async function classesOf(store: RunStore, dataset: string): Promise<string[]> {
+  try {
+    return (await resolveDataset(store, dataset)).classNames
+  } catch {
+    return classNamesFor(dataset)
   }
 }

@@ -16,6 +16,8 @@ import type { FigureSpec } from '../common/figures/figureInputs'
 import { figureSpecs } from '../common/figures/figureSpecs'
 import { minDimCsv, toCsv } from '../core/figures/export/metricsTables'
 import { renderPdf } from '../core/figures/export/renderPdf'
+import { renderReportPdf, type ReportFigure } from '../core/figures/export/renderReportPdf'
+import { configLines, protocolLine } from '../common/protocolLine'
 import { renderPng } from '../core/figures/export/renderPng'
 import { renderSvg } from '../core/figures/export/renderSvg'
 import { StagedDirectory } from '../core/figures/export/stagedDirectory'
@@ -92,6 +94,15 @@ export async function exportFigures(
     const specs = figureSpecs(collected.inputs, { pixelRatio: Math.max(3, Math.ceil(req.scale)) })
     if (req.report) await writeReport(out, specs, collected, req, onProgress)
     else await writeFigures(out, specs, req, onProgress)
+    const existing = req.overwrite ? [] : out.existing()
+    if (existing.length) {
+      const list = existing.slice(0, 5).join(', ') + (existing.length > 5 ? ', …' : '')
+      throw new VaeLabError(
+        'INVALID_INPUT',
+        `${existing.length} file${existing.length > 1 ? 's' : ''} would be replaced in ${out.target}: ${list}; allow replacing them or choose another folder`,
+        { field: 'overwrite' }
+      )
+    }
     onProgress({ stage: 'write', message: `moving ${out.files().length} files into ${req.outDir}` })
     out.commit()
     return {
@@ -133,23 +144,54 @@ async function writeReport(
   req: ExportRequest,
   onProgress: (p: ExportProgress) => void
 ) {
-  const pages = []
+  const figures: ReportFigure[] = []
   for (const spec of specs) {
     onProgress({ stage: 'render', message: spec.name })
     const svg = renderSvg(spec)
-    out.write(`figures/${spec.name}.svg`, svg)
-    out.write(`figures/${spec.name}.png`, renderPng(svg, req.scale))
-    pages.push({ svg, width: spec.width, height: spec.height })
+    // The figures beside the report come in the format asked for; the report itself is a PDF.
+    if (req.format === 'svg') out.write(`figures/${spec.name}.svg`, svg)
+    else if (req.format === 'png') out.write(`figures/${spec.name}.png`, renderPng(svg, req.scale))
+    else
+      out.write(
+        `figures/${spec.name}.pdf`,
+        await renderPdf([{ svg, width: spec.width, height: spec.height }], { title: spec.title })
+      )
+    figures.push({ svg, width: spec.width, height: spec.height, caption: spec.caption })
   }
   onProgress({ stage: 'render', message: 'report.pdf' })
+  const sep = new Map(c.separability.map((s) => [s.runId, s]))
   out.write(
     'report.pdf',
-    await renderPdf(pages, {
-      title: `VAE Lab report: ${c.runs.map((r) => r.label.name).join(', ')}`
+    await renderReportPdf({
+      title: 'VAE Lab report',
+      sweeps: [...new Set(c.runs.map((r) => r.record.sweep ?? 'no sweep'))],
+      datasets: [...new Set(c.runs.map((r) => r.record.dataset))],
+      date: new Date(),
+      codeVersion: codeVersion(),
+      runs: c.runs.map((r) => {
+        const test = r.final?.test ?? r.metrics.at(-1)?.test
+        return {
+          id: r.record.id,
+          name: r.label.name,
+          latent: r.record.latent,
+          dataset: r.record.dataset,
+          status: r.record.status,
+          epochs: `${r.record.epochsDone}/${r.record.epochs}`,
+          nelbo: test?.nelbo ?? null,
+          rec: test?.rec ?? null,
+          kl: test?.kl ?? null,
+          activeUnits: r.final ? `${r.final.activeUnits.active}/${r.record.latent}` : null,
+          knn: sep.get(r.record.id)?.latent ?? null,
+          config: configLines(r.record.config),
+          protocol: protocolLine(r.record.config, r.record.backend),
+          codeVersion: r.record.codeVersion
+        }
+      }),
+      figures,
+      skipped: c.skipped
     })
   )
 
-  const sep = new Map(c.separability.map((s) => [s.runId, s]))
   const metrics = {
     generatedAt: new Date().toISOString(),
     codeVersion: codeVersion(),

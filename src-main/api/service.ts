@@ -2,6 +2,7 @@
 // Its `api` (and `invoke`, for IPC and HTTP) validate every call's arguments against the
 // contract's schemas, once, before a handler runs; the handlers trust what they get. The CLI's
 // own operations (train here with progress, IWAE, database upkeep) validate at their entry.
+import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { z } from 'zod'
@@ -35,16 +36,15 @@ import {
   type DatasetPreview,
   type FigureBundle,
   type QueueStatus,
+  type RunFacets,
   type VaeLabApi,
   type WorkbenchEvent
 } from '../common/workbenchContract'
 import { initBackend, probeAll, selectBackend } from '../core/backend/backends'
-import { builtinMnistInfo, headOf, loadDataset, readImageSet } from '../core/data/dataset'
-import { evaluationImages } from '../core/data/pixels'
+import { builtinMnistInfo, readImageSet } from '../core/data/dataset'
 import { VaeLabError } from '../common/errors'
 import { stockMatMul } from '../core/model/dense'
-import { iwaeBound } from '../core/model/evaluate'
-import { createVaeParams, disposeParams, INPUT_DIM } from '../core/model/vae'
+import { INPUT_DIM } from '../core/model/vae'
 import { isOwnerAlive } from '../core/queue/owner'
 import { runQueue } from '../core/queue/runQueue'
 import type { FileMaintenance, RunStore } from '../core/store/runStore'
@@ -54,11 +54,15 @@ import {
   type BenchmarkOptions,
   type BenchmarkResult
 } from '../core/train/benchmark'
-import { assignParams } from '../core/train/checkpoint'
 import type { TrainEnv } from '../core/train/trainer'
 import { BackgroundQueue } from './backgroundQueue'
 import { exportFigures } from './exportService'
-import { runFigureJob } from './figureJobs'
+import { runFigureJob, runWorkerJob } from './figureJobs'
+import { evaluateRunIwae, resolveDataset } from './iwaeEvaluation'
+import { runFile } from './runFile'
+import { uiOutDir } from './uiOutDir'
+import { classNamesFor } from '../common/classNames'
+import { zipArchive } from '../core/figures/export/zipArchive'
 
 export type { GridField, SweepGrid, SweepRequestInput }
 
@@ -81,11 +85,7 @@ export type BenchmarkEntry = {
   detail: string
 } & Partial<BenchmarkResult>
 
-/** The seed study: MNIST, latent 2/5/10/50, 500 hidden, batch 100, Adam 1e-3, 10 epochs. */
-export const PAPER_PRESET: { grid: SweepGrid; base: Partial<TrainConfigInput> } = {
-  grid: { latentDim: [2, 5, 10, 50] },
-  base: { dataset: 'mnist', hidden: 500, batchSize: 100, optimizer: 'adam', epochs: 10 }
-}
+export { SWEEP_PRESETS, type SweepPreset } from '../common/sweepPresets'
 
 const GRID_LABEL: Record<GridField, string> = {
   latentDim: 'latent',
@@ -289,6 +289,7 @@ export class VaeLabService {
     },
     noteRun: async (runId, note) => {
       await this.store.setNote(runId, note)
+      this.changed()
     },
     renameRun: async (runId, name) => {
       await this.store.rename(runId, name)
@@ -322,8 +323,18 @@ export class VaeLabService {
         job.signal
       )
     },
+    // The UI's export: a relative folder is under the user's home (never the app's install
+    // folder), and files already there are replaced only when the request says so.
     exportFigures: (req) =>
-      runFigureJob<ExportResult>({ kind: 'export', storeUri: this.store.uri, request: req }),
+      runFigureJob<ExportResult>({
+        kind: 'export',
+        storeUri: this.store.uri,
+        request: {
+          overwrite: false,
+          ...req,
+          ...(typeof req.outDir === 'string' ? { outDir: uiOutDir(req.outDir) } : {})
+        }
+      }),
     queueStatus: async (): Promise<QueueStatus> => {
       const q = await this.store.listQueue()
       return {
@@ -331,23 +342,80 @@ export class VaeLabService {
         running: q.filter((r) => r.status === 'running').map((r) => r.id),
         queued: q.filter((r) => r.status === 'queued').map((r) => r.id)
       }
+    },
+    untagRun: async (runId, tag) => {
+      await this.store.removeTag(runId, tag)
+      this.changed()
+    },
+    runFacets: async (): Promise<RunFacets[]> => {
+      const out: RunFacets[] = []
+      for (const { id } of await this.store.listRuns()) {
+        const r = await this.store.getRun(id)
+        if (r) out.push({ id, tags: r.tags, note: r.note, config: r.config })
+      }
+      return out
+    },
+    evaluateIwae: async (runId, k) => {
+      const request = validate(IwaeRequestSchema, { runId, k })
+      await this.store.requireRun(runId)
+      const report = await runWorkerJob<IwaeReport>(
+        'api/iwaeWorker.js',
+        { storeUri: this.store.uri, request },
+        {
+          onProgress: (p) => {
+            const { done, total } = p as { done: number; total: number }
+            this.emit({ type: 'evaluation', runId, k, done, total })
+          }
+        }
+      )
+      this.changed()
+      return report
+    },
+    runFile: (runId, file) => runFile(this.store, runId, file),
+    exportArchive: (req) => this.exportArchive(req),
+    chooseFolder: async () => {
+      // The desktop app answers this itself with the native dialog (electron/main.ts).
+      throw new VaeLabError(
+        'NOT_FOUND',
+        'a folder dialog needs the desktop app; in the browser, download the export as a zip',
+        { field: 'outDir' }
+      )
+    }
+  }
+
+  /** An export written to a temporary folder, answered as one zip (browser mode's download). */
+  private async exportArchive(req: Record<string, unknown>) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-archive-'))
+    try {
+      const result = await runFigureJob<ExportResult>({
+        kind: 'export',
+        storeUri: this.store.uri,
+        request: { ...req, outDir: path.join(dir, 'export'), overwrite: true }
+      })
+      const bytes = zipArchive(
+        result.files.map((name) => ({
+          name,
+          bytes: fs.readFileSync(path.join(result.outDir, ...name.split('/')))
+        }))
+      )
+      const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')
+      return {
+        fileName: `vae-lab-${req.report ? 'report' : 'figures'}-${stamp}.zip`,
+        mimeType: 'application/zip',
+        base64: Buffer.from(bytes).toString('base64'),
+        bytes: bytes.length,
+        export: { ...result, outDir: '' }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
     }
   }
 
   // --- Shared by the api and the CLI's operations --------------------------------------------
 
   /** A dataset by name (the built-in MNIST or an imported one), or NOT_FOUND listing the known ones. */
-  async dataset(name: string): Promise<DatasetInfo> {
-    if (name === 'mnist') return builtinMnistInfo()
-    const info = await this.store.getDataset(name)
-    if (!info) {
-      const known = ['mnist', ...(await this.store.listDatasets()).map((d) => d.name)].join(', ')
-      throw new VaeLabError(
-        'NOT_FOUND',
-        `unknown dataset "${name}"; known datasets: ${known} (add one with \`vae-lab data import\`)`
-      )
-    }
-    return info
+  dataset(name: string): Promise<DatasetInfo> {
+    return resolveDataset(this.store, name)
   }
 
   /** Reads and checks all four files before registering anything; paths are kept absolute. */
@@ -363,7 +431,8 @@ export class VaeLabService {
     if (await this.store.getDataset(req.name)) {
       throw new VaeLabError(
         'INVALID_INPUT',
-        `a dataset named "${req.name}" already exists; choose another --name`
+        `a dataset named "${req.name}" already exists; choose another name`,
+        { field: 'name' }
       )
     }
     const train = readImageSet(req.trainImages, req.trainLabels)
@@ -378,7 +447,8 @@ export class VaeLabService {
         trainLabels: req.trainLabels,
         testImages: req.testImages,
         testLabels: req.testLabels
-      }
+      },
+      classNames: classNamesFor(req.name, req.classNames)
     }
     await this.store.upsertDataset(info)
     return info
@@ -397,7 +467,7 @@ export class VaeLabService {
       if (images < c.batchSize) {
         throw new VaeLabError(
           'INVALID_INPUT',
-          `${images} training images are fewer than one batch of ${c.batchSize}; lower --batch or raise --limit-train`,
+          `${images} training images are fewer than one batch of ${c.batchSize}; lower the batch size or use more training images`,
           { field: c.limitTrain ? 'limitTrain' : 'batchSize' }
         )
       }
@@ -505,41 +575,6 @@ export class VaeLabService {
   async evaluateIwae(input: unknown): Promise<IwaeReport> {
     const req = validate(IwaeRequestSchema, input)
     await this.ready()
-    const run = await this.store.requireRun(req.runId)
-    const checkpoint =
-      (await this.store.checkpoint(req.runId, 'final')) ??
-      (await this.store.checkpoint(req.runId, 'latest'))
-    if (!checkpoint)
-      throw new VaeLabError(
-        'NOT_FOUND',
-        `run ${req.runId} has no saved weights yet (status ${run.status})`
-      )
-    const backend = await initBackend((await selectBackend(req.backend)).name)
-    const cfg = run.config
-    const test = evaluationImages(
-      headOf(loadDataset(await this.dataset(cfg.dataset)).test, req.limitTest ?? cfg.limitTest),
-      cfg.pixels
-    )
-    const params = createVaeParams(
-      { inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim },
-      cfg.init,
-      cfg.seed
-    )
-    try {
-      assignParams(params, checkpoint.tensors, `run ${req.runId}'s checkpoint`)
-      const report = await iwaeBound(
-        { params, latentDim: cfg.latentDim, matMul: backend.matMul },
-        test,
-        req.k,
-        cfg.seed
-      )
-      await this.store.saveEvaluation(req.runId, `iwae/k=${req.k}`, {
-        ...report,
-        backend: backend.name
-      })
-      return report
-    } finally {
-      disposeParams(params)
-    }
+    return evaluateRunIwae(this.store, req)
   }
 }

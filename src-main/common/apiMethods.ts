@@ -19,7 +19,14 @@ export const API_METHODS = [
   'chooseBackend',
   'figureInputs',
   'exportFigures',
-  'queueStatus'
+  'queueStatus',
+  // Issue 13: run management, downloads and exports from the UI.
+  'untagRun',
+  'runFacets',
+  'evaluateIwae',
+  'runFile',
+  'exportArchive',
+  'chooseFolder'
 ] as const
 
 export type ApiMethod = (typeof API_METHODS)[number]

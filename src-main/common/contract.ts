@@ -213,7 +213,22 @@ export const DatasetImportSchema = z
     trainImages: z.string().min(1),
     trainLabels: z.string().min(1),
     testImages: z.string().min(1),
-    testLabels: z.string().min(1)
+    testLabels: z.string().min(1),
+    /** What labels 0..9 mean, e.g. Fashion-MNIST's "T-shirt/top", ...; default: known sets' or the digits. */
+    classNames: z
+      .array(
+        z
+          .string({ error: 'a class name is text' })
+          .trim()
+          .min(1, { error: 'a class name cannot be blank' })
+          .max(40, { error: 'a class name is at most 40 characters' }),
+        { error: 'class names are a list of ten names' }
+      )
+      .length(10, { error: 'give ten class names, one per label 0-9, or none' })
+      .refine((names) => new Set(names).size === names.length, {
+        error: 'each class name must differ from the others'
+      })
+      .optional()
   })
   .strict()
 export type DatasetImport = z.output<typeof DatasetImportSchema>
@@ -224,4 +239,6 @@ export interface DatasetInfo {
   nTrain: number
   nTest: number
   files: Record<'trainImages' | 'trainLabels' | 'testImages' | 'testLabels', string>
+  /** What labels 0..9 mean (common/classNames.ts): digits for MNIST, names for other sets. */
+  classNames: string[]
 }

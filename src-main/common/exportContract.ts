@@ -14,6 +14,9 @@ export const EXPORT_FIGURES = [
 export type ExportFigure = (typeof EXPORT_FIGURES)[number]
 export const EXPORT_FORMATS = ['png', 'svg', 'pdf'] as const
 export const PROJECTION_METHODS = ['pca', 'umap', 'tsne'] as const
+/** How the manifold's grid is spaced: the paper's Gaussian quantiles, or evenly in z. */
+export const MANIFOLD_SPACINGS = ['icdf', 'linear'] as const
+export type ManifoldSpacing = (typeof MANIFOLD_SPACINGS)[number]
 
 const finite = (what: string) =>
   z
@@ -66,9 +69,15 @@ export const ExportRequestSchema = z
         error: 'manifold range: the first number must be below the second, e.g. -3,3'
       })
       .default([-3, 3]),
+    manifoldSpacing: z
+      .enum(MANIFOLD_SPACINGS, { error: 'manifold spacing must be icdf or linear' })
+      .default('icdf'),
+    manifoldFit: z.boolean({ error: 'manifold fit is true or false' }).default(false),
     projection: z
       .enum(PROJECTION_METHODS, { error: 'projection must be pca, umap or tsne' })
       .default('pca'),
+    /** Replace files of the same name in outDir; false: refuse, naming them (the UI then asks). */
+    overwrite: z.boolean({ error: 'overwrite is true or false' }).default(true),
     /** Nats within the best per-digit -ELBO for the minimal latent dim. */
     tolerance: finite('tolerance')
       .refine((v) => v >= 0, { error: 'tolerance must be >= 0 nats' })

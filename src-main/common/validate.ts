@@ -77,11 +77,22 @@ export function errorFromPayload(p: ErrorPayload): VaeLabError {
 export function errorAnswer(e: unknown): Extract<ApiAnswer<never>, { ok: false }> {
   if (e instanceof ArgumentsError) {
     const at = e.argPath ? `${e.argPath}: ` : ''
-    return { ok: false, error: { code: e.code, message: `${e.method}: ${at}${e.message}` } }
+    return {
+      ok: false,
+      error: {
+        code: e.code,
+        message: `${e.method}: ${at}${e.message}`,
+        ...(e.field ? { field: e.field } : {})
+      }
+    }
   }
   const p = errorPayload(e)
   return {
     ok: false,
-    error: { code: p.code, message: p.field ? `${p.field}: ${p.message}` : p.message }
+    error: {
+      code: p.code,
+      message: p.field ? `${p.field}: ${p.message}` : p.message,
+      ...(p.field ? { field: p.field } : {})
+    }
   }
 }

@@ -11,6 +11,7 @@ import {
   type DatasetInfo,
   type EpochMetrics,
   type ErrorCode,
+  type IwaeReport,
   type ProgressEvent,
   type RunStatus,
   type RunSummary,
@@ -18,6 +19,7 @@ import {
 } from './contract'
 import {
   EXPORT_FIGURES,
+  MANIFOLD_SPACINGS,
   PROJECTION_METHODS,
   type ExportRequestInput,
   type ExportResult
@@ -58,6 +60,17 @@ export const WorkersSchema = z
     error: 'must be a whole number from 1 to 64'
   })
 
+/** Importance samples of an IWAE evaluation asked for from the UI. */
+export const IwaeKSchema = z
+  .number({ error: 'k must be a whole number from 1 to 100,000' })
+  .refine((k) => Number.isInteger(k) && k >= 1 && k <= 100_000, {
+    error: 'k must be a whole number from 1 to 100,000'
+  })
+
+/** Files of a run the UI can download. */
+export const RUN_FILES = ['checkpoint', 'metrics'] as const
+export type RunFileKind = (typeof RUN_FILES)[number]
+
 export const RunFilterSchema = z
   .object({
     status: z.enum(RUN_STATUSES).optional(),
@@ -80,6 +93,10 @@ export const FigureRequestSchema = z
         error: 'manifold range: two finite numbers, low before high'
       })
       .default([-3, 3]),
+    /** 'icdf': the paper's grid, Gaussian quantiles of evenly spaced probabilities; 'linear': manifoldRange. */
+    manifoldSpacing: z.enum(MANIFOLD_SPACINGS).default('icdf'),
+    /** Linear spacing over where the run's test latent means lie, instead of manifoldRange. */
+    manifoldFit: z.boolean().default(false),
     projection: z.enum(PROJECTION_METHODS).default('pca'),
     tolerance: z.number().min(0).max(1000).default(1),
     k: z.number().int().min(1).max(50).default(5)
@@ -107,7 +124,13 @@ export const API_ARGS = {
   chooseBackend: z.tuple([BackendChoiceSchema]),
   figureInputs: z.tuple([FigureRequestSchema]),
   exportFigures: z.tuple([z.record(z.string(), z.unknown())]),
-  queueStatus: z.tuple([])
+  queueStatus: z.tuple([]),
+  untagRun: z.tuple([runId, TagSchema]),
+  runFacets: z.tuple([]),
+  evaluateIwae: z.tuple([runId, IwaeKSchema]),
+  runFile: z.tuple([runId, z.enum(RUN_FILES, { error: 'a run file is checkpoint or metrics' })]),
+  exportArchive: z.tuple([z.record(z.string(), z.unknown())]),
+  chooseFolder: z.tuple([])
 } as const satisfies Record<ApiMethod, z.ZodTuple>
 
 /**
@@ -132,7 +155,13 @@ export const API_PARAMS = {
   chooseBackend: ['backend'],
   figureInputs: [null],
   exportFigures: [null],
-  queueStatus: []
+  queueStatus: [],
+  untagRun: ['runId', 'tag'],
+  runFacets: [],
+  evaluateIwae: ['runId', 'k'],
+  runFile: ['runId', 'file'],
+  exportArchive: [null],
+  chooseFolder: []
 } as const satisfies {
   [M in ApiMethod]: readonly (string | null)[] & {
     length: Required<z.input<(typeof API_ARGS)[M]>>['length']
@@ -175,6 +204,23 @@ export interface FigureBundle {
   skipped: string[]
 }
 
+/** A file sent to the UI to save (a download in browser mode, a save in Electron). */
+export interface FilePayload {
+  fileName: string
+  mimeType: string
+  /** The bytes, base64: answers are JSON. */
+  base64: string
+  bytes: number
+}
+
+/** What the Runs table and its search need beyond RunSummary: curation and the config. */
+export interface RunFacets {
+  id: number
+  tags: string[]
+  note: string | null
+  config: TrainConfig
+}
+
 export interface QueueStatus {
   workers: number
   running: number[]
@@ -209,6 +255,19 @@ export interface VaeLabApi {
   figureInputs(req: FigureRequestInput): Promise<FigureBundle>
   exportFigures(req: ExportRequestInput): Promise<ExportResult>
   queueStatus(): Promise<QueueStatus>
+  untagRun(runId: number, tag: string): Promise<void>
+  /** Tags, note and config of every run (the Runs table's search and ETA; changes made elsewhere). */
+  runFacets(): Promise<RunFacets[]>
+  /** The k-sample IWAE bound on the run's test set, in a worker; `evaluation` events report progress. */
+  evaluateIwae(runId: number, k: number): Promise<IwaeReport>
+  /** The run's final (else latest) checkpoint, or its per-epoch metrics as CSV. */
+  runFile(runId: number, file: RunFileKind): Promise<FilePayload>
+  /** An export as one zip to download (browser mode), instead of files in a folder. */
+  exportArchive(
+    req: Omit<ExportRequestInput, 'outDir'>
+  ): Promise<FilePayload & { export: ExportResult }>
+  /** A folder picked in the desktop app's native dialog; null when cancelled. Desktop app only. */
+  chooseFolder(): Promise<string | null>
 }
 
 // The name list (apiMethods.ts), the schemas and the interface must agree: each line fails to
@@ -220,12 +279,20 @@ void methodsHaveSchemas
 void methodsAreTheApi
 
 /** Events pushed to the UI: training progress, and "runs changed, refresh". */
-export type WorkbenchEvent = ProgressEvent | { type: 'runs-changed' }
+export type WorkbenchEvent =
+  | ProgressEvent
+  | { type: 'runs-changed' }
+  /** Progress of an IWAE evaluation asked for with evaluateIwae. */
+  | { type: 'evaluation'; runId: number; k: number; done: number; total: number }
 
 /** How an adapter answers a call: never a thrown error across the boundary. */
 export type ApiAnswer<T> =
   | { ok: true; value: T }
-  | { ok: false; error: { code: ErrorCode | 'UNAUTHORIZED'; message: string } }
+  | {
+      ok: false
+      /** `field`: the input at fault, for the adapter to name in its own terms (a form label). */
+      error: { code: ErrorCode | 'UNAUTHORIZED'; message: string; field?: string }
+    }
 
 /**
  * What the Electron preload exposes as `window.vaeLab`: the api, plus a subscription to events.

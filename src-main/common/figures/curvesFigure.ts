@@ -1,6 +1,8 @@
-// Learning curves of several runs overlaid: test -ELBO solid, train -ELBO dashed, one colour per
-// run; with `showParts`, the rec and KL terms in two more panels beside it.
+// Learning curves of several runs overlaid: one colour per run, test solid with filled markers,
+// train dashed with hollow ones, each named "run · test" / "run · train" in legend and tooltip;
+// with `showParts`, the rec and KL terms in two more panels. Values read to 2 decimals.
 import type {
+  DataZoomComponentOption,
   EChartsOption,
   LineSeriesOption,
   TitleComponentOption,
@@ -18,10 +20,12 @@ import {
 } from './figureTheme'
 import type { CurvesInput, FigureOptions, FigureSpec, LossPartsInput } from './figureInputs'
 import { runColor } from './palette'
+import { legendRows } from './textWidth'
 
 const PLOT = { width: 300, height: 240 }
 const PAD = { left: 64, right: 20, top: 30, bottom: 48 }
-const LEGEND_HEIGHT = 44
+const LEGEND_ROW = 22
+const ZOOM_HEIGHT = 34
 
 const PANELS: { key: keyof LossPartsInput; name: string; axis: string }[] = [
   { key: 'nelbo', name: '−ELBO', axis: '−ELBO (nats per image)' },
@@ -29,19 +33,44 @@ const PANELS: { key: keyof LossPartsInput; name: string; axis: string }[] = [
   { key: 'kl', name: 'KL', axis: 'KL (nats per image)' }
 ]
 
+/** Exponential moving average with TensorBoard's debiasing, so the first points are not pulled to 0. */
+export function smooth(values: readonly number[], weight: number): number[] {
+  if (!(weight > 0)) return [...values]
+  let last = 0
+  let n = 0
+  return values.map((v) => {
+    last = last * weight + (1 - weight) * v
+    n++
+    return last / (1 - weight ** n)
+  })
+}
+
+const round2 = (v: unknown) =>
+  typeof v === 'number' && Number.isFinite(v) ? v.toFixed(2) : String(v ?? '—')
+
 export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): FigureSpec {
   const panels = input.showParts ? PANELS : PANELS.slice(0, 1)
+  const view = opts.curves ?? {}
   const showTitle = opts.title !== false
-  const head = (showTitle ? TITLE_HEIGHT : 6) + LEGEND_HEIGHT
   const panelW = PAD.left + PLOT.width + PAD.right
+  const width = panels.length * panelW
+  const seriesNames = input.runs.flatMap((r) => [`${r.run.name} · test`, `${r.run.name} · train`])
+  const legendTop = showTitle ? TITLE_HEIGHT + 16 : 6
+  const legendH = LEGEND_ROW * legendRows(seriesNames, width - PAD.left - 12, { itemGap: 16 })
+  const head = legendTop + legendH + 4
   const title = 'Learning curves'
-  const titles: TitleComponentOption[] = showTitle
-    ? [titleBlock(title, 'solid: test, dashed: train')]
-    : []
+  const notes = [
+    'solid: test, dashed: train',
+    ...(view.smoothing ? [`smoothed (EMA ${view.smoothing})`] : []),
+    ...(view.logY ? ['log scale'] : [])
+  ]
+  const titles: TitleComponentOption[] = showTitle ? [titleBlock(title, notes.join(' · '))] : []
   const xAxes: XAXisComponentOption[] = []
   const yAxes: YAXisComponentOption[] = []
   const series: LineSeriesOption[] = []
-  const maxEpoch = Math.max(1, ...input.runs.flatMap((r) => r.epochs.map((e) => e.epoch)))
+  const epochs = input.runs.flatMap((r) => r.epochs.map((e) => e.epoch))
+  const firstEpoch = epochs.length ? Math.min(...epochs) : 1
+  const lastEpoch = Math.max(firstEpoch + 1, ...epochs)
 
   panels.forEach((panel, i) => {
     const left = i * panelW
@@ -54,17 +83,36 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
       })
     }
     xAxes.push(
-      valueXAxis('epoch', { gridIndex: i, min: 0, max: maxEpoch, minInterval: 1, scale: false })
+      valueXAxis('epoch', {
+        gridIndex: i,
+        min: firstEpoch,
+        max: lastEpoch,
+        minInterval: 1,
+        scale: false
+      })
     )
-    yAxes.push(valueYAxis(panel.axis, { gridIndex: i, nameGap: 46 }))
+    // KL can be 0 (a collapsed posterior): a log axis would have no place for it.
+    const log = view.logY && panel.key !== 'kl'
+    yAxes.push(
+      valueYAxis(panel.axis, {
+        gridIndex: i,
+        nameGap: 46,
+        ...(log ? { type: 'log', logBase: 10 } : {}),
+        axisLabel: { formatter: (v: number) => String(Number(v.toPrecision(4))) }
+      } as YAXisComponentOption)
+    )
     input.runs.forEach((r, k) => {
       for (const split of ['test', 'train'] as const) {
+        const ys = smooth(
+          r.epochs.map((e) => e[split][panel.key]),
+          view.smoothing ?? 0
+        )
         series.push({
           type: 'line',
-          name: r.run.name,
+          name: `${r.run.name} · ${split}`,
           xAxisIndex: i,
           yAxisIndex: i,
-          data: r.epochs.map((e) => [e.epoch, e[split][panel.key]]),
+          data: r.epochs.map((e, j) => [e.epoch, Number(ys[j].toFixed(4))]),
           color: runColor(k),
           lineStyle: {
             width: split === 'test' ? 2 : 1.5,
@@ -78,17 +126,38 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
     })
   })
 
+  const zoom: DataZoomComponentOption[] = opts.interactive
+    ? [
+        { type: 'inside', xAxisIndex: panels.map((_, i) => i), filterMode: 'none' },
+        {
+          type: 'slider',
+          xAxisIndex: panels.map((_, i) => i),
+          filterMode: 'none',
+          height: 18,
+          bottom: 8,
+          left: PAD.left,
+          right: PAD.right,
+          labelFormatter: (v: number) => `epoch ${Math.round(v)}`
+        }
+      ]
+    : []
+  const height = head + PAD.top + PLOT.height + PAD.bottom + (opts.interactive ? ZOOM_HEIGHT : 0)
   const option: EChartsOption = {
     ...baseOption(),
     title: titles,
     legend: {
-      data: input.runs.map((r) => r.run.name),
-      top: showTitle ? TITLE_HEIGHT + 16 : 6,
+      data: seriesNames,
+      top: legendTop,
       left: PAD.left,
+      width: width - PAD.left - 12,
       itemGap: 16,
-      textStyle: { color: TEXT_COLOR }
+      textStyle: { color: TEXT_COLOR, fontSize: FONT_SIZE }
     },
-    tooltip: { trigger: 'axis' },
+    tooltip: {
+      trigger: 'axis',
+      valueFormatter: (v) => round2(Array.isArray(v) ? v[1] : v),
+      axisPointer: { type: 'line' }
+    },
     grid: panels.map((_, i) => ({
       left: i * panelW + PAD.left,
       top: head + PAD.top,
@@ -98,13 +167,18 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
     })),
     xAxis: xAxes,
     yAxis: yAxes,
+    ...(zoom.length ? { dataZoom: zoom } : {}),
     series
   }
   return {
     name: 'curves',
     title,
-    width: panels.length * panelW,
-    height: head + PAD.top + PLOT.height + PAD.bottom,
-    option
+    width,
+    height,
+    option,
+    caption:
+      `Learning curves: test (solid) and training (dashed) −ELBO per epoch in nats per image, one ` +
+      `colour per run${input.showParts ? ', with the reconstruction and KL terms beside it' : ''}` +
+      `${view.smoothing ? `; smoothed with an exponential moving average (weight ${view.smoothing})` : ''}.`
   }
 }

@@ -35,8 +35,15 @@ export interface ReconInput {
 export interface ManifoldInput {
   run: RunLabel
   grid: number
-  range: readonly [number, number]
+  /** 'icdf': Gaussian quantiles of evenly spaced probabilities (the paper's); 'linear': even in z. */
+  spacing: 'icdf' | 'linear'
+  /** z1 of each column, ascending. */
+  xs: readonly number[]
+  /** z2 of each row, top row first (descending). */
+  ys: readonly number[]
   images: GreyImages
+  /** Share of the run's test latent means outside the drawn lattice (null when unknown). */
+  outside?: number | null
 }
 
 export type ProjectionMethod = 'pca' | 'umap' | 'tsne'
@@ -56,6 +63,14 @@ export interface ScatterPanel {
 /** Fig 8 (and the latent projection figure): one panel per run. */
 export interface ScatterInput {
   panels: readonly ScatterPanel[]
+}
+
+/** Learning-curve view options (the UI's controls; exports use the defaults). */
+export interface CurvesView {
+  /** Logarithmic −ELBO axes. */
+  logY?: boolean
+  /** Exponential moving average weight 0..0.99 (TensorBoard's smoothing); 0 draws the raw values. */
+  smoothing?: number
 }
 
 export interface CurvesInput {
@@ -78,13 +93,17 @@ export interface MinDimRow {
   minimalDim: number | null
   bestDim: number | null
   bestNelbo: number | null
+  /** Row of `dims` holding the minimal dim (the first within tolerance); null as minimalDim. */
+  minimalRow?: number | null
 }
 
 /** The result of core/analysis/minimalLatentDim. */
 export interface MinDimInput {
   tolerance: number
-  /** Latent dims compared, ascending. */
+  /** Latent dim of each row, ascending (a dim repeats when several runs share it). */
   dims: readonly number[]
+  /** Each row's name: the dim, or the run's name where two runs share a dim. */
+  labels?: readonly string[]
   /** Test -ELBO [dim index][digit] (the best run where several share a dim; null where absent). */
   nelbo: readonly (readonly (number | null)[])[]
   rows: readonly MinDimRow[]
@@ -101,6 +120,13 @@ export interface FigureOptions {
   pixelRatio?: number | 'native'
   /** Draw the figure's title inside it (default true). */
   title?: boolean
+  /** Names of classes 0..9 (default the digits); figures then say "class" instead of "digit". */
+  classes?: readonly string[]
+  /** On screen: zoom and richer tooltips; exports leave them out. */
+  interactive?: boolean
+  curves?: CurvesView
+  /** Per-class bars: start the −ELBO axis at 0 (default) or near the smallest value. */
+  barsFromZero?: boolean
 }
 
 /** A built figure: its ECharts option and the size (CSS pixels) its layout was computed for. */
@@ -111,4 +137,6 @@ export interface FigureSpec {
   width: number
   height: number
   option: EChartsOption
+  /** One or two sentences saying what the figure shows: the report's numbered caption. */
+  caption: string
 }

@@ -29,10 +29,15 @@ export interface FigureInputs {
   perDigit?: PerDigitInput
   minDim?: MinDimInput
   projection?: { method: ProjectionMethod; input: ScatterInput }
+  /** What labels 0..9 mean in these runs' dataset (default the digits). */
+  classes?: readonly string[]
+  /** The runs' datasets, when they differ (per-class figures are then left out). */
+  datasets?: readonly string[]
 }
 
-export function figureSpecs(inputs: FigureInputs, opts: FigureOptions = {}): FigureSpec[] {
+export function figureSpecs(inputs: FigureInputs, options: FigureOptions = {}): FigureSpec[] {
   const specs: FigureSpec[] = []
+  const opts = { ...options, classes: options.classes ?? inputs.classes }
   if (inputs.recon) specs.push(reconFigure(inputs.recon, opts))
   for (const m of inputs.manifolds ?? []) specs.push(manifoldFigure(m, opts))
   if (inputs.scatter) specs.push(scatterFigure(inputs.scatter, opts))

@@ -7,6 +7,9 @@ import type {
   YAXisComponentOption
 } from 'echarts'
 
+import { areDigits, classNoun, DIGIT_NAMES } from '../classNames'
+import { textWidth } from './textWidth'
+
 export const TEXT_COLOR = '#222222'
 export const MUTED_TEXT = '#555555'
 export const AXIS_COLOR = '#888888'
@@ -54,16 +57,27 @@ function styledAxis(base: AxisExtra, extra: AxisExtra): AxisExtra {
   return merged
 }
 
-/** The ten digits 0..9 along x, as the per-digit figures share it. */
-export function digitXAxis(extra: XAXisComponentOption = {}): XAXisComponentOption {
+/** Room below a class axis: labels, turned 30 degrees when they are names, then the axis name. */
+export function classAxisHeight(classes: readonly string[] = DIGIT_NAMES): number {
+  if (areDigits(classes)) return 48
+  const longest = Math.max(...classes.map((c) => textWidth(c, FONT_SIZE)))
+  return Math.ceil(longest * Math.sin(Math.PI / 6) + FONT_SIZE + 40)
+}
+
+/** The ten classes along x (digits 0..9, or a dataset's names), as the per-class figures share it. */
+export function digitXAxis(
+  extra: XAXisComponentOption = {},
+  classes: readonly string[] = DIGIT_NAMES
+): XAXisComponentOption {
+  const digits = areDigits(classes)
   return {
     type: 'category',
-    data: Array.from({ length: 10 }, (_, d) => String(d)),
-    name: 'digit',
+    data: [...classes],
+    name: classNoun(classes),
     nameLocation: 'middle',
-    nameGap: 28,
-    axisLabel: { color: TEXT_COLOR },
-    nameTextStyle: { color: TEXT_COLOR },
+    nameGap: classAxisHeight(classes) - 20,
+    axisLabel: { color: TEXT_COLOR, fontSize: FONT_SIZE, interval: 0, rotate: digits ? 0 : 30 },
+    nameTextStyle: { color: TEXT_COLOR, fontSize: FONT_SIZE },
     ...extra
   } as XAXisComponentOption
 }

@@ -1,5 +1,7 @@
-// Fig 7 of the seed: decoder means over a regular grid of a 2-D latent space, drawn as one crisp
-// image whose tile centres sit exactly on the z1/z2 axis values they were decoded from.
+// Fig 7 of the seed: decoder means over a lattice of a 2-D latent space, drawn as one crisp image
+// of a fixed size (text stays readable at any grid size). Tile c sits at its own z value: an axis
+// over tile positions, labelled at round z values, serves the paper's Gaussian-quantile spacing
+// (uneven in z) and an even one alike.
 import type { EChartsOption } from 'echarts'
 import {
   baseOption,
@@ -12,49 +14,82 @@ import {
 import { IMAGE_SIDE, type FigureOptions, type FigureSpec, type ManifoldInput } from './figureInputs'
 import { gridImage, pngScale } from './imageGrid'
 
-/** CSS pixels per image pixel: 1, so the seed's 20 x 20 grid is 560 x 560, as in the paper. */
-const CELL = 1
+/** The lattice is drawn this many CSS pixels square whatever the grid: 20 x 20 digits at 1:1. */
+export const MANIFOLD_SIDE = 560
 const LEFT = 64
 const RIGHT = 16
 const BOTTOM = 48
 
+/** Fractional tile index of value `v` along ascending `coords` (linear between tile centres). */
+function positionOf(coords: readonly number[], v: number): number {
+  const n = coords.length
+  if (n < 2) return 0
+  for (let i = 0; i < n - 1; i++) {
+    const a = coords[i]
+    const b = coords[i + 1]
+    if (v <= b || i === n - 2) return i + (v - a) / (b - a)
+  }
+  return n - 1
+}
+
+/** Round z values inside the lattice, at their tile positions, labelled. */
+function axisTicks(coords: readonly number[]): {
+  positions: number[]
+  labels: Map<string, string>
+} {
+  const lo = coords[0]
+  const hi = coords[coords.length - 1]
+  const step = niceStep(Math.max(hi - lo, 1e-9), 5)
+  const positions: number[] = []
+  const labels = new Map<string, string>()
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9; v += step) {
+    const z = Number(v.toFixed(10))
+    const p = positionOf(coords, z)
+    positions.push(p)
+    labels.set(p.toFixed(6), String(Number(z.toFixed(3))))
+  }
+  return { positions, labels }
+}
+
 export function manifoldFigure(input: ManifoldInput, opts: FigureOptions = {}): FigureSpec {
   const { grid } = input
-  const [lo, hi] = input.range
-  const side = grid * IMAGE_SIDE * CELL
-  const img = gridImage(input.images, grid, grid, 0, pngScale(CELL, opts.pixelRatio))
-  // Tile c is decoded at lo + c * step and spans half a step either side of it.
-  const step = grid > 1 ? (hi - lo) / (grid - 1) : 1
-  const extent = { min: lo - step / 2, max: hi + step / 2 }
-  // Ticks at round values inside the range (a fixed interval would start at the odd extent).
-  const tick = niceStep(hi - lo)
-  const ticks: number[] = []
-  for (let v = Math.ceil(lo / tick - 1e-9) * tick; v <= hi + 1e-9; v += tick)
-    ticks.push(Number(v.toFixed(10)))
-  const axisLabel = { customValues: ticks }
-  const axisTick = { customValues: ticks }
+  const side = MANIFOLD_SIDE
+  const cell = side / (grid * IMAGE_SIDE)
+  const img = gridImage(input.images, grid, grid, 0, pngScale(cell, opts.pixelRatio))
+  // Tile c spans positions c - 1/2 .. c + 1/2; rows run top (largest z2) to bottom.
+  const extent = { min: -0.5, max: grid - 0.5 }
+  const ysAscending = [...input.ys].reverse()
+  const x = axisTicks(input.xs)
+  const y = axisTicks(ysAscending)
+  const label = (labels: Map<string, string>) => ({
+    customValues: [...labels.keys()].map(Number),
+    formatter: (v: number) => labels.get(v.toFixed(6)) ?? ''
+  })
   const showTitle = opts.title !== false
   const top = showTitle ? TITLE_HEIGHT + 16 : 12
   const title = `Learned manifold, ${input.run.name}`
-
+  const how =
+    input.spacing === 'icdf'
+      ? `z at Gaussian quantiles of ${grid} evenly spaced probabilities (as in the paper)`
+      : `z evenly spaced from ${fmt(input.xs[0])} to ${fmt(input.xs[grid - 1])}`
   const option: EChartsOption = {
     ...baseOption(),
-    title: showTitle ? titleBlock(title) : undefined,
+    title: showTitle ? titleBlock(title, how) : undefined,
     grid: { left: LEFT, top, width: side, height: side, containLabel: false },
-    xAxis: valueXAxis('z₁', {
+    xAxis: valueXAxis(input.spacing === 'icdf' ? 'z₁ (Gaussian quantiles)' : 'z₁', {
       ...extent,
       scale: false,
       splitLine: { show: false },
-      axisLabel,
-      axisTick
+      axisLabel: label(x.labels),
+      axisTick: { customValues: x.positions }
     }),
-    yAxis: valueYAxis('z₂', {
+    yAxis: valueYAxis(input.spacing === 'icdf' ? 'z₂ (Gaussian quantiles)' : 'z₂', {
       ...extent,
       scale: false,
       splitLine: { show: false },
-      axisLabel,
-      axisTick,
-      nameGap: 34
+      axisLabel: label(y.labels),
+      axisTick: { customValues: y.positions },
+      nameGap: 38
     }),
     series: [],
     graphic: [
@@ -72,6 +107,11 @@ export function manifoldFigure(input: ManifoldInput, opts: FigureOptions = {}): 
     title,
     width: LEFT + side + RIGHT,
     height: top + side + BOTTOM,
-    option
+    option,
+    caption:
+      `Learned data manifold of ${input.run.name}: decoder means p(x | z) on a ${grid} × ${grid} ` +
+      `lattice of the 2-D latent space, ${how}.`
   }
 }
+
+const fmt = (v: number | undefined) => (v === undefined ? '?' : String(Number(v.toFixed(2))))

@@ -1,8 +1,10 @@
 // The seed's first open question: the minimal latent dim per digit. A dims x digits table coloured
 // by how far each dim's per-digit test -ELBO lies above that digit's best; the minimal dim is boxed.
 import type { EChartsOption, HeatmapSeriesOption } from 'echarts'
+import { classNoun, DIGIT_NAMES } from '../classNames'
 import {
   baseOption,
+  classAxisHeight,
   digitXAxis,
   MUTED_TEXT,
   TEXT_COLOR,
@@ -10,13 +12,21 @@ import {
   titleBlock
 } from './figureTheme'
 import type { FigureOptions, FigureSpec, MinDimInput } from './figureInputs'
+import { textWidth } from './textWidth'
 
-const CELL = { width: 54, height: 36 }
-const PAD = { left: 84, right: 110, top: 26, bottom: 48 }
+/** Cells and text are sized for reading in a paper column: 13 px labels in 60 x 40 px cells. */
+const CELL = { width: 60, height: 40 }
+const LABEL_SIZE = 13
+const PAD = { right: 116, top: 26 }
 
 export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): FigureSpec {
+  const classes = opts.classes ?? DIGIT_NAMES
+  const noun = classNoun(classes)
   const showTitle = opts.title !== false
-  const head = showTitle ? TITLE_HEIGHT + 22 : 6
+  const head = showTitle ? TITLE_HEIGHT + 24 : 6
+  const rowNames = input.labels ?? input.dims.map(String)
+  const left = Math.ceil(Math.max(40, ...rowNames.map((n) => textWidth(n, LABEL_SIZE))) + 42)
+  const bottom = classAxisHeight(classes)
   const plotW = 10 * CELL.width
   const plotH = Math.max(1, input.dims.length) * CELL.height
   const data: NonNullable<HeatmapSeriesOption['data']> = []
@@ -28,7 +38,10 @@ export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): Figu
       if (v === null || v === undefined || best === null || best === undefined) continue
       const gap = v - best
       maxGap = Math.max(maxGap, gap)
-      const minimal = input.rows[d].minimalDim === dim
+      const minimal =
+        input.rows[d].minimalRow !== undefined
+          ? input.rows[d].minimalRow === y
+          : input.rows[d].minimalDim === dim
       data.push({
         value: [d, y, Number(gap.toFixed(3))],
         itemStyle: minimal
@@ -38,25 +51,40 @@ export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): Figu
       })
     }
   })
-  const title = 'Minimal latent dimension per digit'
-  const subtitle = `boxed: smallest dim within ${input.tolerance} nat${input.tolerance === 1 ? '' : 's'} of the digit's best test −ELBO; cells: nats above the best`
+  const title = `Minimal latent dimension per ${noun}`
+  const subtitle = `boxed: smallest dim within ${input.tolerance} nat${input.tolerance === 1 ? '' : 's'} of the ${noun}'s best test −ELBO; cells: nats above the best`
   const option: EChartsOption = {
     ...baseOption(),
     title: showTitle ? titleBlock(title, subtitle) : undefined,
     tooltip: { position: 'top' },
-    grid: { left: PAD.left, top: head + PAD.top, width: plotW, height: plotH, containLabel: false },
-    xAxis: digitXAxis({ axisTick: { show: false }, axisLine: { show: false } }),
+    grid: { left, top: head + PAD.top, width: plotW, height: plotH, containLabel: false },
+    xAxis: digitXAxis(
+      {
+        axisTick: { show: false },
+        axisLine: { show: false },
+        axisLabel: {
+          color: TEXT_COLOR,
+          fontSize: LABEL_SIZE,
+          interval: 0,
+          rotate: noun === 'digit' ? 0 : 30
+        }
+      },
+      classes
+    ),
     yAxis: {
       type: 'category',
       inverse: true,
-      data: input.dims.map((d) => String(d)),
-      name: 'latent dim',
+      data: [...rowNames],
+      name:
+        input.labels && input.labels.some((l, i) => l !== String(input.dims[i]))
+          ? 'run'
+          : 'latent dim',
       nameLocation: 'middle',
-      nameGap: 48,
+      nameGap: left - 18,
       axisTick: { show: false },
       axisLine: { show: false },
-      axisLabel: { color: TEXT_COLOR },
-      nameTextStyle: { color: TEXT_COLOR }
+      axisLabel: { color: TEXT_COLOR, fontSize: LABEL_SIZE },
+      nameTextStyle: { color: TEXT_COLOR, fontSize: LABEL_SIZE }
     },
     visualMap: {
       type: 'continuous',
@@ -68,7 +96,7 @@ export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): Figu
       top: head + PAD.top,
       itemHeight: Math.max(60, plotH - 30),
       text: [`+${maxGap.toFixed(0)} nats`, '0'],
-      textStyle: { color: MUTED_TEXT },
+      textStyle: { color: MUTED_TEXT, fontSize: LABEL_SIZE },
       calculable: false,
       // Sequential light-to-mid blue (ColorBrewer Blues): readable black labels on every cell.
       inRange: { color: ['#f7fbff', '#c6dbef', '#6baed6'] }
@@ -80,7 +108,14 @@ export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): Figu
         label: {
           show: true,
           color: TEXT_COLOR,
+          fontSize: LABEL_SIZE,
           formatter: (p) => formatGap((p.value as number[])[2])
+        },
+        tooltip: {
+          formatter: (p) => {
+            const [d, y, gap] = (p as { value: number[] }).value
+            return `${rowNames[y]} · ${noun} ${classes[d]}<br/>${gap.toFixed(2)} nats above the best`
+          }
         }
       }
     ]
@@ -88,9 +123,13 @@ export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): Figu
   return {
     name: 'mindim',
     title,
-    width: PAD.left + plotW + PAD.right,
-    height: head + PAD.top + plotH + PAD.bottom,
-    option
+    width: left + plotW + PAD.right,
+    height: head + PAD.top + plotH + bottom,
+    option,
+    caption:
+      `Minimal latent dimension per ${noun}: each cell is how many nats a row's test −ELBO for ` +
+      `that ${noun} lies above the best row's; the box marks the smallest latent dimension within ` +
+      `${input.tolerance} nat${input.tolerance === 1 ? '' : 's'} of the best.`
   }
 }
 

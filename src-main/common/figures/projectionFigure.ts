@@ -1,5 +1,6 @@
-// The seed's future work: how the latent space of runs with dim > 2 splits into digits, as a 2-D
+// The seed's future work: how the latent space of runs with dim > 2 splits into classes, as a 2-D
 // projection of the latent means with the k-NN separability score in each panel's subtitle.
+import { classNoun, DIGIT_NAMES } from '../classNames'
 import type { FigureOptions, FigureSpec, ProjectionMethod, ScatterInput } from './figureInputs'
 import { scatterFigure } from './scatterFigure'
 
@@ -10,8 +11,13 @@ export function projectionFigure(
   method: ProjectionMethod,
   opts: FigureOptions = {}
 ): FigureSpec {
+  const noun = classNoun(opts.classes ?? DIGIT_NAMES)
+  const m = METHOD_TITLES[method]
   return scatterFigure(input, opts, {
     name: 'projection',
-    title: `Latent partition by digit (${METHOD_TITLES[method]} projection, k-NN separability)`
+    title: `Latent partition by ${noun} (${m} projection, k-NN separability)`,
+    caption:
+      `${m} projection of the test latent means μ, one panel per run, with the leave-one-out ` +
+      `k-NN accuracy of the ${noun} labels in the full latent space and in the projection.`
   })
 }

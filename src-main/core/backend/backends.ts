@@ -194,7 +194,7 @@ export async function selectBackend(
     }
     return {
       name: choice,
-      reason: `chosen with --backend ${choice}: ${report.detail}`,
+      reason: `asked for by name: ${report.detail}`,
       skipped: []
     }
   }

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { DatasetInfo } from '../../common/contract'
 import { checkImagesAndLabels, readIdxFile } from './idx'
+import { DIGIT_NAMES } from '../../common/classNames'
 
 export const IMAGE_SIZE = 28 * 28
 
@@ -29,7 +30,8 @@ export function builtinMnistInfo(): DatasetInfo {
       trainLabels: path.join(dir, 'train-labels-idx1-ubyte'),
       testImages: path.join(dir, 't10k-images-idx3-ubyte'),
       testLabels: path.join(dir, 't10k-labels-idx1-ubyte')
-    }
+    },
+    classNames: [...DIGIT_NAMES]
   }
 }
 

@@ -120,3 +120,26 @@ export async function figureData(m: Model, test: ImageSet): Promise<FigureData> 
     scatter: await scatterFigure(m, test)
   }
 }
+
+/**
+ * Decoder means on the lattice xs x ys (ys top row first), for manifolds other than the stored
+ * one: the paper's Gaussian-quantile spacing, or a range fitted to the data (issue 13).
+ */
+export async function decodeLattice(
+  m: Model,
+  xs: readonly number[],
+  ys: readonly number[]
+): Promise<Uint8Array> {
+  if (m.latentDim !== 2) throw new Error('the manifold figure needs a 2-D latent space')
+  const z = new Float32Array(xs.length * ys.length * 2)
+  ys.forEach((y, r) =>
+    xs.forEach((x, c) => {
+      z[(r * xs.length + c) * 2] = x
+      z[(r * xs.length + c) * 2 + 1] = y
+    })
+  )
+  const means = tf.tidy(() =>
+    tf.sigmoid(decode(m.params, tf.tensor2d(z, [xs.length * ys.length, 2]), m.matMul))
+  )
+  return toBytes(means)
+}

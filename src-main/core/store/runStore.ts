@@ -132,6 +132,7 @@ export interface RunStore {
   requeueForResume(runId: number): Promise<void>
   deleteRuns(runIds: number[]): Promise<void>
   addTag(runId: number, tag: string): Promise<void>
+  removeTag(runId: number, tag: string): Promise<void>
   setNote(runId: number, note: string): Promise<void>
   rename(runId: number, name: string): Promise<void>
 

@@ -38,6 +38,7 @@ import type {
   StoredFigure
 } from './runStore'
 import { inList, type SqlDriver, type SqlExecutor } from './sqlDriver'
+import { classNamesFor } from '../../common/classNames'
 
 interface RunRow {
   id: number
@@ -79,6 +80,7 @@ interface DatasetRow {
   test_labels: string
   n_train: number
   n_test: number
+  class_names: string | null
 }
 
 interface MetricRow {
@@ -102,11 +104,13 @@ const SUMMARY_FROM = `FROM runs r
 
 const SQL = {
   upsertDataset: `INSERT INTO datasets (name, source, train_images, train_labels, test_images,
-      test_labels, n_train, n_test, created_at)
-    VALUES (@name, @source, @trainImages, @trainLabels, @testImages, @testLabels, @nTrain, @nTest, @createdAt)
+      test_labels, n_train, n_test, class_names, created_at)
+    VALUES (@name, @source, @trainImages, @trainLabels, @testImages, @testLabels, @nTrain, @nTest,
+      @classNames, @createdAt)
     ON CONFLICT (name) DO UPDATE SET source = excluded.source, train_images = excluded.train_images,
       train_labels = excluded.train_labels, test_images = excluded.test_images,
-      test_labels = excluded.test_labels, n_train = excluded.n_train, n_test = excluded.n_test`,
+      test_labels = excluded.test_labels, n_train = excluded.n_train, n_test = excluded.n_test,
+      class_names = excluded.class_names`,
   getDataset: 'SELECT * FROM datasets WHERE name = @name',
   listDatasets: 'SELECT * FROM datasets ORDER BY name',
   insertSweep: `INSERT INTO sweeps (name, base_config, grid, created_at)
@@ -133,6 +137,7 @@ const SQL = {
   deleteEmptySweeps:
     'DELETE FROM sweeps WHERE id NOT IN (SELECT sweep_id FROM runs WHERE sweep_id IS NOT NULL)',
   addTag: 'INSERT INTO run_tags (run_id, tag) VALUES (@runId, @tag) ON CONFLICT DO NOTHING',
+  removeTag: 'DELETE FROM run_tags WHERE run_id = @runId AND tag = @tag',
   setNote: 'UPDATE runs SET note = @note WHERE id = @runId',
   rename: 'UPDATE runs SET name = @name WHERE id = @runId',
   upsertEpoch: `INSERT INTO epoch_metrics (run_id, epoch, train_nelbo, train_rec, train_kl,
@@ -207,7 +212,8 @@ function toDataset(r: DatasetRow): DatasetInfo {
       trainLabels: r.train_labels,
       testImages: r.test_images,
       testLabels: r.test_labels
-    }
+    },
+    classNames: classNamesFor(r.name, r.class_names ? (JSON.parse(r.class_names) as string[]) : null)
   }
 }
 
@@ -245,6 +251,7 @@ export class SqlRunStore implements RunStore {
       ...info.files,
       nTrain: info.nTrain,
       nTest: info.nTest,
+      classNames: JSON.stringify(info.classNames),
       createdAt: now()
     })
   }
@@ -278,7 +285,8 @@ export class SqlRunStore implements RunStore {
         if (this.db.dialect.isUniqueViolation(e)) {
           throw new VaeLabError(
             'INVALID_INPUT',
-            `a sweep named "${name}" already exists; choose another --sweep name`
+            `a sweep named "${name}" already exists; choose another name`,
+            { field: 'sweepName' }
           )
         }
         throw e
@@ -392,6 +400,11 @@ export class SqlRunStore implements RunStore {
   async addTag(runId: number, tag: string): Promise<void> {
     await this.requireStatus(this.db, runId)
     await this.db.run(SQL.addTag, { runId, tag })
+  }
+
+  async removeTag(runId: number, tag: string): Promise<void> {
+    await this.requireStatus(this.db, runId)
+    await this.db.run(SQL.removeTag, { runId, tag })
   }
 
   async setNote(runId: number, note: string): Promise<void> {

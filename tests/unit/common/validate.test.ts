@@ -24,7 +24,8 @@ describe('validateArgs', () => {
       ok: false,
       error: {
         code: 'INVALID_INPUT',
-        message: 'tagRun: 1: a tag is 1-64 letters, digits or _ . : -'
+        message: 'tagRun: 1: a tag is 1-64 letters, digits or _ . : -',
+        field: 'tag'
       }
     })
   })

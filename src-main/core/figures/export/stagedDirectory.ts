@@ -40,7 +40,7 @@ export class StagedDirectory {
       const code = (e as NodeJS.ErrnoException).code ?? 'error'
       throw new VaeLabError(
         'INVALID_INPUT',
-        `cannot write to ${target}: ${existing} is not writable (${code}); choose another --out`,
+        `cannot write to ${target}: ${existing} is not writable (${code}); choose another folder`,
         { field: 'outDir', cause: e }
       )
     }
@@ -56,6 +56,12 @@ export class StagedDirectory {
 
   files(): string[] {
     return [...this.written]
+  }
+
+  /** Files written so far that `commit` would replace in the target. */
+  existing(): string[] {
+    if (this.fresh) return []
+    return this.written.filter((rel) => fs.existsSync(path.join(this.target, ...rel.split('/'))))
   }
 
   /** Moves everything into `target`, replacing files of the same name, then removes the staging folder. */

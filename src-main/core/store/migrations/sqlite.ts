@@ -106,6 +106,15 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;
       CREATE INDEX run_tags_tag ON run_tags(tag);
     `
+  },
+  {
+    version: 3,
+    name: 'dataset_class_names',
+    sql: `
+      -- What labels 0..9 of an imported dataset mean (a JSON list of ten names); NULL: the digits,
+      -- or a known set's names (common/classNames.ts).
+      ALTER TABLE datasets ADD COLUMN class_names TEXT;
+    `
   }
 ]
 

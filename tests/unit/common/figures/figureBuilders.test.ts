@@ -5,7 +5,11 @@ import { curvesFigure } from '../../../../src-main/common/figures/curvesFigure'
 import type { FigureSpec } from '../../../../src-main/common/figures/figureInputs'
 import { manifoldFigure } from '../../../../src-main/common/figures/manifoldFigure'
 import { minDimFigure } from '../../../../src-main/common/figures/minDimFigure'
-import { DIGIT_COLORS } from '../../../../src-main/common/figures/palette'
+import { CLASS_COLORS } from '../../../../src-main/common/figures/palette'
+import {
+  linearLattice,
+  quantileLattice
+} from '../../../../src-main/common/figures/manifoldLattice'
 import { perDigitFigure } from '../../../../src-main/common/figures/perDigitFigure'
 import { projectionFigure } from '../../../../src-main/common/figures/projectionFigure'
 import { reconFigure } from '../../../../src-main/common/figures/reconFigure'
@@ -57,22 +61,47 @@ describe('figure builders', () => {
     expect(String(style.image).startsWith('data:image/png;base64,')).toBe(true)
   })
 
-  it('manifoldFigure: tile centres on the decoded z values, ticks at round values', () => {
+  it('manifoldFigure: tiles sit at their decoded z values, ticks at round values', () => {
     const spec = manifoldFigure({
       run: label(1, 2),
       grid: 20,
-      range: [-3, 3],
+      spacing: 'linear',
+      ...linearLattice(20, [-3, 3]),
       images: squares(400)
     })
     expectExportable(spec)
     const x = spec.option.xAxis as Loose
-    const step = 6 / 19
-    expect(x.min).toBeCloseTo(-3 - step / 2)
-    expect(x.max).toBeCloseTo(3 + step / 2)
-    expect((x.axisLabel as Loose).customValues).toEqual([-3, -2, -1, 0, 1, 2, 3])
+    // Tile positions 0..19: tile c spans c - 1/2 .. c + 1/2; z = -3 is tile 0, z = 3 tile 19.
+    expect(x.min).toBe(-0.5)
+    expect(x.max).toBe(19.5)
+    const ticks = (x.axisLabel as Loose).customValues as number[]
+    const label0 = (x.axisLabel as { formatter: (v: number) => string }).formatter
+    expect(ticks.map(label0)).toEqual(['-3', '-2', '-1', '0', '1', '2', '3'])
+    expect(ticks[0]).toBeCloseTo(0)
+    expect(ticks[6]).toBeCloseTo(19)
     expect(x.name).toBe('z₁')
     expect((graphicImages(spec.option)[0].style as Loose).width).toBe(560)
     expect(spec.name).toBe('manifold-run-1')
+  })
+
+  it('manifoldFigure: the paper spacing labels Gaussian quantiles; the image keeps its size at grid 40', () => {
+    const spec = manifoldFigure({
+      run: label(1, 2),
+      grid: 40,
+      spacing: 'icdf',
+      ...quantileLattice(40),
+      images: squares(1600)
+    })
+    expectExportable(spec)
+    const x = spec.option.xAxis as Loose
+    expect(x.name).toBe('z₁ (Gaussian quantiles)')
+    // Text does not shrink with the grid: the figure is as large as at grid 20.
+    expect((graphicImages(spec.option)[0].style as Loose).width).toBe(560)
+    expect(spec.width).toBe(manifoldFigure({ run: label(1, 2), grid: 20, spacing: 'icdf', ...quantileLattice(20), images: squares(400) }).width)
+    // z = 0 is in the middle of the lattice.
+    const ticks = (x.axisLabel as Loose).customValues as number[]
+    const fmt = (x.axisLabel as { formatter: (v: number) => string }).formatter
+    expect(ticks[ticks.map(fmt).indexOf('0')]).toBeCloseTo(19.5)
   })
 
   it('scatterFigure: a panel per run, a series per digit in the colour-blind-safe palette', () => {
@@ -86,7 +115,7 @@ describe('figure builders', () => {
     const s = series(spec.option)
     expect(s).toHaveLength(20)
     expect(s.filter((x) => x.xAxisIndex === 1)).toHaveLength(10)
-    expect(s.map((x) => (x.itemStyle as Loose).color).slice(0, 10)).toEqual(DIGIT_COLORS)
+    expect(s.map((x) => (x.itemStyle as Loose).color).slice(0, 10)).toEqual(CLASS_COLORS)
     expect(s.every((x) => (x.data as unknown[]).length === 24)).toBe(true)
     expect(asArray(spec.option.xAxis as Loose | Loose[]).map((a) => a.name)).toEqual(['z₁', 'PC 1'])
     expect((spec.option.legend as Loose).data).toEqual([

@@ -34,8 +34,32 @@ describe('minimalLatentDim', () => {
     ])
     expect(m.dims).toEqual([5, 20])
     expect(m.nelbo[0][0]).toBe(104)
-    expect(m.rows[0]).toEqual({ digit: 0, minimalDim: 5, bestDim: 20, bestNelbo: 103.5 })
-    expect(m.rows[3]).toEqual({ digit: 3, minimalDim: null, bestDim: null, bestNelbo: null })
+    expect(m.rows[0]).toEqual({
+      digit: 0,
+      minimalDim: 5,
+      bestDim: 20,
+      bestNelbo: 103.5,
+      minimalRow: 0
+    })
+    expect(m.rows[3]).toEqual({
+      digit: 3,
+      minimalDim: null,
+      bestDim: null,
+      bestNelbo: null,
+      minimalRow: null
+    })
+  })
+
+  it('keeps one row per named run where runs share a dim, each row naming its run', () => {
+    const m = minimalLatentDim([
+      { latentDim: 5, perDigit: digits(() => 110), label: 'latent 5 · seed 1' },
+      { latentDim: 5, perDigit: digits(() => 104), label: 'latent 5 · seed 2' },
+      { latentDim: 20, perDigit: digits(() => 103.5), label: 'latent 20' }
+    ])
+    expect(m.dims).toEqual([5, 5, 20])
+    expect(m.labels).toEqual(['latent 5 · seed 1', 'latent 5 · seed 2', 'latent 20'])
+    expect(m.nelbo.map((r) => r[0])).toEqual([110, 104, 103.5])
+    expect(m.rows[0]).toMatchObject({ minimalDim: 5, minimalRow: 1 })
   })
 
   it('rejects a negative tolerance', () => {
