@@ -4,6 +4,7 @@ import { Command, Option } from 'commander'
 import {
   EXPORT_FIGURES,
   EXPORT_FORMATS,
+  MANIFOLD_SPACINGS,
   PROJECTION_METHODS,
   type ExportResult
 } from '../../common/exportContract'
@@ -24,6 +25,8 @@ interface ExportFlags {
   projection: string
   tolerance: string
   knn: string
+  manifoldSpacing?: string
+  manifoldFit?: boolean
   json?: boolean
   db?: string
 }
@@ -38,6 +41,8 @@ const EXPORT_FLAG_OF: Record<string, string> = {
   outDir: '--out',
   manifoldGrid: '--manifold-grid',
   manifoldRange: '--manifold-range',
+  manifoldSpacing: '--manifold-spacing',
+  manifoldFit: '--manifold-fit',
   projection: '--projection',
   tolerance: '--tolerance',
   k: '--knn'
@@ -54,6 +59,9 @@ function exportRequest(f: ExportFlags): Record<string, unknown> {
     report: Boolean(f.report),
     manifoldGrid: toNumber(f.manifoldGrid),
     manifoldRange: list(f.manifoldRange).map(toNumber),
+    // A range given means an even lattice over it; otherwise the paper's quantile lattice.
+    manifoldSpacing: f.manifoldSpacing ?? (f.manifoldRange !== '-3,3' ? 'linear' : 'icdf'),
+    manifoldFit: Boolean(f.manifoldFit),
     projection: f.projection,
     tolerance: toNumber(f.tolerance),
     k: toNumber(f.knn)
@@ -93,18 +101,29 @@ export function registerExportCommand(program: Command, io: Io): void {
     .option('--scale <x>', 'PNG pixels per CSS pixel (2 = about 192 dpi at the figure size)', '2')
     .requiredOption(
       '--out <dir>',
-      'output directory (created; existing files of the same name are replaced)'
+      'output directory (created; relative to here; existing files of the same name are replaced)'
     )
     .option(
       '--report',
-      'the full report: report.pdf, figures/*.svg and *.png, metrics.json, runs.csv, epochs.csv, mindim.csv, configs/'
+      'the full report: report.pdf, figures/* in --format, metrics.json, runs.csv, epochs.csv, mindim.csv, configs/'
     )
     .option(
       '--manifold-grid <n>',
       'manifold grid size (the stored one is 20; others are decoded from the weights)',
       '20'
     )
-    .option('--manifold-range <lo,hi>', 'manifold range of z1 and z2', '-3,3')
+    .option(
+      '--manifold-range <lo,hi>',
+      'manifold range of z1 and z2, evenly spaced (implies --manifold-spacing linear)',
+      '-3,3'
+    )
+    .addOption(
+      new Option(
+        '--manifold-spacing <how>',
+        "icdf: the paper's Gaussian quantiles (default); linear: even over --manifold-range"
+      ).choices(MANIFOLD_SPACINGS)
+    )
+    .option('--manifold-fit', 'an even lattice over where the test latent means lie')
     .addOption(
       new Option('--projection <method>', 'projection of latent means for dims > 2')
         .choices(PROJECTION_METHODS)

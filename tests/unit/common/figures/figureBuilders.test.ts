@@ -6,10 +6,7 @@ import type { FigureSpec } from '../../../../src-main/common/figures/figureInput
 import { manifoldFigure } from '../../../../src-main/common/figures/manifoldFigure'
 import { minDimFigure } from '../../../../src-main/common/figures/minDimFigure'
 import { CLASS_COLORS } from '../../../../src-main/common/figures/palette'
-import {
-  linearLattice,
-  quantileLattice
-} from '../../../../src-main/common/figures/manifoldLattice'
+import { linearLattice, quantileLattice } from '../../../../src-main/common/figures/manifoldLattice'
 import { perDigitFigure } from '../../../../src-main/common/figures/perDigitFigure'
 import { projectionFigure } from '../../../../src-main/common/figures/projectionFigure'
 import { reconFigure } from '../../../../src-main/common/figures/reconFigure'
@@ -97,7 +94,15 @@ describe('figure builders', () => {
     expect(x.name).toBe('z₁ (Gaussian quantiles)')
     // Text does not shrink with the grid: the figure is as large as at grid 20.
     expect((graphicImages(spec.option)[0].style as Loose).width).toBe(560)
-    expect(spec.width).toBe(manifoldFigure({ run: label(1, 2), grid: 20, spacing: 'icdf', ...quantileLattice(20), images: squares(400) }).width)
+    expect(spec.width).toBe(
+      manifoldFigure({
+        run: label(1, 2),
+        grid: 20,
+        spacing: 'icdf',
+        ...quantileLattice(20),
+        images: squares(400)
+      }).width
+    )
     // z = 0 is in the middle of the lattice.
     const ticks = (x.axisLabel as Loose).customValues as number[]
     const fmt = (x.axisLabel as { formatter: (v: number) => string }).formatter

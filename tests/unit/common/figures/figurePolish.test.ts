@@ -25,7 +25,10 @@ const asArray = <T>(x: T | T[] | undefined): T[] =>
 const series = (o: EChartsOption) => asArray(o.series) as Loose[]
 const labels = (n: number) => Array.from({ length: n }, (_, i) => i % 10)
 const points = (n: number, scale = 1) =>
-  Array.from({ length: n }, (_, i) => [scale * (i % 10), scale * Math.floor(i / 10)] as [number, number])
+  Array.from(
+    { length: n },
+    (_, i) => [scale * (i % 10), scale * Math.floor(i / 10)] as [number, number]
+  )
 const epoch = (e: number) => ({
   epoch: e,
   train: { nelbo: 200 / e, rec: 190 / e, kl: 10 },
@@ -73,13 +76,18 @@ describe('scatterFigure', () => {
     expect(Number(legend.top)).toBeGreaterThanOrEqual(Number(titles[0].top) + 20)
     expect((legend.data as string[])[9]).toBe('Ankle boot')
     const panelTop = Math.min(...titles.slice(1).map((t) => Number(t.top)))
-    const rows = legendRows(FASHION_MNIST_NAMES, Number(legend.width), { iconWidth: 12, itemGap: 14 })
+    const rows = legendRows(FASHION_MNIST_NAMES, Number(legend.width), {
+      iconWidth: 12,
+      itemGap: 14
+    })
     expect(panelTop).toBeGreaterThanOrEqual(Number(legend.top) + rows * 20)
   })
 })
 
 describe('curvesFigure', () => {
-  const spec = curvesFigure({ runs: [{ run: label(1, 2), epochs: [epoch(1), epoch(2), epoch(3)] }] })
+  const spec = curvesFigure({
+    runs: [{ run: label(1, 2), epochs: [epoch(1), epoch(2), epoch(3)] }]
+  })
 
   it('tells train from test in the legend and the tooltip, rounded to 2 decimals', () => {
     expect((spec.option.legend as Loose).data).toEqual(['latent 2 · test', 'latent 2 · train'])
