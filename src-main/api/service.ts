@@ -14,8 +14,7 @@ import {
   type DatasetInfo,
   type IwaeReport,
   type ProgressEvent,
-  type RunSummary,
-  type TrainConfigInput
+  type RunSummary
 } from '../common/contract'
 import type { ExportProgress, ExportResult } from '../common/exportContract'
 import {

@@ -246,6 +246,8 @@ export interface VaeLabApi {
     trainLabels: string
     testImages: string
     testLabels: string
+    /** Ten names for labels 0..9 (default: a known set's, or the digits). */
+    classNames?: string[]
   }): Promise<DatasetInfo>
   datasetPreview(name: string, count: number): Promise<DatasetPreview>
   backends(): Promise<BackendReport[]>

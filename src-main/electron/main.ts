@@ -101,7 +101,18 @@ async function start(): Promise<void> {
   await workbench.ready()
   hardenSession(session.defaultSession, devOrigin)
   serveAppProtocol(session.defaultSession, APP_SCHEME, rendererDir)
-  const unregister = registerApiHandlers(ipcMain, workbench, (event: IpcMainInvokeEvent) =>
+  // The desktop app answers chooseFolder itself, with the native dialog (issue 13); the service
+  // answers everything else.
+  const dispatcher = {
+    invoke: async (method: string, args: unknown) => {
+      if (method !== 'chooseFolder') return workbench.invoke(method, args)
+      const r = await (window
+        ? dialog.showOpenDialog(window, { properties: ['openDirectory', 'createDirectory'] })
+        : dialog.showOpenDialog({ properties: ['openDirectory', 'createDirectory'] }))
+      return { ok: true as const, value: r.canceled ? null : (r.filePaths[0] ?? null) }
+    }
+  }
+  const unregister = registerApiHandlers(ipcMain, dispatcher, (event: IpcMainInvokeEvent) =>
     trustedFrame(event.senderFrame)
   )
 

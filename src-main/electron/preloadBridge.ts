@@ -21,7 +21,8 @@ function isAnswer(x: unknown): x is ApiAnswer<unknown> {
 function unwrap(method: ApiMethod, answer: unknown): unknown {
   if (!isAnswer(answer)) throw new Error(`INTERNAL: ${method}: the main process sent no answer`)
   if (answer.ok) return answer.value
-  throw new Error(`${answer.error.code}: ${answer.error.message}`)
+  const { code, message, field } = answer.error
+  throw new Error(`${code}${field ? `[${field}]` : ''}: ${message}`)
 }
 
 export function createBridge(ipc: BridgeIpc): VaeLabBridge {

@@ -15,12 +15,17 @@ export type EventListener = (e: WorkbenchEvent) => void
 export class ApiError extends Error {
   constructor(
     readonly code: ClientErrorCode,
-    message: string
+    message: string,
+    /** The input at fault (a contract field name), for the view to name by its label. */
+    readonly field?: string
   ) {
     super(message)
     this.name = 'ApiError'
   }
 }
+
+/** The event stream's state in browser mode: 'lost' while the server cannot be reached. */
+export type ConnectionState = 'open' | 'lost'
 
 /** What the preload exposes: the contract's methods plus an event subscription. */
 export type Bridge = VaeLabApi & { onEvent(listener: EventListener): () => void }
@@ -29,6 +34,8 @@ export type Client = VaeLabApi & {
   readonly mode: 'electron' | 'browser'
   /** Subscribes to training progress and "runs changed"; returns the unsubscribe function. */
   onEvent(listener: EventListener): () => void
+  /** Hears when the event stream is lost and when it is back (then state may have changed). */
+  onConnection?(listener: (state: ConnectionState) => void): () => void
 }
 
 const KNOWN_CODES: readonly string[] = [...ERROR_CODES, 'UNAUTHORIZED']
@@ -40,8 +47,9 @@ const KNOWN_CODES: readonly string[] = [...ERROR_CODES, 'UNAUTHORIZED']
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e
   const text = e instanceof Error ? e.message : String(e)
-  const m = /(?:^|: )([A-Z_]+): ([\s\S]*)$/.exec(text)
-  if (m && KNOWN_CODES.includes(m[1])) return new ApiError(m[1] as ClientErrorCode, m[2])
+  // The preload sends "CODE: message", or "CODE[field]: message" when the error names its field.
+  const m = /(?:^|: )([A-Z_]+)(?:\[([\w.]+)\])?: ([\s\S]*)$/.exec(text)
+  if (m && KNOWN_CODES.includes(m[1])) return new ApiError(m[1] as ClientErrorCode, m[3], m[2])
   return new ApiError('INTERNAL', text)
 }
 
@@ -58,15 +66,22 @@ export interface HttpOptions {
   /** The per-launch token; the page's cookie carries it too, this is for other origins and tests. */
   token?: string | null
   fetch?: typeof fetch
-  eventSource?: (url: string) => Pick<EventSource, 'onmessage' | 'onopen' | 'onerror' | 'close'>
+  eventSource?: (
+    url: string
+  ) => Pick<EventSource, 'onmessage' | 'onopen' | 'onerror' | 'close' | 'readyState'>
+  /** Delay before opening a new stream once the browser gave up on one (ms). */
+  retryMs?: number
 }
 
 export function httpClient(o: HttpOptions = {}): Client {
   const base = o.base ?? ''
   const doFetch = o.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init))
   const listeners = new Set<EventListener>()
+  const connection = new Set<(s: ConnectionState) => void>()
   let source: ReturnType<NonNullable<HttpOptions['eventSource']>> | null = null
   let dropped = false
+  let retry: ReturnType<typeof setTimeout> | null = null
+  const setState = (s: ConnectionState) => connection.forEach((l) => l(s))
 
   async function call(method: string, args: readonly unknown[]): Promise<unknown> {
     const headers: Record<string, string> = { 'content-type': 'application/json' }
@@ -101,7 +116,7 @@ export function httpClient(o: HttpOptions = {}): Client {
         : res.status === 401
           ? 'UNAUTHORIZED'
           : 'INTERNAL'
-      throw new ApiError(code, answer.error.message)
+      throw new ApiError(code, answer.error.message, answer.error.field)
     }
     throw new ApiError('INTERNAL', `The server answered ${res.status} with an unexpected body.`)
   }
@@ -119,13 +134,25 @@ export function httpClient(o: HttpOptions = {}): Client {
       }
       for (const l of listeners) l(e)
     }
+    // A server that stopped shows at once (the stream closes); EventSource retries by itself
+    // while CONNECTING, and once it gives up (CLOSED, e.g. an answer other than 200) a new
+    // stream is tried every few seconds, so the page comes back when the server does.
     source.onerror = () => {
+      if (!dropped) setState('lost')
       dropped = true
+      if (source && source.readyState === 2 && !retry && listeners.size) {
+        source.close()
+        retry = setTimeout(() => {
+          retry = null
+          if (listeners.size) openEvents()
+        }, o.retryMs ?? 3000)
+      }
     }
-    // After a dropped connection (EventSource reconnects by itself) events may have been missed.
+    // After a dropped connection events may have been missed: everything is read again.
     source.onopen = () => {
       if (!dropped) return
       dropped = false
+      setState('open')
       for (const l of listeners) l({ type: 'runs-changed' })
     }
   }
@@ -144,8 +171,14 @@ export function httpClient(o: HttpOptions = {}): Client {
         if (listeners.size === 0 && source) {
           source.close()
           source = null
+          if (retry) clearTimeout(retry)
+          retry = null
         }
       }
+    },
+    onConnection(listener) {
+      connection.add(listener)
+      return () => connection.delete(listener)
     }
   }
 }

@@ -1,6 +1,7 @@
 // Only the ECharts parts the figure builders use, registered once: a smaller bundle than 'echarts'.
 import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts'
 import {
+  DataZoomComponent,
   GraphicComponent,
   GridComponent,
   LegendComponent,
@@ -13,6 +14,7 @@ import { SVGRenderer } from 'echarts/renderers'
 
 echarts.use([
   BarChart,
+  DataZoomComponent,
   HeatmapChart,
   LineChart,
   ScatterChart,

@@ -1,5 +1,6 @@
 // Filtering and sorting of the Runs table, kept pure so 1,000 runs can be tested without a DOM.
 import type { RunStatus, RunSummary } from '../../src-main/common/contract'
+import { matchesQuery, parseRunQuery, type RunFacetsLike } from './runQuery'
 
 export type SortKey =
   | 'id'
@@ -10,20 +11,19 @@ export type SortKey =
   | 'backend'
   | 'epochs'
   | 'testNelbo'
+  | 'dataset'
   | 'imgPerSec'
   | 'createdAt'
 export type SortDir = 'asc' | 'desc'
 
 export interface RunQuery {
-  /** Words that must all appear in the run's id, name, sweep, status, backend, dataset or tags. */
+  /** The search box: filters like `latent:5 tag:x beta>1` and words matching names (runQuery.ts). */
   text: string
   status: RunStatus | ''
   sweep: string
-  /** Runs carrying this tag, as answered by listRuns({tag}); null when no tag filter is set. */
-  taggedIds: ReadonlySet<number> | null
 }
 
-export const EMPTY_QUERY: RunQuery = { text: '', status: '', sweep: '', taggedIds: null }
+export const EMPTY_QUERY: RunQuery = { text: '', status: '', sweep: '' }
 
 /** Order of statuses when sorting by status: what needs attention first. */
 const STATUS_ORDER: Record<RunStatus, number> = {
@@ -36,35 +36,16 @@ const STATUS_ORDER: Record<RunStatus, number> = {
   completed: 6
 }
 
-function haystack(r: RunSummary, tags: readonly string[] | undefined): string {
-  return [
-    `#${r.id}`,
-    String(r.id),
-    r.name ?? '',
-    r.sweep ?? '',
-    r.status,
-    r.backend ?? '',
-    r.dataset,
-    `latent ${r.latent}`,
-    ...(tags ?? [])
-  ]
-    .join(' ')
-    .toLowerCase()
-}
-
 export function filterRuns(
   runs: readonly RunSummary[],
   q: RunQuery,
-  tagsById: ReadonlyMap<number, readonly string[]> = new Map()
+  facets: ReadonlyMap<number, RunFacetsLike> = new Map()
 ): RunSummary[] {
-  const words = q.text.toLowerCase().split(/\s+/).filter(Boolean)
+  const parsed = parseRunQuery(q.text)
   return runs.filter((r) => {
     if (q.status && r.status !== q.status) return false
     if (q.sweep && r.sweep !== q.sweep) return false
-    if (q.taggedIds && !q.taggedIds.has(r.id)) return false
-    if (!words.length) return true
-    const h = haystack(r, tagsById.get(r.id))
-    return words.every((w) => h.includes(w))
+    return matchesQuery(parsed, r, facets.get(r.id))
   })
 }
 

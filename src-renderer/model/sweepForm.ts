@@ -6,6 +6,7 @@ import {
   type BackendChoice,
   type TrainConfig
 } from '../../src-main/common/contract'
+import { SWEEP_PRESETS, type SweepPreset } from '../../src-main/common/sweepPresets'
 import {
   expandGrid,
   MAX_SWEEP_RUNS,
@@ -69,20 +70,66 @@ export function defaultSweepForm(): SweepForm {
   }
 }
 
-/** The seed study (design.md section 1): MNIST, latent 2/5/10/50, 500 hidden, batch 100, Adam, 10 epochs. */
-export function paperPreset(): SweepForm {
+/** A preset (common/sweepPresets.ts) as form text: the paper as published, or the modern default. */
+export function presetForm(id: SweepPreset['id']): SweepForm {
+  const p = SWEEP_PRESETS[id]
+  const b = { ...TrainConfigSchema.parse({ latentDim: 2 }), ...p.base }
   return {
     ...defaultSweepForm(),
-    sweepName: '',
-    dataset: 'mnist',
-    latentDim: '2, 5, 10, 50',
-    hidden: '500',
-    batchSize: '100',
-    optimizer: 'adam',
-    epochs: '10',
-    lr: '',
+    dataset: b.dataset,
+    latentDim: p.grid.latentDim.join(', '),
+    hidden: String(b.hidden),
+    batchSize: String(b.batchSize),
+    optimizer: b.optimizer,
+    lr: b.lr === undefined ? '' : String(b.lr),
+    epochs: String(b.epochs),
+    samples: String(b.samples),
+    init: b.init,
+    weightDecay: p.weightDecayPrior ? 'prior' : String(b.weightDecay),
     beta: '1',
     seed: '1'
+  }
+}
+
+/** The paper's experiment as published (Adagrad, N(0, 0.01²), the prior, 10⁸ samples). */
+export function paperPreset(): SweepForm {
+  return presetForm('paper')
+}
+
+/** A run's settings as the form, to start a new sweep from them ("clone settings"). */
+export function formFromConfig(c: TrainConfig): SweepForm {
+  return {
+    ...defaultSweepForm(),
+    dataset: c.dataset,
+    latentDim: String(c.latentDim),
+    hidden: String(c.hidden),
+    beta: String(c.beta),
+    lr: c.lr === undefined ? '' : String(c.lr),
+    seed: String(c.seed),
+    epochs: String(c.epochs),
+    batchSize: String(c.batchSize),
+    optimizer: c.optimizer,
+    weightDecay: String(c.weightDecay),
+    samples: String(c.samples),
+    pixels: c.pixels,
+    init: c.init,
+    limitTrain: c.limitTrain === undefined ? '' : String(c.limitTrain),
+    limitTest: c.limitTest === undefined ? '' : String(c.limitTest),
+    backend: c.backend
+  }
+}
+
+/** A form read back from storage, if it still has every field of today's form (else null). */
+export function restoreForm(json: string | null): SweepForm | null {
+  if (!json) return null
+  try {
+    const f = JSON.parse(json) as Partial<SweepForm>
+    const d = defaultSweepForm()
+    const keys = Object.keys(d) as (keyof SweepForm)[]
+    if (!keys.every((k) => typeof f[k] === 'string')) return null
+    return Object.fromEntries(keys.map((k) => [k, f[k]])) as unknown as SweepForm
+  } catch {
+    return null
   }
 }
 
@@ -117,8 +164,28 @@ export type SweepValidation =
   | { ok: true; request: SweepRequestInput; runCount: number; runs: TrainConfig[] }
   | { ok: false; errors: FormErrors; runCount: number }
 
+/** A config field's own schema (TrainConfigSchema's), to check one value on its own. */
+function fieldSchema(field: string) {
+  return (
+    TrainConfigSchema.shape as Record<
+      string,
+      { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } }
+    >
+  )[field]
+}
+
+/** The first problem of `value` for config field `field`, or undefined. */
+function fieldProblem(field: string, value: unknown): string | undefined {
+  const schema = fieldSchema(field)
+  if (!schema) return undefined
+  const r = schema.safeParse(value)
+  return r.success ? undefined : r.error?.issues[0]?.message
+}
+
 /**
- * Validates the form. `trainImages` is the dataset's training set size, for weight decay "prior".
+ * Validates the form, every field on its own so that all problems show at once. `trainImages`
+ * is the dataset's training set size: for weight decay "prior", and to flag a training limit
+ * above it.
  */
 export function validateSweepForm(
   f: SweepForm,
@@ -137,7 +204,11 @@ export function validateSweepForm(
     if (field === 'lr' && !f.lr.trim()) continue
     const parsed = parseList(f[field], names[field])
     if ('error' in parsed) errors[field] = parsed.error
-    else lists[field] = parsed.values
+    else {
+      lists[field] = parsed.values
+      const bad = parsed.values.map((v) => fieldProblem(field, v)).find((m) => m !== undefined)
+      if (bad) errors[field] = bad
+    }
   }
 
   const base: Record<string, unknown> = {
@@ -150,10 +221,27 @@ export function validateSweepForm(
   for (const field of ['epochs', 'batchSize', 'samples', 'limitTrain', 'limitTest'] as const) {
     const v = parseOptional(f[field])
     if (v === 'bad') errors[field] = `"${f[field]}" is not a number`
-    else if (v !== undefined) base[field] = v
-    else if (field === 'epochs' || field === 'batchSize' || field === 'samples')
+    else if (v !== undefined) {
+      base[field] = v
+      const bad = fieldProblem(field, v)
+      if (bad) errors[field] = bad
+    } else if (field === 'epochs' || field === 'batchSize' || field === 'samples')
       errors[field] = 'required'
   }
+  if (
+    !errors.limitTrain &&
+    typeof base.limitTrain === 'number' &&
+    trainImages !== null &&
+    base.limitTrain > trainImages
+  )
+    errors.limitTrain = `the dataset has ${trainImages.toLocaleString('en-US')} training images; give at most that, or leave it empty for all`
+  if (
+    !errors.batchSize &&
+    !errors.limitTrain &&
+    typeof base.batchSize === 'number' &&
+    Math.min(Number(base.limitTrain ?? Infinity), trainImages ?? Infinity) < base.batchSize
+  )
+    errors.batchSize = `fewer training images than one batch of ${base.batchSize}`
   const wd = f.weightDecay.trim().toLowerCase()
   if (wd === 'prior') {
     const limit = typeof base.limitTrain === 'number' ? base.limitTrain : Infinity
@@ -175,7 +263,10 @@ export function validateSweepForm(
     : expandGrid(grid).length
   const name = f.sweepName.trim()
   const nameCheck = SweepNameSchema.safeParse(name)
-  if (name && !nameCheck.success) errors.sweepName = nameCheck.error.issues[0].message
+  // Empty means "name it for me"; spaces only is a name left blank by mistake.
+  if (!name && f.sweepName.length)
+    errors.sweepName = 'the name is blank; type one, or leave it empty for the default'
+  else if (name && !nameCheck.success) errors.sweepName = nameCheck.error.issues[0].message
   const request: SweepRequestInput = { base, grid, ...(name ? { sweepName: name } : {}) }
 
   let runs: TrainConfig[] = []

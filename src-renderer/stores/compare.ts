@@ -1,10 +1,13 @@
 // Compare (the heart of the workbench): which runs, the figure options, and the bundle of plain
 // figure inputs from the api. The figures themselves come from core/figures' builders, the same
-// ones the exports use (design.md, "one figure definition").
+// ones the exports use (design.md, "one figure definition"). It follows its runs live: each
+// finished epoch extends the table and the curves at once; a status change or a rename made
+// anywhere redraws the figures.
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
-import type { FinalEvaluation, IwaeReport } from '../../src-main/common/contract'
-import type { ProjectionMethod } from '../../src-main/common/figures/figureInputs'
+import { computed, ref, shallowRef, triggerRef } from 'vue'
+import type { EpochMetrics, FinalEvaluation, IwaeReport } from '../../src-main/common/contract'
+import type { ManifoldSpacing } from '../../src-main/common/exportContract'
+import type { CurvesView, ProjectionMethod } from '../../src-main/common/figures/figureInputs'
 import type { FigureBundle, RunDetailsDto } from '../../src-main/common/workbenchContract'
 import { getClient } from '../api/client'
 import { latestSweepRuns } from '../model/runTable'
@@ -14,19 +17,32 @@ import { useRuns } from './runs'
 export interface CompareOptions {
   manifoldGrid: number
   manifoldRange: [number, number]
+  /** The paper's Gaussian-quantile lattice ('icdf', the default) or an even one over the range. */
+  manifoldSpacing: ManifoldSpacing
+  /** An even lattice over where the test latent means lie. */
+  manifoldFit: boolean
   projection: ProjectionMethod
 }
 
 export const DEFAULT_OPTIONS: CompareOptions = {
   manifoldGrid: 20,
   manifoldRange: [-3, 3],
+  manifoldSpacing: 'icdf',
+  manifoldFit: false,
   projection: 'pca'
+}
+
+/** How figures are drawn on screen (no new data needed). */
+export interface CompareView {
+  curves: CurvesView
+  barsFromZero: boolean
 }
 
 /** One row of the metrics table. */
 export interface MetricsRow {
   runId: number
   name: string
+  dataset: string
   latent: number
   epochs: number
   testNelbo: number | null
@@ -48,6 +64,7 @@ export function metricsRow(d: RunDetailsDto): MetricsRow {
   return {
     runId: d.run.id,
     name: d.run.name ?? `run ${d.run.id}`,
+    dataset: d.run.dataset,
     latent: d.run.latent,
     epochs: d.run.epochsDone,
     testNelbo: final?.test.nelbo ?? d.run.testNelbo,
@@ -67,13 +84,78 @@ export const useCompare = defineStore('compare', () => {
     ...DEFAULT_OPTIONS,
     manifoldRange: [...DEFAULT_OPTIONS.manifoldRange]
   })
+  const view = ref<CompareView>({ curves: { logY: false, smoothing: 0 }, barsFromZero: true })
   const bundle = shallowRef<FigureBundle | null>(null)
   const details = shallowRef<RunDetailsDto[]>([])
   const loading = ref(false)
   const error = ref<string | null>(null)
   let seq = 0
+  let following: (() => void)[] = []
+  let reloadTimer: ReturnType<typeof setTimeout> | null = null
 
   const rows = computed(() => details.value.map(metricsRow))
+  const datasets = computed(() => [...new Set(details.value.map((d) => d.run.dataset))])
+
+  /** Redraws soon: several runs finishing together cost one bundle, not one each. */
+  function reloadSoon(ms = 600): void {
+    if (reloadTimer) clearTimeout(reloadTimer)
+    reloadTimer = setTimeout(() => {
+      reloadTimer = null
+      void load()
+    }, ms)
+  }
+
+  /** An epoch of a compared run: the table and the curves grow now, without a new bundle. */
+  function addEpoch(runId: number, m: EpochMetrics): void {
+    if (!runIds.value.includes(runId)) return
+    const d = details.value.find((x) => x.run.id === runId)
+    if (d && !d.metrics.some((x) => x.epoch === m.epoch)) {
+      d.metrics.push(m)
+      Object.assign(d.run, {
+        epochsDone: m.epoch,
+        trainNelbo: m.train.nelbo,
+        testNelbo: m.test.nelbo,
+        testRec: m.test.rec,
+        testKl: m.test.kl,
+        imgPerSec: m.imgPerSec
+      })
+      triggerRef(details)
+    }
+    const b = bundle.value
+    const curve = b?.inputs.curves?.runs.find((r) => r.run.runId === runId)
+    if (!b || !curve) return reloadSoon()
+    if (curve.epochs.some((e) => e.epoch === m.epoch)) return
+    const runsOut = b.inputs.curves!.runs.map((r) =>
+      r === curve
+        ? { ...r, epochs: [...r.epochs, { epoch: m.epoch, train: m.train, test: m.test }] }
+        : r
+    )
+    bundle.value = { ...b, inputs: { ...b.inputs, curves: { ...b.inputs.curves!, runs: runsOut } } }
+  }
+
+  /** Names, tags or notes changed somewhere (this window, a CLI): redraw if a name did. */
+  function checkNames(): void {
+    const byId = useRuns().byId
+    if (details.value.some((d) => (byId.get(d.run.id)?.name ?? d.run.name) !== d.run.name))
+      reloadSoon(200)
+  }
+
+  function follow(): void {
+    if (following.length) return
+    const runs = useRuns()
+    following = [
+      runs.onEpoch(addEpoch),
+      runs.onStatus((id) => {
+        if (runIds.value.includes(id)) reloadSoon()
+      }),
+      runs.onChange(checkNames)
+    ]
+  }
+
+  function unfollow(): void {
+    for (const off of following) off()
+    following = []
+  }
 
   /** The newest sweep's completed runs, when nothing was picked yet. */
   function pickDefault(): boolean {
@@ -104,6 +186,8 @@ export const useCompare = defineStore('compare', () => {
           figures: ['recon', 'manifold', 'scatter', 'projection', 'curves', 'perdigit', 'mindim'],
           manifoldGrid: o.manifoldGrid,
           manifoldRange: [o.manifoldRange[0], o.manifoldRange[1]],
+          manifoldSpacing: o.manifoldSpacing,
+          manifoldFit: o.manifoldFit,
           projection: o.projection
         }),
         Promise.all(ids.map((id) => getClient().getRun(id)))
@@ -113,6 +197,8 @@ export const useCompare = defineStore('compare', () => {
       details.value = ds
     } catch (e) {
       if (mine !== seq) return
+      // A newer request replaced this one in the worker: not a failure.
+      if ((e as { code?: string }).code === 'CANCELLED') return
       error.value = e instanceof Error ? e.message : String(e)
       notices.error(e, 'Draw the comparison')
     } finally {
@@ -120,5 +206,20 @@ export const useCompare = defineStore('compare', () => {
     }
   }
 
-  return { runIds, options, bundle, details, rows, loading, error, pickDefault, setRuns, load }
+  return {
+    runIds,
+    options,
+    view,
+    bundle,
+    details,
+    rows,
+    datasets,
+    loading,
+    error,
+    pickDefault,
+    setRuns,
+    load,
+    follow,
+    unfollow
+  }
 })

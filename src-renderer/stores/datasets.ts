@@ -12,6 +12,17 @@ export type ImportForm = {
   trainLabels: string
   testImages: string
   testLabels: string
+  /** Ten names for labels 0..9, comma-separated; empty: a known set's names, or the digits. */
+  classNames: string
+}
+
+/** "T-shirt, Trouser, ..." as ten names, or undefined when empty. */
+export function parseClassNames(text: string): string[] | undefined {
+  const names = text
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n, i, all) => n !== '' || all.length > 1)
+  return names.length ? names : undefined
 }
 
 export const PREVIEW_COUNT = 40
@@ -45,7 +56,13 @@ export const useDatasets = defineStore('datasets', () => {
   async function importDataset(f: ImportForm): Promise<DatasetInfo | null> {
     importing.value = true
     try {
-      const info = await getClient().importDataset({ ...f, name: f.name.trim() })
+      const { classNames, ...files } = f
+      const names = parseClassNames(classNames)
+      const info = await getClient().importDataset({
+        ...files,
+        name: f.name.trim(),
+        ...(names ? { classNames: names } : {})
+      })
       notices.info(
         `Imported "${info.name}"`,
         `${info.nTrain.toLocaleString('en-US')} training and ${info.nTest.toLocaleString('en-US')} test images.`

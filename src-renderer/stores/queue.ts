@@ -4,7 +4,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { BackendChoice, BackendName, BackendReport } from '../../src-main/common/contract'
 import type { QueueStatus, SweepRequestInput } from '../../src-main/common/workbenchContract'
-import { getClient } from '../api/client'
+import { getClient, toApiError } from '../api/client'
 import { useNotices } from './notices'
 import { useRuns } from './runs'
 
@@ -19,6 +19,8 @@ export const useQueue = defineStore('queue', () => {
   } | null>(null)
   const status = ref<QueueStatus | null>(null)
   const submitting = ref(false)
+  /** Why the last submission was refused, with the form field at fault when the api named one. */
+  const refused = ref<{ field?: string; message: string } | null>(null)
   let choiceSeq = 0
 
   async function loadBackends(): Promise<void> {
@@ -59,6 +61,7 @@ export const useQueue = defineStore('queue', () => {
     req: SweepRequestInput
   ): Promise<{ sweep: string; runIds: number[] } | null> {
     submitting.value = true
+    refused.value = null
     try {
       const r = await getClient().queueSweep(req)
       notices.info(
@@ -68,6 +71,8 @@ export const useQueue = defineStore('queue', () => {
       void useRuns().refresh()
       return r
     } catch (e) {
+      const err = toApiError(e)
+      refused.value = { field: err.field, message: err.message }
       notices.error(e, 'Queue the sweep')
       return null
     } finally {
@@ -75,5 +80,15 @@ export const useQueue = defineStore('queue', () => {
     }
   }
 
-  return { backends, choice, status, submitting, loadBackends, explainBackend, loadStatus, submit }
+  return {
+    backends,
+    choice,
+    status,
+    submitting,
+    refused,
+    loadBackends,
+    explainBackend,
+    loadStatus,
+    submit
+  }
 })

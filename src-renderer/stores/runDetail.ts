@@ -69,10 +69,28 @@ export const useRunDetail = defineStore('runDetail', () => {
     }
   }
 
+  /** Re-reads the run itself (name, tags, note, status), not its figures; at most every second. */
+  let refreshing: Promise<void> | null = null
+  async function refreshDetails(): Promise<void> {
+    const id = runId.value
+    if (id === null || refreshing) return
+    refreshing = (async () => {
+      try {
+        const d = await getClient().getRun(id)
+        if (runId.value === id) details.value = d
+      } catch {
+        // A deleted run shows as missing at the next full reload.
+      } finally {
+        setTimeout(() => (refreshing = null), 1000)
+      }
+    })()
+    await refreshing
+  }
+
   function close(): void {
     stopEpochs?.()
     stopEpochs = null
   }
 
-  return { runId, details, figures, loading, missing, open, reload, close }
+  return { runId, details, figures, loading, missing, open, reload, refreshDetails, close }
 })

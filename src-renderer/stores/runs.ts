@@ -8,8 +8,12 @@ import type {
   RunStatus,
   RunSummary
 } from '../../src-main/common/contract'
-import type { WorkbenchEvent } from '../../src-main/common/workbenchContract'
-import { getClient } from '../api/client'
+import {
+  TagSchema,
+  type RunFacets,
+  type WorkbenchEvent
+} from '../../src-main/common/workbenchContract'
+import { getClient, type ConnectionState } from '../api/client'
 import {
   EMPTY_QUERY,
   filterRuns,
@@ -37,16 +41,25 @@ export const useRuns = defineStore('runs', () => {
   const runs = shallowRef<RunSummary[]>([])
   const loaded = ref(false)
   const progress = reactive(new Map<number, LiveProgress>())
-  const tags = reactive(new Map<number, string[]>())
+  /** Tags, note and config of each run (runFacets), re-read when anything changed anywhere. */
+  const facets = shallowRef(new Map<number, RunFacets>())
+  const tags = computed(
+    () => new Map([...facets.value].map(([id, f]) => [id, f.tags] as [number, string[]]))
+  )
   const selected = ref(new Set<number>())
   const query = ref<RunQuery>({ ...EMPTY_QUERY })
-  const tagFilter = ref('')
   const sortKey = ref<SortKey>('id')
   const sortDir = ref<SortDir>('desc')
+  /** 'lost' while browser mode's server cannot be reached (the header shows a banner). */
+  const connection = ref<ConnectionState>('open')
+  /** Running IWAE evaluations, by run: images done of total. */
+  const evaluations = reactive(new Map<number, { k: number; done: number; total: number }>())
   const epochListeners = new Set<(runId: number, m: EpochMetrics) => void>()
+  const statusListeners = new Set<(runId: number, status: RunStatus) => void>()
+  const changeListeners = new Set<() => void>()
 
   const visible = computed(() =>
-    sortRuns(filterRuns(runs.value, query.value, tags), sortKey.value, sortDir.value)
+    sortRuns(filterRuns(runs.value, query.value, facets.value), sortKey.value, sortDir.value)
   )
   const sweeps = computed(() => sweepsOf(runs.value))
   const byId = computed(() => new Map(runs.value.map((r) => [r.id, r])))
@@ -58,10 +71,31 @@ export const useRuns = defineStore('runs', () => {
   let pending = new Map<number, LiveProgress>()
   let flushTimer: ReturnType<typeof setTimeout> | null = null
   let unsubscribe: (() => void) | null = null
+  let unwatchConnection: (() => void) | null = null
+  let facetsAt = 0
+  let facetsTimer: ReturnType<typeof setTimeout> | null = null
+
+  /** Re-reads every run's tags, note and config; at most every 2 s, however often runs change. */
+  function refreshFacets(): void {
+    if (facetsTimer) return
+    const wait = Math.max(0, facetsAt + 2000 - Date.now())
+    facetsTimer = setTimeout(() => {
+      facetsTimer = null
+      facetsAt = Date.now()
+      getClient()
+        .runFacets()
+        .then((list) => (facets.value = new Map(list.map((f) => [f.id, f]))))
+        .catch(() => {
+          // The runs list reports problems; facets only refine it.
+        })
+    }, wait)
+  }
 
   async function refresh(): Promise<void> {
     try {
       runs.value = await getClient().listRuns()
+      refreshFacets()
+      for (const l of changeListeners) l()
       loaded.value = true
       const ids = new Set(runs.value.map((r) => r.id))
       for (const id of [...progress.keys()])
@@ -130,6 +164,7 @@ export const useRuns = defineStore('runs', () => {
       }
       case 'status':
         patchRun(e.runId, { status: e.status as RunStatus })
+        for (const l of statusListeners) l(e.runId, e.status)
         if (e.status !== 'running') progress.delete(e.runId)
         if (e.status === 'failed' || e.status === 'diverged') {
           const name = byId.value.get(e.runId)?.name ?? `run ${e.runId}`
@@ -146,24 +181,52 @@ export const useRuns = defineStore('runs', () => {
       case 'runs-changed':
         refreshSoon()
         break
+      case 'evaluation':
+        if (e.done >= e.total) evaluations.delete(e.runId)
+        else evaluations.set(e.runId, { k: e.k, done: e.done, total: e.total })
+        break
+    }
+  }
+
+  function onConnection(state: ConnectionState): void {
+    connection.value = state
+    // Bars and ETAs of a server that is gone would be frozen lies: they go until it is back.
+    if (state === 'lost') {
+      progress.clear()
+      pending = new Map()
     }
   }
 
   /** Loads the runs and follows events; safe to call more than once. */
   async function start(): Promise<void> {
     if (!unsubscribe) unsubscribe = getClient().onEvent(onEvent)
+    if (!unwatchConnection) unwatchConnection = getClient().onConnection?.(onConnection) ?? null
     await refresh()
   }
 
   function stop(): void {
     unsubscribe?.()
     unsubscribe = null
+    unwatchConnection?.()
+    unwatchConnection = null
   }
 
-  /** Run detail's live curves hear each finished epoch here. */
+  /** Run detail's and Compare's live curves hear each finished epoch here. */
   function onEpoch(listener: (runId: number, m: EpochMetrics) => void): () => void {
     epochListeners.add(listener)
     return () => epochListeners.delete(listener)
+  }
+
+  /** Compare reloads its figures when one of its runs changes status. */
+  function onStatus(listener: (runId: number, status: RunStatus) => void): () => void {
+    statusListeners.add(listener)
+    return () => statusListeners.delete(listener)
+  }
+
+  /** Views that show run names or notes re-read after any change, from any process. */
+  function onChange(listener: () => void): () => void {
+    changeListeners.add(listener)
+    return () => changeListeners.delete(listener)
   }
 
   function setSort(key: SortKey): void {
@@ -177,42 +240,6 @@ export const useRuns = defineStore('runs', () => {
             ? 'asc'
             : 'desc'
     }
-  }
-
-  async function applyTagFilter(tag: string): Promise<void> {
-    tagFilter.value = tag
-    const t = tag.trim()
-    if (!t) {
-      query.value = { ...query.value, taggedIds: null }
-      return
-    }
-    try {
-      const tagged = await getClient().listRuns({ tag: t })
-      query.value = { ...query.value, taggedIds: new Set(tagged.map((r) => r.id)) }
-      for (const r of tagged)
-        if (!tags.get(r.id)?.includes(t)) tags.set(r.id, [...(tags.get(r.id) ?? []), t])
-    } catch (e) {
-      notices.error(e, 'Filter by tag')
-    }
-  }
-
-  /** Tags are not part of listRuns' rows: fetched for the rows on screen, once each. */
-  const tagRequests = new Set<number>()
-  async function ensureTags(ids: readonly number[]): Promise<void> {
-    const missing = ids.filter((id) => !tags.has(id) && !tagRequests.has(id))
-    for (const id of missing) tagRequests.add(id)
-    await Promise.all(
-      missing.map(async (id) => {
-        try {
-          const d = await getClient().getRun(id)
-          tags.set(id, d.run.tags)
-        } catch {
-          // A run deleted meanwhile: nothing to show.
-        } finally {
-          tagRequests.delete(id)
-        }
-      })
-    )
   }
 
   async function each(
@@ -247,26 +274,83 @@ export const useRuns = defineStore('runs', () => {
     if (n) notices.info(`Queued ${n} run${n > 1 ? 's' : ''} to resume`)
   }
 
-  async function remove(ids: readonly number[]): Promise<void> {
-    if (!ids.length) return
+  async function remove(ids: readonly number[]): Promise<boolean> {
+    if (!ids.length) return false
+    let ok = false
     try {
       await getClient().deleteRuns([...ids])
       notices.info(`Deleted ${ids.length} run${ids.length > 1 ? 's' : ''}`)
-      selected.value = new Set()
+      selected.value = new Set([...selected.value].filter((id) => !ids.includes(id)))
+      ok = true
     } catch (e) {
       notices.error(e, 'Delete')
     }
     await refresh()
+    return ok
   }
 
-  async function tag(ids: readonly number[], t: string): Promise<void> {
-    const name = t.trim()
-    if (!name) return
-    const n = await each(ids, 'Tag', async (id) => {
-      await getClient().tagRun(id, name)
-      tags.set(id, [...new Set([...(tags.get(id) ?? []), name])])
-    })
+  function patchFacets(id: number, patch: Partial<RunFacets>): void {
+    const f = facets.value.get(id)
+    if (!f) return refreshFacets()
+    facets.value = new Map(facets.value).set(id, { ...f, ...patch })
+  }
+
+  /**
+   * Tags runs. A tag the contract refuses is refused here, once, before any call: the message
+   * comes back for the input to show (and the input keeps what was typed).
+   */
+  async function tag(ids: readonly number[], t: string): Promise<string | null> {
+    const parsed = TagSchema.safeParse(t.trim())
+    if (!parsed.success) return parsed.error.issues[0].message
+    const name = parsed.data
+    const failed: unknown[] = []
+    let n = 0
+    for (const id of ids) {
+      try {
+        await getClient().tagRun(id, name)
+        patchFacets(id, { tags: [...new Set([...(tags.value.get(id) ?? []), name])] })
+        n++
+      } catch (e) {
+        failed.push(e)
+      }
+    }
+    if (failed.length)
+      notices.error(failed[0], `Tag ${failed.length} run${failed.length > 1 ? 's' : ''}`)
     if (n) notices.info(`Tagged ${n} run${n > 1 ? 's' : ''} "${name}"`)
+    refreshSoon()
+    return null
+  }
+
+  async function untag(id: number, t: string): Promise<void> {
+    try {
+      await getClient().untagRun(id, t)
+      patchFacets(id, { tags: (tags.value.get(id) ?? []).filter((x) => x !== t) })
+    } catch (e) {
+      notices.error(e, `Remove tag "${t}"`)
+    }
+  }
+
+  async function rename(id: number, name: string): Promise<boolean> {
+    try {
+      await getClient().renameRun(id, name)
+      patchRun(id, { name: name.trim() })
+      return true
+    } catch (e) {
+      notices.error(e, `Rename run ${id}`)
+      return false
+    }
+  }
+
+  async function setNote(id: number, note: string): Promise<boolean> {
+    try {
+      await getClient().noteRun(id, note)
+      patchFacets(id, { note })
+      notices.info('Note saved')
+      return true
+    } catch (e) {
+      notices.error(e, `Save the note of run ${id}`)
+      return false
+    }
   }
 
   function toggle(id: number, on?: boolean): void {
@@ -286,12 +370,14 @@ export const useRuns = defineStore('runs', () => {
     runs,
     loaded,
     progress,
+    facets,
     tags,
     selected,
     query,
-    tagFilter,
     sortKey,
     sortDir,
+    connection,
+    evaluations,
     visible,
     sweeps,
     byId,
@@ -300,14 +386,19 @@ export const useRuns = defineStore('runs', () => {
     start,
     stop,
     onEvent,
+    onConnection,
     onEpoch,
+    onStatus,
+    onChange,
     setSort,
-    applyTagFilter,
-    ensureTags,
+    refreshFacets,
     cancel,
     resume,
     remove,
     tag,
+    untag,
+    rename,
+    setNote,
     toggle,
     selectAll
   }

@@ -147,7 +147,12 @@ describe('vae-lab export', () => {
     const pdf = await PDFDocument.load(fs.readFileSync(path.join(out, 'report.pdf')))
     // Title page, Table 1, the runs' protocols (one page or more), then one page per figure.
     expect(pdf.getPageCount()).toBeGreaterThanOrEqual(figures.length + 3)
-    const sizes = new Set(pdf.getPages().map((p) => p.getSize()).map((s) => `${s.width.toFixed(1)}x${s.height.toFixed(1)}`))
+    const sizes = new Set(
+      pdf
+        .getPages()
+        .map((p) => p.getSize())
+        .map((s) => `${s.width.toFixed(1)}x${s.height.toFixed(1)}`)
+    )
     expect([...sizes]).toEqual(['595.3x841.9'])
     expect(pdf.getTitle()).toContain(SWEEP)
     const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'))

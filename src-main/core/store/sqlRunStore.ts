@@ -213,7 +213,10 @@ function toDataset(r: DatasetRow): DatasetInfo {
       testImages: r.test_images,
       testLabels: r.test_labels
     },
-    classNames: classNamesFor(r.name, r.class_names ? (JSON.parse(r.class_names) as string[]) : null)
+    classNames: classNamesFor(
+      r.name,
+      r.class_names ? (JSON.parse(r.class_names) as string[]) : null
+    )
   }
 }
 
