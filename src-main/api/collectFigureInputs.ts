@@ -181,9 +181,14 @@ export async function collectFigureInputs(
       for (const r of twoD) {
         const fig = figures.get(r.record.id)
         const mu = fig?.scatter ? latentMeans(fig.scatter, 2) : []
+        // A run still before its first epoch has no weights to decode yet.
+        if (!o.strict && !fig?.manifold && !(await hasWeights(store, r.record.id))) {
+          skipped.push(`manifold: run ${r.record.id} (${r.record.status}) has no saved weights yet`)
+          continue
+        }
         manifolds.push(await manifoldOf(store, r, fig?.manifold, mu, o))
       }
-      inputs.manifolds = manifolds
+      if (manifolds.length) inputs.manifolds = manifolds
     }
   }
 
@@ -352,6 +357,13 @@ async function manifoldOf(
   } finally {
     disposeParams(params)
   }
+}
+
+async function hasWeights(store: RunStore, id: number): Promise<boolean> {
+  return (
+    (await store.checkpoint(id, 'final')) !== null ||
+    (await store.checkpoint(id, 'latest')) !== null
+  )
 }
 
 /** What labels 0..9 mean in `dataset`; the digits when it is no longer registered. */

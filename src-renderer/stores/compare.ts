@@ -179,6 +179,12 @@ export const useCompare = defineStore('compare', () => {
     loading.value = true
     error.value = null
     const o = options.value
+    // The table comes first and on its own: a run still training has rows before it has figures.
+    void Promise.all(ids.map((id) => getClient().getRun(id)))
+      .then((ds) => {
+        if (mine === seq && !details.value.length) details.value = ds
+      })
+      .catch(() => {})
     try {
       const [b, ds] = await Promise.all([
         getClient().figureInputs({

@@ -32,6 +32,7 @@ function fakeClient(runs: RunSummary[]) {
   const client = {
     mode: 'browser',
     listRuns: vi.fn(async () => runs.map((r) => ({ ...r }))),
+    runFacets: vi.fn(async () => []),
     cancelRun: vi.fn(async (id: number) => {
       if (id === 2) throw new ApiError('NOT_FOUND', 'no run 2')
       return 'requested'

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest'
+import { TrainConfigSchema } from '../../../src-main/common/contract'
 import {
   defaultSweepForm,
+  formFromConfig,
   paperPreset,
+  presetForm,
+  restoreForm,
   parseList,
   validateSweepForm
 } from '../../../src-renderer/model/sweepForm'
 
 describe('sweepForm', () => {
-  it('starts from the schema defaults and the paper preset is a valid 4-run sweep', () => {
+  it('starts from the schema defaults; both presets are valid 4-run sweeps saying what they are', () => {
     const f = defaultSweepForm()
     expect(f).toMatchObject({
       hidden: '500',
@@ -17,19 +21,63 @@ describe('sweepForm', () => {
       backend: 'auto',
       dataset: 'mnist'
     })
-    const v = validateSweepForm(paperPreset())
-    expect(v.ok).toBe(true)
-    if (v.ok) {
-      expect(v.runCount).toBe(4)
-      expect(v.request.grid).toEqual({
+    const paper = validateSweepForm(paperPreset(), 60000)
+    expect(paper.ok).toBe(true)
+    if (paper.ok) {
+      expect(paper.runCount).toBe(4)
+      expect(paper.request.grid).toMatchObject({
         latentDim: [2, 5, 10, 50],
-        beta: [1],
-        seed: [1],
-        hidden: [500]
+        hidden: [500],
+        lr: [0.02]
       })
-      expect(v.request.base).toMatchObject({ epochs: 10, batchSize: 100, weightDecay: 0 })
-      expect(v.request.base.lr).toBeUndefined()
+      // As published: Adagrad, N(0, 0.01^2), the prior as weight decay, 10^8 samples.
+      expect(paper.request.base).toMatchObject({
+        optimizer: 'adagrad',
+        init: 'paper',
+        epochs: 1667,
+        batchSize: 100
+      })
+      expect(paper.request.base.weightDecay).toBeCloseTo(1 / 60000)
     }
+    const modern = validateSweepForm(presetForm('modern'), 60000)
+    expect(modern.ok && modern.request.base).toMatchObject({
+      optimizer: 'adam',
+      init: 'glorot',
+      epochs: 10,
+      weightDecay: 0
+    })
+    expect(modern.ok && modern.request.grid.lr).toBeUndefined()
+  })
+
+  it('shows every error at once, range errors beside text errors', () => {
+    const v = validateSweepForm({ ...defaultSweepForm(), latentDim: 'x', epochs: '0', beta: '-1' })
+    expect(v.ok).toBe(false)
+    if (!v.ok) {
+      expect(v.errors.latentDim).toMatch(/not a number/)
+      expect(v.errors.epochs).toMatch(/at least 1/)
+      expect(v.errors.beta).toMatch(/>= 0/)
+    }
+  })
+
+  it('flags a training limit above the dataset, a blank sweep name, and too few images for a batch', () => {
+    const bad = (patch: Partial<ReturnType<typeof defaultSweepForm>>) => {
+      const v = validateSweepForm({ ...defaultSweepForm(), ...patch }, 60000)
+      return v.ok ? {} : v.errors
+    }
+    expect(bad({ limitTrain: '70000' }).limitTrain).toMatch(/60,000 training images/)
+    expect(bad({ sweepName: '   ' }).sweepName).toMatch(/blank/)
+    expect(bad({ sweepName: '' }).sweepName).toBeUndefined()
+    expect(bad({ limitTrain: '50' }).batchSize).toMatch(/one batch of 100/)
+  })
+
+  it("clones a run's settings into the form and restores a remembered form", () => {
+    const f = formFromConfig(
+      TrainConfigSchema.parse({ latentDim: 5, hidden: 64, beta: 4, limitTrain: 500, lr: 0.01 })
+    )
+    expect(f).toMatchObject({ latentDim: '5', hidden: '64', beta: '4', limitTrain: '500', lr: '0.01' })
+    expect(restoreForm(JSON.stringify(f))).toEqual(f)
+    expect(restoreForm('{"latentDim": 3}')).toBeNull()
+    expect(restoreForm('not json')).toBeNull()
   })
 
   it('parses lists with commas, spaces or semicolons and names a bad entry', () => {
