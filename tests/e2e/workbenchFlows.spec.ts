@@ -142,18 +142,15 @@ test('export in each format, asking before replacing files, and as a zip downloa
     await page.getByTestId('export-report').click()
     if (i > 0) {
       const dialog = page.getByRole('dialog', { name: 'Replace files?' })
-      await expect(dialog).toContainText('would be replaced')
+      await expect(dialog).toContainText('would be replaced', { timeout: 60_000 })
       await dialog.getByRole('button', { name: 'Replace them' }).click()
     }
-    await expect(page.getByRole('status').filter({ hasText: 'Exported' }).last()).toBeVisible({
-      timeout: 60_000
-    })
-    const files = fs.readdirSync(path.join(out, 'figures'))
-    expect(
-      files.some((f) => f === `recon.${format}`),
-      files.join(' ')
-    ).toBe(true)
+    const figuresDir = path.join(out, 'figures')
+    await expect
+      .poll(() => fs.existsSync(path.join(figuresDir, `recon.${format}`)), { timeout: 60_000 })
+      .toBe(true)
   }
+  await expect(page.getByRole('status').filter({ hasText: 'Exported' }).first()).toBeVisible()
   expect(fs.existsSync(path.join(out, 'report.pdf'))).toBe(true)
   const download = page.waitForEvent('download')
   await page.getByTestId('download-report').click()
@@ -260,6 +257,7 @@ test('run actions: rename, tags, note, IWAE, downloads, clone, cancel, resume, d
 
   // A reload keeps the search from the URL.
   await page.goto(at('#/runs?q=latent%3A5'))
+  await page.reload()
   await expect(page.getByRole('searchbox', { name: 'Search runs' })).toHaveValue('latent:5')
   await expect(page.locator('[data-run-id]')).toHaveCount(1)
   await page.goto(at(`#/run/${longId}`))
