@@ -62,6 +62,8 @@ export const useNotices = defineStore('notices', () => {
   /** Shows an api failure; `doing` says what the user asked for ("Queue the sweep"). */
   function error(e: unknown, doing?: string): void {
     const err = toApiError(e)
+    // A request replaced by a newer one is not a failure the user needs to hear about.
+    if (err.code === 'CANCELLED') return
     push(
       {
         kind: 'error',

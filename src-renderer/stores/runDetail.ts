@@ -65,6 +65,14 @@ export const useRunDetail = defineStore('runDetail', () => {
         figures: ['recon', 'manifold', 'scatter']
       })
     } catch (e) {
+      figuresFor = null
+      // Another view's figure request took the worker: ask again while this run is open.
+      if ((e as { code?: string }).code === 'CANCELLED') {
+        setTimeout(() => {
+          if (runId.value === d.run.id && details.value) void loadFigures(details.value)
+        }, 800)
+        return
+      }
       notices.error(e, "Draw the run's figures")
     }
   }
