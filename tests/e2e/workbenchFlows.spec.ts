@@ -88,9 +88,7 @@ test('the paper sweep: an honest estimate before it queues; cancel and delete', 
   await expect(page.locator('[data-run-id]')).toHaveCount(0)
 })
 
-test('a quick sweep: Compare follows epochs live', async ({
-  page
-}) => {
+test('a quick sweep: Compare follows epochs live', async ({ page }) => {
   const problems = watchErrors(page)
   await page.goto(at('#/new'))
   await page.locator('[data-preset=modern]').getByRole('button', { name: 'Fill the form' }).click()

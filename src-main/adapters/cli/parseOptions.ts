@@ -49,7 +49,8 @@ export const FLAG_OF: Record<string, string> = {
   tag: 'TAG',
   note: 'TEXT',
   name: 'NAME',
-  sweepName: '--sweep'
+  sweepName: '--sweep',
+  classNames: '--classes'
 }
 
 /** Strict number: '' and '1e' and '0x10' are NaN, unlike Number()'s forgiving rules. */

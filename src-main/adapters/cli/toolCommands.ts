@@ -102,6 +102,10 @@ export function registerToolCommands(program: Command, io: Io): void {
     .requiredOption('--train-labels <file>', 'IDX labels (N, digits 0-9)')
     .requiredOption('--test-images <file>', 'IDX images')
     .requiredOption('--test-labels <file>', 'IDX labels')
+    .option(
+      '--classes <names>',
+      'ten class names for labels 0-9, comma-separated (default: Fashion-MNIST\'s for a name like "fashion", else the digits)'
+    )
     .option('--json', 'print JSON')
     .addOption(dbOption())
     .action(
@@ -111,6 +115,7 @@ export function registerToolCommands(program: Command, io: Io): void {
         trainLabels: string
         testImages: string
         testLabels: string
+        classes?: string
         json?: boolean
         db?: string
       }) => {
@@ -121,12 +126,15 @@ export function registerToolCommands(program: Command, io: Io): void {
             trainImages,
             trainLabels,
             testImages,
-            testLabels
+            testLabels,
+            ...(f.classes !== undefined
+              ? { classNames: f.classes.split(',').map((c) => c.trim()) }
+              : {})
           })
           io.stdout.write(
             f.json
               ? JSON.stringify(info) + '\n'
-              : `imported ${info.name}: ${info.nTrain} training and ${info.nTest} test images\n`
+              : `imported ${info.name}: ${info.nTrain} training and ${info.nTest} test images; classes ${info.classNames.join(', ')}\n`
           )
         })
       }

@@ -74,7 +74,13 @@ describe('sweepForm', () => {
     const f = formFromConfig(
       TrainConfigSchema.parse({ latentDim: 5, hidden: 64, beta: 4, limitTrain: 500, lr: 0.01 })
     )
-    expect(f).toMatchObject({ latentDim: '5', hidden: '64', beta: '4', limitTrain: '500', lr: '0.01' })
+    expect(f).toMatchObject({
+      latentDim: '5',
+      hidden: '64',
+      beta: '4',
+      limitTrain: '500',
+      lr: '0.01'
+    })
     expect(restoreForm(JSON.stringify(f))).toEqual(f)
     expect(restoreForm('{"latentDim": 3}')).toBeNull()
     expect(restoreForm('not json')).toBeNull()

@@ -1,0 +1,108 @@
+// A fake api client for component tests: every method a vi.fn with a plain answer, events and
+// the connection state driven by the test.
+import { vi } from 'vitest'
+import type { RunSummary } from '../../src-main/common/contract'
+import { TrainConfigSchema } from '../../src-main/common/contract'
+import type {
+  FigureBundle,
+  RunDetailsDto,
+  RunFacets,
+  WorkbenchEvent
+} from '../../src-main/common/workbenchContract'
+import { API_METHODS } from '../../src-main/common/apiMethods'
+import type { Client, ConnectionState } from '../../src-renderer/api/client'
+
+export function summary(id: number, over: Partial<RunSummary> = {}): RunSummary {
+  return {
+    id,
+    name: `latent ${id}`,
+    sweep: 's1',
+    status: 'completed',
+    dataset: 'mnist',
+    latent: 2,
+    backend: 'wasm',
+    epochs: 4,
+    epochsDone: 4,
+    trainNelbo: 150,
+    testNelbo: 152,
+    testRec: 140,
+    testKl: 12,
+    imgPerSec: 5000,
+    createdAt: '2026-01-01T00:00:00Z',
+    ...over
+  }
+}
+
+export function details(s: RunSummary, over: Partial<RunDetailsDto['run']> = {}): RunDetailsDto {
+  return {
+    run: {
+      ...s,
+      config: TrainConfigSchema.parse({ latentDim: s.latent, epochs: s.epochs }),
+      backendDetail: null,
+      codeVersion: 'test',
+      message: null,
+      note: null,
+      tags: [],
+      priority: 0,
+      resumes: 0,
+      ...over
+    },
+    metrics: Array.from({ length: s.epochsDone }, (_, i) => ({
+      epoch: i + 1,
+      train: { nelbo: 160 - i, rec: 150 - i, kl: 10 },
+      test: { nelbo: 161 - i, rec: 151 - i, kl: 10 },
+      testPerDigit: Array.from({ length: 10 }, () => ({ nelbo: 150, rec: 140, kl: 10 })),
+      imgPerSec: 5000,
+      seconds: 1
+    })),
+    evaluations: {}
+  }
+}
+
+export function fakeClient(runs: RunSummary[], facets: RunFacets[] = []) {
+  const listeners = new Set<(e: WorkbenchEvent) => void>()
+  const connection = new Set<(s: ConnectionState) => void>()
+  const methods = Object.fromEntries(API_METHODS.map((m) => [m, vi.fn(async () => undefined)]))
+  const client = {
+    ...methods,
+    mode: 'browser' as const,
+    onEvent: (l: (e: WorkbenchEvent) => void) => {
+      listeners.add(l)
+      return () => listeners.delete(l)
+    },
+    onConnection: (l: (s: ConnectionState) => void) => {
+      connection.add(l)
+      return () => connection.delete(l)
+    }
+  } as unknown as Client & Record<string, ReturnType<typeof vi.fn>>
+  const fn = (m: string) => (client as unknown as Record<string, ReturnType<typeof vi.fn>>)[m]
+  fn('listRuns').mockImplementation(async () => runs.map((r) => ({ ...r })))
+  fn('runFacets').mockImplementation(async () => facets)
+  fn('listDatasets').mockImplementation(async () => [
+    {
+      name: 'mnist',
+      source: 'builtin',
+      nTrain: 60000,
+      nTest: 10000,
+      files: { trainImages: '', trainLabels: '', testImages: '', testLabels: '' },
+      classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+    }
+  ])
+  fn('getRun').mockImplementation(async (id: number) => {
+    const r = runs.find((x) => x.id === id)
+    if (!r) throw Object.assign(new Error('no run'), { code: 'NOT_FOUND' })
+    return details(r)
+  })
+  fn('figureInputs').mockImplementation(
+    async (): Promise<FigureBundle> => ({ inputs: {}, separability: [], skipped: [] })
+  )
+  fn('backends').mockImplementation(async () => [])
+  fn('chooseBackend').mockImplementation(async () => ({ name: 'wasm', reason: 'test' }))
+  fn('queueStatus').mockImplementation(async () => ({ workers: 2, running: [], queued: [] }))
+  return {
+    client,
+    fn,
+    emit: (e: WorkbenchEvent) => listeners.forEach((l) => l(e)),
+    setConnection: (s: ConnectionState) => connection.forEach((l) => l(s))
+  }
+}

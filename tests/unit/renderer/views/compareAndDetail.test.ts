@@ -1,0 +1,140 @@
+// @vitest-environment happy-dom
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { afterEach, describe, expect, it } from 'vitest'
+import { setClient } from '../../../../src-renderer/api/client'
+import ToastHost from '../../../../src-renderer/components/ToastHost.vue'
+import { useNotices } from '../../../../src-renderer/stores/notices'
+import { useRuns } from '../../../../src-renderer/stores/runs'
+import CompareView from '../../../../src-renderer/views/CompareView.vue'
+import RunDetailView from '../../../../src-renderer/views/RunDetailView.vue'
+import { details, fakeClient, summary } from '../../../helpers/fakeClient'
+
+function setup(runs = [summary(1, { status: 'running', epochsDone: 1 }), summary(2)]) {
+  const fake = fakeClient(runs)
+  setClient(fake.client)
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  return { ...fake, pinia, runs: useRuns() }
+}
+
+const epoch = (e: number) => ({
+  epoch: e,
+  train: { nelbo: 150 - e, rec: 140 - e, kl: 10 },
+  test: { nelbo: 151 - e, rec: 141 - e, kl: 10 },
+  testPerDigit: [],
+  imgPerSec: 4000,
+  seconds: 1
+})
+
+afterEach(() => {
+  setClient(null)
+  document.body.innerHTML = ''
+})
+
+describe('CompareView', () => {
+  it('follows its runs live: a finished epoch shows in the table at once', async () => {
+    const { pinia, runs, emit, fn } = setup()
+    await runs.start()
+    const w = mount(CompareView, { props: { runIds: [1, 2] }, global: { plugins: [pinia] } })
+    await flushPromises()
+    const epochs = () => w.findAll('[data-testid=metrics-epochs]').map((c) => c.text())
+    expect(epochs()).toEqual(['1', '4'])
+    const calls = fn('getRun').mock.calls.length
+    emit({ type: 'epoch', runId: 1, metrics: epoch(2) })
+    await flushPromises()
+    expect(epochs()).toEqual(['2', '4'])
+    // No reload was needed for it.
+    expect(fn('getRun').mock.calls.length).toBe(calls)
+    w.unmount()
+  })
+
+  it('warns when the runs are on different datasets, and names both runs of one name apart', async () => {
+    const { pinia, runs } = setup([
+      summary(1, { name: 'latent 2' }),
+      summary(2, { name: 'latent 2', dataset: 'fashion' })
+    ])
+    await runs.start()
+    const w = mount(CompareView, { props: { runIds: [1, 2] }, global: { plugins: [pinia] } })
+    await flushPromises()
+    expect(w.get('[data-testid=mixed-datasets]').text()).toContain('mnist, fashion')
+    const rows = w.findAll('[data-testid=metrics-table] tbody tr').map((r) => r.text())
+    expect(rows[0]).toContain('1')
+    expect(rows[1]).toContain('2')
+    expect(rows[1]).toContain('fashion')
+    w.unmount()
+  })
+})
+
+describe('RunDetailView', () => {
+  it('renames the run, adds and removes tags, and deletes it only after confirming', async () => {
+    const { pinia, runs, fn } = setup([summary(3)])
+    fn('getRun').mockImplementation(async () => details(summary(3), { tags: ['keep'] }))
+    await runs.start()
+    const w = mount(RunDetailView, { props: { id: 3 }, global: { plugins: [pinia] } })
+    await flushPromises()
+    const actions = w.get('[data-testid=run-actions]')
+    await actions
+      .findAll('button')
+      .find((b) => b.text() === 'Rename…')!
+      .trigger('click')
+    await actions.get('input[aria-label="Run name"]').setValue('my run')
+    await actions.get('form.inline').trigger('submit')
+    await flushPromises()
+    expect(fn('renameRun')).toHaveBeenCalledWith(3, 'my run')
+
+    await actions.get('button[aria-label="Remove tag keep"]').trigger('click')
+    await flushPromises()
+    expect(fn('untagRun')).toHaveBeenCalledWith(3, 'keep')
+
+    await actions
+      .findAll('button')
+      .find((b) => b.text() === 'Delete…')!
+      .trigger('click')
+    expect(fn('deleteRuns')).not.toHaveBeenCalled()
+    await w.get('[role=dialog] [data-testid=confirm]').trigger('click')
+    await flushPromises()
+    expect(fn('deleteRuns')).toHaveBeenCalledWith([3])
+    w.unmount()
+  })
+
+  it('computes the IWAE bound with the k the user chose, showing progress', async () => {
+    const { pinia, runs, fn, emit } = setup([summary(3)])
+    let finish: (v: unknown) => void = () => {}
+    fn('evaluateIwae').mockImplementation(() => new Promise((r) => (finish = r)))
+    await runs.start()
+    const w = mount(RunDetailView, { props: { id: 3 }, global: { plugins: [pinia] } })
+    await flushPromises()
+    const panel = w.get('[data-testid=iwae-panel]')
+    await panel.get('input[aria-label=k]').setValue(500)
+    await panel.get('form').trigger('submit')
+    emit({ type: 'evaluation', runId: 3, k: 500, done: 40, total: 100 })
+    await flushPromises()
+    expect(fn('evaluateIwae')).toHaveBeenCalledWith(3, 500)
+    expect(panel.get('[role=progressbar]').attributes('aria-valuenow')).toBe('40')
+    finish({ k: 500, images: 100, nll: 99.5 })
+    await flushPromises()
+    w.unmount()
+  })
+})
+
+describe('ToastHost', () => {
+  it('shows at most three notices, counts a repeat instead of stacking it, and lets one go', async () => {
+    const { pinia } = setup([])
+    const w = mount(ToastHost, { global: { plugins: [pinia] } })
+    const notices = useNotices()
+    for (let i = 0; i < 3; i++) notices.alert('Tag 1 run: check the input', 'a tag is 1-64 letters')
+    notices.alert('b')
+    notices.alert('c')
+    notices.alert('d')
+    await flushPromises()
+    const toasts = w.findAll('.toast')
+    expect(toasts).toHaveLength(3)
+    expect(w.text()).not.toContain('Tag 1 run')
+    notices.alert('d')
+    await flushPromises()
+    expect(w.text()).toContain('×2')
+    await w.findAll('button[aria-label=Dismiss]')[0].trigger('click')
+    expect(w.findAll('.toast')).toHaveLength(2)
+  })
+})
