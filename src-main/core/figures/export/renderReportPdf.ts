@@ -94,11 +94,15 @@ export function renderReportPdf(r: ReportContent): Promise<Uint8Array> {
   ]
   for (const [k, v] of meta) {
     const y = doc.y
-    text(k, 11, true, { width: 110 })
-    doc.y = y
-    text(v, 11, false, { indent: 0, width: INNER - 120, continued: false })
+    doc
+      .font('DejaVu-Bold')
+      .fontSize(11)
+      .fillColor('#222222')
+      .text(k, PAGE.margin, y, { width: 110 })
+    const below = doc.y
+    doc.font('DejaVu').text(v, PAGE.margin + 120, y, { width: INNER - 120 })
     doc.x = PAGE.margin
-    doc.moveDown(0.3)
+    doc.y = Math.max(below, doc.y) + 4
   }
   doc.moveDown(1.5)
   text(
@@ -117,17 +121,17 @@ export function renderReportPdf(r: ReportContent): Promise<Uint8Array> {
   text('Table 1. Test metrics of each run (nats per image).', 12, true)
   doc.moveDown(0.6)
   const cols: { head: string; w: number; cell: (run: ReportRun) => string; right?: boolean }[] = [
-    { head: 'Run', w: 150, cell: (x) => `#${x.id} ${x.name}` },
-    { head: 'Latent', w: 40, cell: (x) => String(x.latent), right: true },
-    { head: 'Dataset', w: 62, cell: (x) => x.dataset },
-    { head: 'Epochs', w: 46, cell: (x) => x.epochs, right: true },
+    { head: 'Run', w: 135, cell: (x) => `#${x.id} ${x.name}` },
+    { head: 'Latent', w: 38, cell: (x) => String(x.latent), right: true },
+    { head: 'Dataset', w: 60, cell: (x) => x.dataset },
+    { head: 'Epochs', w: 44, cell: (x) => x.epochs, right: true },
     { head: '−ELBO', w: 48, cell: (x) => n2(x.nelbo), right: true },
     { head: 'rec', w: 44, cell: (x) => n2(x.rec), right: true },
     { head: 'KL', w: 38, cell: (x) => n2(x.kl), right: true },
-    { head: 'AU', w: 30, cell: (x) => x.activeUnits ?? '—', right: true },
+    { head: 'AU', w: 34, cell: (x) => x.activeUnits ?? '—', right: true },
     {
       head: 'k-NN',
-      w: 25,
+      w: 42,
       cell: (x) => (x.knn === null ? '—' : `${(100 * x.knn).toFixed(0)}%`),
       right: true
     }
