@@ -430,8 +430,7 @@ export class VaeLabService {
     if (await this.store.getDataset(req.name)) {
       throw new VaeLabError(
         'INVALID_INPUT',
-        `a dataset named "${req.name}" already exists; choose another name`,
-        { field: 'name' }
+        `a dataset named "${req.name}" already exists; choose another name`
       )
     }
     const train = readImageSet(req.trainImages, req.trainLabels)

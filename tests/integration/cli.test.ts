@@ -299,7 +299,7 @@ describe('vae-lab CLI', () => {
     expect(ok.stdout).toContain('imported blocks: 300 training and 100 test images')
     expect(vaeLab(['data', 'import', '--name', 'blocks', ...flags, '--db', db])).toMatchObject({
       code: 2,
-      stderr: 'vae-lab: a dataset named "blocks" already exists; choose another --name\n'
+      stderr: 'vae-lab: a dataset named "blocks" already exists; choose another name\n'
     })
     const empty = writeIdxDataset(tempDir(), syntheticSet(300, 1), {
       images: new Uint8Array(0),

@@ -293,7 +293,11 @@ describe('the browser-mode server', () => {
     expect(wrongType.status).toBe(400)
     expect(wrongType.answer).toEqual({
       ok: false,
-      error: { code: 'INVALID_INPUT', message: 'getRun: 0: a run id must be a number' }
+      error: {
+        code: 'INVALID_INPUT',
+        message: 'getRun: 0: a run id must be a number',
+        field: 'runId'
+      }
     })
     const sweep = await call('queueSweep', [{ base: {}, grid: { latentDim: [] } }])
     expect(sweep.status).toBe(400)
@@ -414,6 +418,22 @@ describe('the browser-mode server', () => {
     ])
     expect(exported.files.length).toBeGreaterThan(0)
     expect(fs.existsSync(path.join(outDir, exported.files[0]))).toBe(true)
+
+    // Issue 13's run management and downloads.
+    expect(await ok('untagRun', [1, 'paper'])).toBeUndefined()
+    const facets = await ok<{ id: number; tags: string[]; note: string }[]>('runFacets')
+    expect(facets.find((f) => f.id === 1)).toMatchObject({ tags: [], note: 'first look' })
+    expect(await ok('evaluateIwae', [1, 2])).toMatchObject({ k: 2 })
+    const csv = await ok<{ fileName: string; base64: string }>('runFile', [1, 'metrics'])
+    expect(Buffer.from(csv.base64, 'base64').toString()).toMatch(/^run_id,epoch/)
+    const zip = await ok<{ base64: string }>('exportArchive', [
+      { runIds: [1], figures: ['curves'] }
+    ])
+    expect(Buffer.from(zip.base64, 'base64').subarray(0, 2).toString()).toBe('PK')
+    exercised.add('chooseFolder')
+    const folder = await call('chooseFolder', [])
+    expect(folder.status).toBe(404)
+    expect(folder.answer.error?.message).toContain('desktop app')
 
     expect(await ok('deleteRuns', [[2]])).toBeUndefined()
     expect((await ok<unknown[]>('listRuns')).length).toBe(1)

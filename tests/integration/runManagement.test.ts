@@ -99,7 +99,7 @@ describe('crash safety and resume', () => {
     const tagger = spawn(process.execPath, [
       '-e',
       `const D=require(${JSON.stringify(require.resolve('better-sqlite3'))});const db=new D(${JSON.stringify(db)},{timeout:5000});
-       const ins=db.prepare("INSERT INTO datasets VALUES (?, 'imported', 'a','b','c','d',1,1,'now') ON CONFLICT(name) DO UPDATE SET n_train = n_train + 1");
+       const ins=db.prepare("INSERT INTO datasets (name, source, train_images, train_labels, test_images, test_labels, n_train, n_test, created_at) VALUES (?, 'imported', 'a','b','c','d',1,1,'now') ON CONFLICT(name) DO UPDATE SET n_train = n_train + 1");
        const end=Date.now()+4000;let n=0;while(Date.now()<end){db.transaction(()=>ins.run('stress'+(n%5))).immediate();n++}console.log(n)`
     ])
     let taggerOut = ''
