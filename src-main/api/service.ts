@@ -169,7 +169,8 @@ export class VaeLabService {
   ) {
     // A run left 'running' by a process that was killed (kill -9, power loss) is interrupted.
     // Every operation waits for it; a failure (say, the database stayed locked) is theirs to report.
-    this.recovered = store.recoverInterrupted(isOwnerAlive)
+    // A vae-lab worker's run whose lease ran out goes back to the queue (recoverLost).
+    this.recovered = store.recoverLost({ isOwnerAlive })
     this.recovered.catch(() => {})
     this.api = Object.fromEntries(
       API_METHODS.map((m) => [m, (...args: unknown[]) => this.call(m, args)])
