@@ -44,7 +44,11 @@ export function withDatabase(uri: string, database: string): string {
 }
 
 /** A fresh, empty database on the test server; `drop` removes it (and its connections). */
-export async function freshDatabase(): Promise<{ uri: string; name: string; drop(): Promise<void> }> {
+export async function freshDatabase(): Promise<{
+  uri: string
+  name: string
+  drop(): Promise<void>
+}> {
   const name = `vaelab_t_${process.pid}_${randomBytes(4).toString('hex')}`
   await query(TEST_POSTGRES, `CREATE DATABASE ${name}`)
   return {

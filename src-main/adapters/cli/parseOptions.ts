@@ -49,7 +49,11 @@ export const FLAG_OF: Record<string, string> = {
   tag: 'TAG',
   note: 'TEXT',
   name: 'NAME',
-  sweepName: '--sweep'
+  sweepName: '--sweep',
+  sweep: '--sweep',
+  maxRuns: '--max-runs',
+  idleExit: '--idle-exit',
+  finishEpochWithin: '--finish-epoch-within'
 }
 
 /** Strict number: '' and '1e' and '0x10' are NaN, unlike Number()'s forgiving rules. */

@@ -155,6 +155,9 @@ export function trainClaimed(
       let renewing = false
       keeper = setInterval(
         () => {
+          // A heartbeat may hang behind a write the driver keeps retrying (the network is gone).
+          if (Date.now() - lastRenewed > leaseMs)
+            return loseLease('could not renew its lease; the next worker continues it')
           if (renewing) return
           renewing = true
           store
@@ -165,10 +168,7 @@ export function trainClaimed(
                 lastRenewed = Date.now()
                 if (cancelRequested) cancelRun()
               },
-              () => {
-                if (Date.now() - lastRenewed > leaseMs)
-                  loseLease('could not renew its lease; the next worker continues it')
-              }
+              () => {} // unreachable for now: the next beat tries again, until the lease is out
             )
             .finally(() => (renewing = false))
         },
