@@ -64,3 +64,83 @@ export async function freshDatabase(): Promise<{
 export function sql(uri: string, text: string): Promise<pg.QueryResult> {
   return query(uri, text)
 }
+
+export interface PrivateServer {
+  uri: string
+  /** Stops the server and starts it again on the same port (connections are cut). */
+  restart(): Promise<void>
+  stop(): Promise<void>
+}
+
+const PG_BIN = process.env.VAE_LAB_PG_BIN ?? '/usr/lib/postgresql/15/bin'
+
+/**
+ * A PostgreSQL server of the test's own (initdb in a temporary folder, a free port), for tests
+ * that restart it: the shared test server must not restart under other test files. Needs
+ * Debian's postgresql binaries and root (the server runs as the postgres user). Returns the
+ * reason instead where it cannot start (and throws in CI).
+ */
+export async function privatePostgres(): Promise<PrivateServer | string> {
+  const { spawnSync } = await import('node:child_process')
+  const fs = await import('node:fs')
+  const os = await import('node:os')
+  const path = await import('node:path')
+  const net = await import('node:net')
+  const fail = (why: string) => {
+    const reason = `cannot start a private PostgreSQL server: ${why}`
+    if (REQUIRE_POSTGRES) throw new Error(`VAE_LAB_REQUIRE_POSTGRES=1 but ${reason}`)
+    console.warn(`PostgreSQL restart tests skipped: ${reason}`)
+    return reason
+  }
+  if (!fs.existsSync(path.join(PG_BIN, 'initdb')))
+    return fail(`no ${PG_BIN}/initdb (apt-get install postgresql)`)
+  if (process.getuid?.() !== 0)
+    return fail('it runs the server as the postgres user, which needs root')
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port
+      s.close(() => resolve(p))
+    })
+  })
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-pg-'))
+  const data = path.join(dir, 'data')
+  const asPostgres = (args: string[]) =>
+    spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8', timeout: 60_000 })
+  spawnSync('chown', ['postgres', dir])
+  const init = asPostgres([
+    path.join(PG_BIN, 'initdb'),
+    '-D',
+    data,
+    '-A',
+    'trust',
+    '-U',
+    'vaelab',
+    '--no-sync'
+  ])
+  if (init.status !== 0) return fail(init.stderr.trim())
+  const pgCtl = (...args: string[]) =>
+    asPostgres([
+      path.join(PG_BIN, 'pg_ctl'),
+      '-D',
+      data,
+      '-l',
+      path.join(dir, 'log'),
+      '-w',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      ...args
+    ])
+  const started = pgCtl('start')
+  if (started.status !== 0) return fail(started.stderr.trim() || started.stdout.trim())
+  return {
+    uri: `postgres://vaelab@127.0.0.1:${port}/postgres`,
+    restart: async () => {
+      const r = pgCtl('restart', '-m', 'fast')
+      if (r.status !== 0) throw new Error(`pg_ctl restart failed: ${r.stderr}`)
+    },
+    stop: async () => {
+      pgCtl('stop', '-m', 'immediate')
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
