@@ -35,6 +35,7 @@ import {
   type DatasetPreview,
   type FigureBundle,
   type QueueStatus,
+  type StoreInfo,
   type VaeLabApi,
   type WorkbenchEvent
 } from '../common/workbenchContract'
@@ -53,7 +54,13 @@ import {
   type WorkerReport
 } from '../core/queue/queueWorker'
 import { runQueue } from '../core/queue/runQueue'
-import { openRunStore } from '../core/store/openRunStore'
+import {
+  canonicalStoreUri,
+  openRunStore,
+  redactUri,
+  resolveStoreUri
+} from '../core/store/openRunStore'
+import { configureStore, configuredStore } from '../core/store/storeSettings'
 import type { FileMaintenance, RunFilter, RunStore } from '../core/store/runStore'
 import { copyRuns, type TransferReport } from '../core/store/runTransfer'
 import {
@@ -66,12 +73,7 @@ import { assignParams } from '../core/train/checkpoint'
 import type { TrainEnv } from '../core/train/trainer'
 import { BackgroundQueue } from './backgroundQueue'
 import { exportFigures } from './exportService'
-import {
-  slurmStatus,
-  submitSlurm,
-  type SlurmStatus,
-  type SlurmSubmitInput
-} from './slurmService'
+import { slurmStatus, submitSlurm, type SlurmStatus, type SlurmSubmitInput } from './slurmService'
 import { runFigureJob } from './figureJobs'
 
 export type { GridField, SweepGrid, SweepRequestInput }
@@ -346,6 +348,15 @@ export class VaeLabService {
     },
     exportFigures: (req) =>
       runFigureJob<ExportResult>({ kind: 'export', storeUri: this.store.uri, request: req }),
+    storeInfo: async () => this.storeInfo(),
+    useStore: async (uri) => {
+      // Opened once first: a store that cannot be opened (wrong password, unreachable, newer
+      // schema) is refused here, with its reason, and the setting is left as it was.
+      const canonical = uri === null ? null : canonicalStoreUri(uri)
+      if (canonical !== null) await (await openRunStore(canonical)).close()
+      configureStore(canonical)
+      return this.storeInfo()
+    },
     queueStatus: async (): Promise<QueueStatus> => {
       const q = await this.store.listQueue()
       return {
@@ -353,6 +364,18 @@ export class VaeLabService {
         running: q.filter((r) => r.status === 'running').map((r) => r.id),
         queued: q.filter((r) => r.status === 'queued').map((r) => r.id)
       }
+    }
+  }
+
+  private storeInfo(): StoreInfo {
+    const configured = configuredStore()
+    const overriddenBy = process.env.VAE_LAB_DB ? 'VAE_LAB_DB' : null
+    return {
+      location: this.store.location,
+      backend: this.store.backend,
+      configured: configured === null ? null : redactUri(configured),
+      overriddenBy,
+      restartNeeded: !overriddenBy && canonicalStoreUri(resolveStoreUri()) !== this.store.uri
     }
   }
 

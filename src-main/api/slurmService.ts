@@ -45,7 +45,10 @@ export function slurmScript(input: SlurmSubmitInput): string {
     })
   const gpus = positive(input.gpus, 'gpus', 'gpus')
   const cpus = positive(input.cpus, 'cpus', 'cpus')
-  if ((gpus !== undefined && !Number.isInteger(gpus)) || (cpus !== undefined && !Number.isInteger(cpus)))
+  if (
+    (gpus !== undefined && !Number.isInteger(gpus)) ||
+    (cpus !== undefined && !Number.isInteger(cpus))
+  )
     throw new VaeLabError('INVALID_INPUT', '--gpus and --cpus take whole numbers')
   const lease = positive(input.leaseSeconds ?? 60, 'the lease', 'lease') as number
   const idle = positive(input.idleExitSeconds ?? 60, 'idle-exit', 'idleExit', 0) as number

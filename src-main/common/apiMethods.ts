@@ -19,7 +19,9 @@ export const API_METHODS = [
   'chooseBackend',
   'figureInputs',
   'exportFigures',
-  'queueStatus'
+  'queueStatus',
+  'storeInfo',
+  'useStore'
 ] as const
 
 export type ApiMethod = (typeof API_METHODS)[number]

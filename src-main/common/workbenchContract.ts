@@ -107,7 +107,16 @@ export const API_ARGS = {
   chooseBackend: z.tuple([BackendChoiceSchema]),
   figureInputs: z.tuple([FigureRequestSchema]),
   exportFigures: z.tuple([z.record(z.string(), z.unknown())]),
-  queueStatus: z.tuple([])
+  queueStatus: z.tuple([]),
+  storeInfo: z.tuple([]),
+  useStore: z.tuple([
+    z
+      .string({ error: 'a store is a SQLite file (PATH or sqlite:PATH) or a postgres:// URI' })
+      .trim()
+      .min(1, { error: 'a store is a SQLite file (PATH or sqlite:PATH) or a postgres:// URI' })
+      .max(2000)
+      .nullable()
+  ])
 } as const satisfies Record<ApiMethod, z.ZodTuple>
 
 /**
@@ -132,7 +141,9 @@ export const API_PARAMS = {
   chooseBackend: ['backend'],
   figureInputs: [null],
   exportFigures: [null],
-  queueStatus: []
+  queueStatus: [],
+  storeInfo: [],
+  useStore: ['store']
 } as const satisfies {
   [M in ApiMethod]: readonly (string | null)[] & {
     length: Required<z.input<(typeof API_ARGS)[M]>>['length']
@@ -175,6 +186,19 @@ export interface FigureBundle {
   skipped: string[]
 }
 
+/** Which store the workbench has open, and which it is set to open (the Store setting). */
+export interface StoreInfo {
+  /** The open store, without its password: a file, or postgres://user@host:port/db. */
+  location: string
+  backend: 'sqlite' | 'postgres'
+  /** The Store setting (password hidden), or null for the default SQLite file. */
+  configured: string | null
+  /** Set when VAE_LAB_DB or --db chose the store, which the setting does not override. */
+  overriddenBy: string | null
+  /** The setting names another store than the open one: it is used from the next start. */
+  restartNeeded: boolean
+}
+
 export interface QueueStatus {
   workers: number
   running: number[]
@@ -209,6 +233,12 @@ export interface VaeLabApi {
   figureInputs(req: FigureRequestInput): Promise<FigureBundle>
   exportFigures(req: ExportRequestInput): Promise<ExportResult>
   queueStatus(): Promise<QueueStatus>
+  storeInfo(): Promise<StoreInfo>
+  /**
+   * Sets the store the workbench opens (a SQLite file or a postgres:// URI; null for the default
+   * file) after checking it opens; it takes effect when the workbench starts again.
+   */
+  useStore(store: string | null): Promise<StoreInfo>
 }
 
 // The name list (apiMethods.ts), the schemas and the interface must agree: each line fails to

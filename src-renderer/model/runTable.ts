@@ -15,7 +15,7 @@ export type SortKey =
 export type SortDir = 'asc' | 'desc'
 
 export interface RunQuery {
-  /** Words that must all appear in the run's id, name, sweep, status, backend, dataset or tags. */
+  /** Words that must all appear in the run's id, name, sweep, status, backend, worker, dataset or tags. */
   text: string
   status: RunStatus | ''
   sweep: string
@@ -44,6 +44,7 @@ function haystack(r: RunSummary, tags: readonly string[] | undefined): string {
     r.sweep ?? '',
     r.status,
     r.backend ?? '',
+    r.worker ?? '',
     r.dataset,
     `latent ${r.latent}`,
     ...(tags ?? [])

@@ -76,10 +76,13 @@ export function registerRunsCommands(program: Command, io: Io): void {
       .command(direction)
       .description(
         direction === 'pull'
-          ? 'copy finished runs from another store (a cluster\'s PostgreSQL) into --db, with metrics, checkpoints and figure data; pulling twice adds nothing'
+          ? "copy finished runs from another store (a cluster's PostgreSQL) into --db, with metrics, checkpoints and figure data; pulling twice adds nothing"
           : 'copy finished runs from --db into another store; pushing twice adds nothing'
       )
-      .requiredOption(other, direction === 'pull' ? 'the store to copy from' : 'the store to copy to')
+      .requiredOption(
+        other,
+        direction === 'pull' ? 'the store to copy from' : 'the store to copy to'
+      )
       .option('--sweep <name>', 'only runs of this sweep')
       .option('--json', 'print what was copied as JSON')
       .addOption(dbOption())

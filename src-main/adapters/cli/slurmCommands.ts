@@ -98,15 +98,21 @@ export function registerSlurmCommands(program: Command, io: Io): void {
         for (const t of status.tasks) {
           const runs = t.runs.length
             ? t.runs
-                .map((r) => `run ${r.id} (${r.name ?? `latent ${r.latent}`}, epoch ${r.epochsDone}/${r.epochs})`)
+                .map(
+                  (r) =>
+                    `run ${r.id} (${r.name ?? `latent ${r.latent}`}, epoch ${r.epochsDone}/${r.epochs})`
+                )
                 .join(', ')
             : '-'
-          io.stdout.write(`${t.id.padEnd(12)} ${t.state.padEnd(10)} ${t.time.padStart(8)}  ${t.where.padEnd(12)} ${runs}\n`)
+          io.stdout.write(
+            `${t.id.padEnd(12)} ${t.state.padEnd(10)} ${t.time.padStart(8)}  ${t.where.padEnd(12)} ${runs}\n`
+          )
         }
         for (const r of status.elsewhere)
           io.stdout.write(`run ${r.id} is running on ${r.worker ?? 'an unknown worker'}\n`)
         const counts = Object.entries(status.counts)
-        if (counts.length) io.stdout.write(`runs: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}\n`)
+        if (counts.length)
+          io.stdout.write(`runs: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}\n`)
       })
     })
 }

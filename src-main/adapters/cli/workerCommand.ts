@@ -83,10 +83,15 @@ export function registerWorkerCommand(program: Command, io: Io): void {
           stop.abort()
           // The epoch took longer than it said: stop it now, and exit whatever is left.
           setTimeout(() => urgent.abort(), o.finishEpochWithin * 1000).unref()
-          setTimeout(() => {
-            log('could not give the run back in time; its lease runs out and another worker takes it')
-            process.exit(interrupted ? EXIT_INTERRUPTED : 0)
-          }, (o.finishEpochWithin + EXIT_GRACE_S) * 1000).unref()
+          setTimeout(
+            () => {
+              log(
+                'could not give the run back in time; its lease runs out and another worker takes it'
+              )
+              process.exit(interrupted ? EXIT_INTERRUPTED : 0)
+            },
+            (o.finishEpochWithin + EXIT_GRACE_S) * 1000
+          ).unref()
         } else if (Date.now() - firstSignal > SAME_SIGNAL_MS && !urgent.signal.aborted) {
           log(`${signal} again: stopping the run now`)
           urgent.abort()
@@ -120,7 +125,9 @@ export function registerWorkerCommand(program: Command, io: Io): void {
                   return view.handle(e)
               }
             }
-            log(`worker on ${service.storeLocation}: lease ${o.leaseSeconds} s${f.sweep ? `, sweep "${f.sweep}"` : ''}`)
+            log(
+              `worker on ${service.storeLocation}: lease ${o.leaseSeconds} s${f.sweep ? `, sweep "${f.sweep}"` : ''}`
+            )
             const report = await service.work(
               { ...o, sweep: f.sweep, signal: stop.signal, urgent: urgent.signal },
               onEvent

@@ -97,7 +97,7 @@ export function sbatchScript(o: SbatchOptions): string {
     '# a second TERM from here would make srun kill the step at once.',
     `srun --ntasks=1 ${worker} &`,
     'worker=$!',
-    "trap 'kill -s USR1 \"$worker\" 2>/dev/null' USR1",
+    'trap \'kill -s USR1 "$worker" 2>/dev/null\' USR1',
     "trap '' TERM",
     'while true; do',
     '  wait "$worker"',

@@ -71,8 +71,7 @@ export function trainClaimed(
   }
   const stop = (request: StopRequest) => {
     // A cancel beats a requeue; a requeue asked twice stops at once.
-    if (stopRequest?.mode === 'requeue' && request.mode === 'requeue')
-      request = { mode: 'requeue' }
+    if (stopRequest?.mode === 'requeue' && request.mode === 'requeue') request = { mode: 'requeue' }
     if (stopRequest?.mode !== 'cancel') stopRequest = request
     apply()
   }
@@ -191,7 +190,13 @@ export function trainClaimed(
         onEvent({ type: 'status', runId, status: 'queued', message })
         return 'requeued'
       }
-      await store.finishRun(runId, outcome.status, outcome.message ?? null, outcome.imgPerSec, token)
+      await store.finishRun(
+        runId,
+        outcome.status,
+        outcome.message ?? null,
+        outcome.imgPerSec,
+        token
+      )
       onEvent({ type: 'status', runId, status: outcome.status, message: outcome.message })
       return 'finished'
     } catch (e) {

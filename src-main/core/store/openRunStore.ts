@@ -10,6 +10,7 @@ import { parsePostgresUri, redactUri } from './postgresTarget'
 import type { RunStore } from './runStore'
 import { SqliteDriver } from './sqliteDriver'
 import { SqlRunStore } from './sqlRunStore'
+import { configuredStore } from './storeSettings'
 
 export { redactUri }
 
@@ -46,13 +47,19 @@ export function parseStoreUri(uri: string): StoreLocation {
 }
 
 /**
- * The store to use: --db, else VAE_LAB_DB, else VAE_LAB_HOME/runs.sqlite, else the user data
- * directory's runs.sqlite.
+ * The store to use: --db, else VAE_LAB_DB, else the workbench's Store setting, else
+ * VAE_LAB_HOME/runs.sqlite, else the user data directory's runs.sqlite.
  */
 export function resolveStoreUri(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (flag !== undefined) return flag
   if (env.VAE_LAB_DB) return env.VAE_LAB_DB
-  return defaultDatabase(env)
+  return configuredStore(env) ?? defaultDatabase(env)
+}
+
+/** The URI as a store opened from it reports it (RunStore.uri): SQLite paths made absolute. */
+export function canonicalStoreUri(uri: string): string {
+  const loc = parseStoreUri(uri)
+  return loc.backend === 'sqlite' ? `sqlite:${loc.file}` : loc.url
 }
 
 export interface OpenOptions {

@@ -317,4 +317,3 @@ function lostConnection(t: PostgresTarget, e: unknown): VaeLabError {
     { cause: e }
   )
 }
-

@@ -50,13 +50,17 @@ export function checkDeletable(runId: number, status: RunStatus): void {
   }
 }
 
-/** A run 'running' under an owner that is gone is interrupted; runs in other statuses are left. */
+/**
+ * A run 'running' whose worker is lost: its lease ran out (wherever it ran), or its owner process
+ * is gone (on this machine, where that can be checked). Runs in other statuses are left.
+ */
 export function isAbandoned(
   status: RunStatus,
   owner: string | null,
-  isOwnerAlive: (owner: string | null) => boolean
+  isOwnerAlive: (owner: string | null) => boolean,
+  leaseExpired = false
 ): boolean {
-  return status === 'running' && !isOwnerAlive(owner)
+  return status === 'running' && (leaseExpired || !isOwnerAlive(owner))
 }
 
 /** How often a run may lose its worker and be requeued before it fails instead. */

@@ -31,6 +31,7 @@ import {
   checkDeletable,
   checkResumable,
   DEFAULT_MAX_RETRIES,
+  isAbandoned,
   LeaseLostError,
   lostRunVerdict,
   runNotFound
@@ -217,7 +218,8 @@ const SQL = {
   countRuns: 'SELECT count(*) AS n FROM runs',
   // Copying runs between stores (runs pull / push), by uid.
   runByUid: 'SELECT id, status, epochs_done FROM runs WHERE uid = @uid',
-  runRow: 'SELECT r.*, s.uid AS sweep_uid FROM runs r LEFT JOIN sweeps s ON s.id = r.sweep_id WHERE r.id = @runId',
+  runRow:
+    'SELECT r.*, s.uid AS sweep_uid FROM runs r LEFT JOIN sweeps s ON s.id = r.sweep_id WHERE r.id = @runId',
   sweepRow: 'SELECT * FROM sweeps WHERE id = @id',
   sweepByUid: 'SELECT id FROM sweeps WHERE uid = @uid',
   sweepByName: 'SELECT id FROM sweeps WHERE name = @name',
@@ -515,8 +517,10 @@ export class SqlRunStore implements RunStore {
         FROM runs WHERE status = 'running'`
     )
     const result: LostRuns = { interrupted: [], requeued: [], failed: [] }
-    // Lost: its lease ran out (wherever it ran), or its process on this machine is gone.
-    for (const r of running.filter((r) => r.expired === 1 || !policy.isOwnerAlive(r.owner))) {
+    const lost = running.filter((r) =>
+      isAbandoned('running', r.owner, policy.isOwnerAlive, r.expired === 1)
+    )
+    for (const r of lost) {
       const verdict = await this.db.transaction('immediate', async (tx) => {
         const lost = (await tx.get<{ n: number }>(SQL.timesLost, { runId: r.id }))?.n ?? 0
         const v = lostRunVerdict(r.on_lost, lost + 1, maxRetries, r.owner ?? 'unknown')
@@ -653,17 +657,19 @@ export class SqlRunStore implements RunStore {
     checkpoint?: StoredCheckpoint,
     token?: string
   ): Promise<void> {
-    // The epoch's metrics and its checkpoint land together or not at all; with a lease token the
-    // run's row is updated first, which both checks the lease and locks the row until commit.
+    // The epoch's metrics and its checkpoint land together or not at all. The run's row is
+    // updated last: with a lease token that checks the lease, and takes the row's lock only for
+    // the moment before commit, not for the whole 10 MB write (claims and heartbeats of other
+    // runs never wait for it; PostgreSQL would otherwise hold the lock while the bytes arrive).
     return this.db.transaction('immediate', async (tx) => {
+      await tx.run(SQL.upsertEpoch, epochParams(runId, m))
+      if (checkpoint) await this.writeCheckpoint(tx, runId, checkpoint)
       const epoch = { runId, epoch: m.epoch, imgPerSec: m.imgPerSec }
       if (token !== undefined) {
         const { changes } = await tx.run(SQL.setEpochsDoneHeld, { ...epoch, token })
         if (changes === 0) throw new LeaseLostError(runId)
       } else await tx.run(SQL.setEpochsDone, epoch)
-      await tx.run(SQL.upsertEpoch, epochParams(runId, m))
       await tx.run(SQL.attemptReachedEpoch, { runId, epoch: m.epoch })
-      if (checkpoint) await this.writeCheckpoint(tx, runId, checkpoint)
     })
   }
 

@@ -42,6 +42,7 @@ process.on('uncaughtException', fail)
 process.on('unhandledRejection', fail)
 
 interface EpochSink {
+  /** Stores the epoch and its checkpoint, then tells the main thread (the 'epoch' event). */
   epoch(metrics: EpochMetrics, checkpoint: Uint8Array): Promise<void>
   results(results: RunResults): Promise<void>
   close(): Promise<void>
@@ -51,19 +52,26 @@ interface EpochSink {
 async function ownConnection(job: TrainJob): Promise<EpochSink> {
   const store = await openRunStore(job.storeUri)
   return {
-    epoch: (metrics, tensors) =>
-      store.appendEpoch(
+    epoch: async (metrics, tensors) => {
+      await store.appendEpoch(
         job.runId,
         metrics,
         { kind: 'latest', epoch: metrics.epoch, tensors },
         job.leaseToken
-      ),
+      )
+      post({ type: 'epoch', metrics })
+    },
     results: (r) => store.saveResults(job.runId, r, job.leaseToken),
     close: () => store.close()
   }
 }
 
-/** Asks the main thread to write, and waits for its answer (PostgreSQL: one connection a process). */
+/**
+ * Asks the main thread to write (PostgreSQL: one connection a process). The write of an epoch goes
+ * on while the next epoch trains: training waits only if the previous write has not finished when
+ * the next epoch ends, and a failed write (the lease lost, the server gone) stops the run there.
+ * The results wait for every write before them, so a run is never given back ahead of its epochs.
+ */
 function throughParent(runId: number): EpochSink {
   let next = 0
   const waiting = new Map<number, { resolve(): void; reject(e: Error): void }>()
@@ -82,15 +90,23 @@ function throughParent(runId: number): EpochSink {
       waiting.set(id, { resolve, reject })
       post({ type: 'store', id, request }, transfer)
     })
+  let previous: Promise<void> = Promise.resolve()
   return {
-    epoch: (metrics, checkpoint) => {
+    epoch: async (metrics, checkpoint) => {
+      await previous
       // The checkpoint's memory moves to the main thread instead of being copied (~10 MB).
       const whole =
         checkpoint.byteOffset === 0 && checkpoint.byteLength === checkpoint.buffer.byteLength
       const bytes = whole ? checkpoint : checkpoint.slice()
-      return ask({ op: 'epoch', metrics, checkpoint: bytes }, [bytes.buffer as ArrayBuffer])
+      previous = ask({ op: 'epoch', metrics, checkpoint: bytes }, [
+        bytes.buffer as ArrayBuffer
+      ]).then(() => post({ type: 'epoch', metrics }))
+      previous.catch(() => {}) // it is reported by the next epoch, or by the results
     },
-    results: (results) => ask({ op: 'results', results }),
+    results: async (results) => {
+      await previous
+      await ask({ op: 'results', results })
+    },
     close: async () => {}
   }
 }
@@ -121,10 +137,7 @@ async function run(job: TrainJob) {
           post({ type: 'batch', ...p })
         }
       },
-      onEpoch: async (metrics, tensors) => {
-        await sink.epoch(metrics, tensors)
-        post({ type: 'epoch', metrics })
-      }
+      onEpoch: (metrics, tensors) => sink.epoch(metrics, tensors)
     },
     job.resume
   )

@@ -23,7 +23,7 @@ describe('parsePostgresUri', () => {
   it('refuses malformed URIs, saying what to write and never echoing the password', () => {
     const cases: [string, RegExp][] = [
       ['postgres://lab:secret@db.lab:99999/runs', /not a valid PostgreSQL URI|port must be/],
-      ["postgres://lab:secret@/runs", /names no server|not a valid PostgreSQL URI/],
+      ['postgres://lab:secret@/runs', /names no server|not a valid PostgreSQL URI/],
       ['postgres://lab:secret@db.lab', /names no database/],
       ['postgres://lab:secret@db.lab/a/b', /names no database/],
       ['postgres://lab:sec ret@db lab/runs', /not a valid PostgreSQL URI/]

@@ -11,7 +11,6 @@ import { POSTGRES_SCHEMA_VERSION } from '../../../../src-main/core/store/migrati
 import { openRunStore } from '../../../../src-main/core/store/openRunStore'
 import { LeaseLostError } from '../../../../src-main/core/store/runLifecycle'
 import type { RunStore } from '../../../../src-main/core/store/runStore'
-import { copyRuns } from '../../../../src-main/core/store/runTransfer'
 import { tempDir } from '../../../helpers/fixtures'
 import { freshDatabase, postgresUnavailable, sql } from '../../../helpers/postgres'
 
