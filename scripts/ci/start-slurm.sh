@@ -25,7 +25,10 @@ for cmd in munged slurmctld slurmd sbatch scontrol; do
   fi
 done
 
-if scontrol ping 2>/dev/null | grep -q 'is UP' && sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
+# A client call to a controller that is gone waits for its timeouts: never more than a few seconds.
+node_up() { timeout 5 sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated|completing)'; }
+
+if pgrep -x slurmctld >/dev/null && pgrep -x slurmd >/dev/null && node_up; then
   say "a Slurm cluster is already up"
   exit 0
 fi
@@ -77,12 +80,15 @@ if ! pgrep -x slurmd >/dev/null; then
   slurmd -f "$CONF"
 fi
 
-for _ in $(seq 1 100); do
-  if sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
+# A node left DOWN by daemons that were killed comes back with ReturnToService=2; resume it anyway.
+deadline=$((SECONDS + 60))
+while [ "$SECONDS" -lt "$deadline" ]; do
+  if node_up; then
     say "Slurm is up: node $NODE, $CPUS CPUs, partition debug"
     exit 0
   fi
-  sleep 0.3
+  timeout 5 scontrol update NodeName="$NODE" State=RESUME >/dev/null 2>&1 || true
+  sleep 1
 done
 say "Slurm did not come up; see $LOGS/slurmctld.log and $LOGS/slurmd.log"
 exit 1
