@@ -119,7 +119,18 @@ async function freshStore(backend) {
   await admin(`CREATE DATABASE ${name}`)
   const u = new URL(pgUri)
   u.pathname = `/${name}`
-  return { uri: u.toString(), drop: () => admin(`DROP DATABASE ${name} WITH (FORCE)`) }
+  // FORCE cannot end an autovacuum worker that is in the database just then: try again.
+  const drop = async () => {
+    for (let i = 0; ; i++) {
+      try {
+        return await admin(`DROP DATABASE ${name} WITH (FORCE)`)
+      } catch (e) {
+        if (i >= 10) return process.stderr.write(`could not drop ${name}: ${e.message}\n`)
+        await sleep(300)
+      }
+    }
+  }
+  return { uri: u.toString(), drop }
 }
 
 async function queueRuns(uri, n) {
