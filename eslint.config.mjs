@@ -71,7 +71,8 @@ export default tseslint.config(
         group: ['electron', '**/adapters/**', '**/electron/**', '**/api/**'],
         message: 'core imports src-main/common, never the api, adapters or electron'
       },
-      { group: ['better-sqlite3'], message: 'only core/store talks to SQLite' }
+      { group: ['better-sqlite3'], message: 'only core/store talks to SQLite' },
+      { group: ['pg'], message: 'only core/store talks to PostgreSQL' }
     ])
   },
   {
@@ -112,7 +113,7 @@ export default tseslint.config(
         message: 'the renderer imports only the common floor (src-main/common) from src-main'
       },
       {
-        group: [...NODE_BUILTINS, 'electron', 'better-sqlite3', '@tensorflow/*'],
+        group: [...NODE_BUILTINS, 'electron', 'better-sqlite3', 'pg', '@tensorflow/*'],
         message: 'the renderer is a web page: no Node, electron, SQLite or tfjs'
       }
     ])

@@ -36,6 +36,7 @@ import {
   type FigureBundle,
   type QueueStatus,
   type RunFacets,
+  type StoreInfo,
   type VaeLabApi,
   type WorkbenchEvent
 } from '../common/workbenchContract'
@@ -45,8 +46,22 @@ import { VaeLabError } from '../common/errors'
 import { stockMatMul } from '../core/model/dense'
 import { INPUT_DIM } from '../core/model/vae'
 import { isOwnerAlive } from '../core/queue/owner'
+import {
+  runWorker,
+  type WorkerEvent,
+  type WorkerOptions,
+  type WorkerReport
+} from '../core/queue/queueWorker'
 import { runQueue } from '../core/queue/runQueue'
-import type { FileMaintenance, RunStore } from '../core/store/runStore'
+import {
+  canonicalStoreUri,
+  openRunStore,
+  redactUri,
+  resolveStoreUri
+} from '../core/store/openRunStore'
+import { configureStore, configuredStore } from '../core/store/storeSettings'
+import type { FileMaintenance, RunFilter, RunStore } from '../core/store/runStore'
+import { copyRuns, type TransferReport } from '../core/store/runTransfer'
 import {
   benchmarkTraining,
   PAPER_BENCHMARK,
@@ -56,6 +71,7 @@ import {
 import type { TrainEnv } from '../core/train/trainer'
 import { BackgroundQueue } from './backgroundQueue'
 import { exportFigures } from './exportService'
+import { slurmStatus, submitSlurm, type SlurmStatus, type SlurmSubmitInput } from './slurmService'
 import { runFigureJob, runWorkerJob } from './figureJobs'
 import { evaluateRunIwae, resolveDataset } from './iwaeEvaluation'
 import { runFile } from './runFile'
@@ -64,6 +80,8 @@ import { classNamesFor } from '../common/classNames'
 import { zipArchive } from '../core/figures/export/zipArchive'
 
 export type { GridField, SweepGrid, SweepRequestInput }
+export type { WorkerEvent, WorkerReport } from '../core/queue/queueWorker'
+export type { TransferReport } from '../core/store/runTransfer'
 
 export interface SweepResult {
   sweep: string
@@ -168,7 +186,8 @@ export class VaeLabService {
   ) {
     // A run left 'running' by a process that was killed (kill -9, power loss) is interrupted.
     // Every operation waits for it; a failure (say, the database stayed locked) is theirs to report.
-    this.recovered = store.recoverInterrupted(isOwnerAlive)
+    // A vae-lab worker's run whose lease ran out goes back to the queue (recoverLost).
+    this.recovered = store.recoverLost({ isOwnerAlive })
     this.recovered.catch(() => {})
     this.api = Object.fromEntries(
       API_METHODS.map((m) => [m, (...args: unknown[]) => this.call(m, args)])
@@ -181,10 +200,15 @@ export class VaeLabService {
         return this.store.hasQueued()
       },
       workOne: (signal) =>
-        this.work({ workers: 1, signal, onAbort: 'requeue' }, onEvent).then(() => undefined),
+        this.trainHere({ workers: 1, signal, onAbort: 'requeue' }, onEvent).then(() => undefined),
       changeToken: () => this.store.changeToken(),
       onChange: () => this.emit({ type: 'runs-changed' })
     })
+  }
+
+  /** Where the store is, for messages (no password). */
+  get storeLocation(): string {
+    return this.store.location
   }
 
   /** Resolves once the runs of dead processes are marked interrupted (started at construction). */
@@ -334,6 +358,15 @@ export class VaeLabService {
           ...(typeof req.outDir === 'string' ? { outDir: uiOutDir(req.outDir) } : {})
         }
       }),
+    storeInfo: async () => this.storeInfo(),
+    useStore: async (uri) => {
+      // Opened once first: a store that cannot be opened (wrong password, unreachable, newer
+      // schema) is refused here, with its reason, and the setting is left as it was.
+      const canonical = uri === null ? null : canonicalStoreUri(uri)
+      if (canonical !== null) await (await openRunStore(canonical)).close()
+      configureStore(canonical)
+      return this.storeInfo()
+    },
     queueStatus: async (): Promise<QueueStatus> => {
       const q = await this.store.listQueue()
       return {
@@ -410,6 +443,18 @@ export class VaeLabService {
     }
   }
 
+  private storeInfo(): StoreInfo {
+    const configured = configuredStore()
+    const overriddenBy = process.env.VAE_LAB_DB ? 'VAE_LAB_DB' : null
+    return {
+      location: this.store.location,
+      backend: this.store.backend,
+      configured: configured === null ? null : redactUri(configured),
+      overriddenBy,
+      restartNeeded: !overriddenBy && canonicalStoreUri(resolveStoreUri()) !== this.store.uri
+    }
+  }
+
   // --- Shared by the api and the CLI's operations --------------------------------------------
 
   /** A dataset by name (the built-in MNIST or an imported one), or NOT_FOUND listing the known ones. */
@@ -483,7 +528,7 @@ export class VaeLabService {
     return { sweep, runs: await this.store.listRuns({ sweep }) }
   }
 
-  private work(
+  private trainHere(
     o: { workers: number; runIds?: number[]; signal?: AbortSignal; onAbort?: 'cancel' | 'requeue' },
     onEvent: (e: ProgressEvent) => void
   ) {
@@ -502,7 +547,7 @@ export class VaeLabService {
     const req = validate(SweepRequestSchema, input)
     await this.ready()
     const { sweep, runs } = await this.queueValidated(req)
-    await this.work({ workers, runIds: runs.map((r) => r.id), signal: q.signal }, onEvent)
+    await this.trainHere({ workers, runIds: runs.map((r) => r.id), signal: q.signal }, onEvent)
     return { sweep, runs: await this.store.listRuns({ sweep }) }
   }
 
@@ -513,7 +558,7 @@ export class VaeLabService {
   ): Promise<RunSummary[]> {
     const workers = validate(WorkersSchema, q.workers ?? defaultWorkers(), 'workers')
     await this.ready()
-    const ids = await this.work({ workers, signal: q.signal, onAbort: q.onAbort }, onEvent)
+    const ids = await this.trainHere({ workers, signal: q.signal, onAbort: q.onAbort }, onEvent)
     const done = new Set(ids)
     return (await this.store.listRuns()).filter((r) => done.has(r.id))
   }
@@ -527,8 +572,69 @@ export class VaeLabService {
     const id = validate(RunIdSchema, runId, 'runId')
     await this.ready()
     await this.store.requeueForResume(id)
-    await this.work({ workers: 1, runIds: [id], signal: q.signal }, onEvent)
+    await this.trainHere({ workers: 1, runIds: [id], signal: q.signal }, onEvent)
     return (await this.store.listRuns()).find((r) => r.id === id) as RunSummary
+  }
+
+  /**
+   * `vae-lab worker`: claims runs (of `sweep`, or any) under a lease until nothing is left to
+   * claim for `idleExitSeconds`, `maxRuns` were claimed, or `signal` stops it (its run then goes
+   * back to the queue with its finished epochs).
+   */
+  async work(
+    options: WorkerOptions,
+    onEvent: (e: WorkerEvent) => void = () => {}
+  ): Promise<WorkerReport> {
+    await this.ready()
+    return runWorker({ store: this.store, dataset: (name) => this.dataset(name), onEvent }, options)
+  }
+
+  /** `runs pull --from URI`: copies the finished runs of another store into this one. */
+  async pullRuns(
+    from: string,
+    filter: RunFilter = {},
+    onRun?: (sourceId: number, outcome: string) => void
+  ): Promise<TransferReport> {
+    await this.ready()
+    const source = await openRunStore(from)
+    try {
+      return await copyRuns(source, this.store, filter, onRun)
+    } finally {
+      await source.close()
+    }
+  }
+
+  /** `runs push --to URI`: copies this store's finished runs into another one. */
+  async pushRuns(
+    to: string,
+    filter: RunFilter = {},
+    onRun?: (sourceId: number, outcome: string) => void
+  ): Promise<TransferReport> {
+    await this.ready()
+    const target = await openRunStore(to)
+    try {
+      return await copyRuns(this.store, target, filter, onRun)
+    } finally {
+      await target.close()
+    }
+  }
+
+  /** `vae-lab slurm submit`: the sweep as a job array of workers on this (PostgreSQL) store. */
+  async slurmSubmit(input: SlurmSubmitInput) {
+    await this.ready()
+    return submitSlurm(this.store, input)
+  }
+
+  /** `vae-lab slurm status`: the array's tasks beside the runs they hold. */
+  async slurmStatus(filter: { job?: string; sweep?: string }): Promise<SlurmStatus> {
+    await this.ready()
+    return slurmStatus(this.store, filter)
+  }
+
+  /** Every claim of a run: who trained which epochs, how each ended (`runs show`). */
+  async attempts(runId: number) {
+    await this.ready()
+    return this.store.attempts(validate(RunIdSchema, runId, 'runId'))
   }
 
   /** Running, then queued runs, in the order the queue takes them. */

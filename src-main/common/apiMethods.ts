@@ -26,7 +26,9 @@ export const API_METHODS = [
   'evaluateIwae',
   'runFile',
   'exportArchive',
-  'chooseFolder'
+  'chooseFolder',
+  'storeInfo',
+  'useStore'
 ] as const
 
 export type ApiMethod = (typeof API_METHODS)[number]

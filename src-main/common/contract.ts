@@ -188,6 +188,8 @@ export interface RunSummary {
   testKl: number | null
   imgPerSec: number | null
   createdAt: string
+  /** The process that trains it, or last trained it: "host:pid", and its Slurm or Kubernetes task. */
+  worker?: string | null
 }
 
 export const IwaeRequestSchema = z

@@ -130,7 +130,16 @@ export const API_ARGS = {
   evaluateIwae: z.tuple([runId, IwaeKSchema]),
   runFile: z.tuple([runId, z.enum(RUN_FILES, { error: 'a run file is checkpoint or metrics' })]),
   exportArchive: z.tuple([z.record(z.string(), z.unknown())]),
-  chooseFolder: z.tuple([])
+  chooseFolder: z.tuple([]),
+  storeInfo: z.tuple([]),
+  useStore: z.tuple([
+    z
+      .string({ error: 'a store is a SQLite file (PATH or sqlite:PATH) or a postgres:// URI' })
+      .trim()
+      .min(1, { error: 'a store is a SQLite file (PATH or sqlite:PATH) or a postgres:// URI' })
+      .max(2000)
+      .nullable()
+  ])
 } as const satisfies Record<ApiMethod, z.ZodTuple>
 
 /**
@@ -161,7 +170,9 @@ export const API_PARAMS = {
   evaluateIwae: ['runId', 'k'],
   runFile: ['runId', 'file'],
   exportArchive: [null],
-  chooseFolder: []
+  chooseFolder: [],
+  storeInfo: [],
+  useStore: ['store']
 } as const satisfies {
   [M in ApiMethod]: readonly (string | null)[] & {
     length: Required<z.input<(typeof API_ARGS)[M]>>['length']
@@ -221,6 +232,19 @@ export interface RunFacets {
   config: TrainConfig
 }
 
+/** Which store the workbench has open, and which it is set to open (the Store setting). */
+export interface StoreInfo {
+  /** The open store, without its password: a file, or postgres://user@host:port/db. */
+  location: string
+  backend: 'sqlite' | 'postgres'
+  /** The Store setting (password hidden), or null for the default SQLite file. */
+  configured: string | null
+  /** Set when VAE_LAB_DB or --db chose the store, which the setting does not override. */
+  overriddenBy: string | null
+  /** The setting names another store than the open one: it is used from the next start. */
+  restartNeeded: boolean
+}
+
 export interface QueueStatus {
   workers: number
   running: number[]
@@ -270,6 +294,12 @@ export interface VaeLabApi {
   ): Promise<FilePayload & { export: ExportResult }>
   /** A folder picked in the desktop app's native dialog; null when cancelled. Desktop app only. */
   chooseFolder(): Promise<string | null>
+  storeInfo(): Promise<StoreInfo>
+  /**
+   * Sets the store the workbench opens (a SQLite file or a postgres:// URI; null for the default
+   * file) after checking it opens; it takes effect when the workbench starts again.
+   */
+  useStore(store: string | null): Promise<StoreInfo>
 }
 
 // The name list (apiMethods.ts), the schemas and the interface must agree: each line fails to

@@ -92,9 +92,18 @@ describe('vae-lab CLI', () => {
     }
   )
 
-  it('refuses a PostgreSQL URI in this build with exit 2, and creates nothing (no postgres: folder)', () => {
+  it('refuses an unusable PostgreSQL URI with exit 2 and a clear message, and creates nothing (no postgres: folder)', () => {
     const cwd = tempDir()
-    for (const uri of ['postgres://lab:secret@localhost:5432/runs', 'postgresql://db.lab/runs']) {
+    const cases: [string, RegExp][] = [
+      [
+        'postgres://lab:secret@127.0.0.1:1/runs',
+        /cannot reach PostgreSQL at 127\.0\.0\.1:1: connection refused/
+      ],
+      ['postgresql://lab:secret@db.invalid/runs', /the host name "db\.invalid" does not resolve/],
+      ['postgres://lab:secret@db.lab:99999/runs', /not a valid PostgreSQL URI|port must be/],
+      ['postgres://lab:secret@db.lab', /names no database/]
+    ]
+    for (const [uri, message] of cases) {
       const r = spawnSync(
         process.execPath,
         [BIN, 'train', '--latent', '2', '--detach', '--db', uri],
@@ -103,8 +112,8 @@ describe('vae-lab CLI', () => {
           encoding: 'utf8'
         }
       )
-      expect(r.status).toBe(2)
-      expect(r.stderr).toContain('this build has no PostgreSQL store yet')
+      expect(r.status, uri).toBe(2)
+      expect(r.stderr).toMatch(message)
       expect(r.stderr).not.toContain('secret')
     }
     expect(fs.readdirSync(cwd)).toEqual([])

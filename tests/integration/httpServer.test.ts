@@ -138,6 +138,7 @@ const statusOf = (events: WorkbenchEvent[], runId: number) =>
 
 beforeAll(async () => {
   dir = tempDir('vae-lab-http-')
+  process.env.VAE_LAB_HOME = dir
   const ui = path.join(dir, 'ui')
   fs.mkdirSync(path.join(ui, 'assets'), { recursive: true })
   fs.writeFileSync(
@@ -367,6 +368,10 @@ describe('the browser-mode server', () => {
     expect(sweep).toEqual({ sweep: 'http', runIds: [1, 2] })
     // With one worker the second run waits: cancel it while queued, then resume it.
     expect(await ok('queueStatus')).toMatchObject({ workers: 1 })
+    expect(await ok('storeInfo')).toMatchObject({ backend: 'sqlite', location: store.location })
+    // The Store setting is written under VAE_LAB_HOME (this test's folder), never the user's.
+    expect(await ok('useStore', [store.location])).toMatchObject({ restartNeeded: false })
+    expect(await ok('useStore', [null])).toMatchObject({ configured: null })
     expect(await ok('cancelRun', [2])).toBe('cancelled')
     expect(await ok('resumeRun', [2])).toBeUndefined()
     expect(await ok('setPriority', [2, 5])).toBeUndefined()

@@ -18,7 +18,7 @@ export interface Io {
 export const dbOption = () =>
   new Option(
     '--db <uri>',
-    `the run store: a SQLite file, PATH or sqlite:PATH (default: $VAE_LAB_DB, else ${defaultDatabase()}; or set VAE_LAB_HOME)`
+    `the run store: a SQLite file (PATH or sqlite:PATH) or postgres://USER:PASSWORD@HOST:PORT/DB (default: $VAE_LAB_DB, else ${defaultDatabase()}; or set VAE_LAB_HOME)`
   )
 
 /** Opens the service on `--db` (else VAE_LAB_DB, else the default); the store is closed when `body` settles. */
@@ -54,7 +54,8 @@ export function runJson(r: RunSummary) {
     test_rec: r.testRec,
     test_kl: r.testKl,
     img_per_s: r.imgPerSec,
-    created_at: r.createdAt
+    created_at: r.createdAt,
+    worker: r.worker ?? null
   }
 }
 

@@ -7,8 +7,10 @@ import { FLAG_OF } from './parseOptions'
 import { registerExportCommand } from './exportCommand'
 import { registerRunsCommands } from './runsCommands'
 import { registerServeCommand } from './serveCommand'
+import { registerSlurmCommands } from './slurmCommands'
 import { registerToolCommands } from './toolCommands'
 import { registerTrainCommands } from './trainCommands'
+import { registerWorkerCommand } from './workerCommand'
 import { isVaeLabError, type VaeLabError } from '../../api/runtime'
 
 export function buildProgram(io: Io): Command {
@@ -24,6 +26,8 @@ export function buildProgram(io: Io): Command {
   registerToolCommands(program, io)
   registerExportCommand(program, io)
   registerServeCommand(program, io)
+  registerWorkerCommand(program, io)
+  registerSlurmCommands(program, io)
   return program
 }
 

@@ -50,7 +50,11 @@ export const FLAG_OF: Record<string, string> = {
   note: 'TEXT',
   name: 'NAME',
   sweepName: '--sweep',
-  classNames: '--classes'
+  classNames: '--classes',
+  sweep: '--sweep',
+  maxRuns: '--max-runs',
+  idleExit: '--idle-exit',
+  finishEpochWithin: '--finish-epoch-within'
 }
 
 /** Strict number: '' and '1e' and '0x10' are NaN, unlike Number()'s forgiving rules. */

@@ -70,6 +70,49 @@ export function registerRunsCommands(program: Command, io: Io): void {
         })
       }
     )
+  for (const direction of ['pull', 'push'] as const) {
+    const other = direction === 'pull' ? '--from <uri>' : '--to <uri>'
+    runs
+      .command(direction)
+      .description(
+        direction === 'pull'
+          ? "copy finished runs from another store (a cluster's PostgreSQL) into --db, with metrics, checkpoints and figure data; pulling twice adds nothing"
+          : 'copy finished runs from --db into another store; pushing twice adds nothing'
+      )
+      .requiredOption(
+        other,
+        direction === 'pull' ? 'the store to copy from' : 'the store to copy to'
+      )
+      .option('--sweep <name>', 'only runs of this sweep')
+      .option('--json', 'print what was copied as JSON')
+      .addOption(dbOption())
+      .action(
+        async (f: { from?: string; to?: string; sweep?: string; json?: boolean; db?: string }) => {
+          await withService(f.db, async (service) => {
+            const filter = f.sweep !== undefined ? { sweep: f.sweep } : {}
+            const report =
+              direction === 'pull'
+                ? await service.pullRuns(f.from as string, filter)
+                : await service.pushRuns(f.to as string, filter)
+            if (f.json) {
+              io.stdout.write(JSON.stringify(report, null, 2) + '\n')
+              return
+            }
+            const n = (ids: unknown[]) => ids.length
+            io.stdout.write(
+              `${n(report.added)} added, ${n(report.updated)} updated, ${n(report.unchanged)} already there` +
+                (report.kept.length ? `, ${n(report.kept)} kept (they moved on here)` : '') +
+                '\n'
+            )
+            if (report.skipped.length)
+              io.stdout.write(
+                `${report.skipped.length} not copied yet, still ${[...new Set(report.skipped.map((r) => r.status))].join(' or ')}: ` +
+                  `${report.skipped.map((r) => r.id).join(', ')}; ${direction} again when they finish\n`
+              )
+          })
+        }
+      )
+  }
   runs
     .command('show')
     .description('config, backend, status, per-epoch metrics and evaluations of a run')
@@ -90,7 +133,8 @@ export function registerRunsCommands(program: Command, io: Io): void {
             note: r.note,
             tags: r.tags,
             priority: r.priority,
-            resumes: r.resumes
+            resumes: r.resumes,
+            attempts: await service.attempts(id)
           }
           io.stdout.write(
             JSON.stringify(
@@ -108,6 +152,13 @@ export function registerRunsCommands(program: Command, io: Io): void {
         if (d.run.tags.length) io.stdout.write(`tags: ${d.run.tags.join(', ')}\n`)
         if (d.run.note) io.stdout.write(`note: ${d.run.note}\n`)
         if (d.run.message) io.stdout.write(`message: ${d.run.message}\n`)
+        if (d.run.worker) io.stdout.write(`worker: ${d.run.worker}\n`)
+        for (const a of await service.attempts(id)) {
+          io.stdout.write(
+            `attempt ${a.attempt}: ${a.owner}${a.worker ? ` (${a.worker})` : ''}, epochs ${a.fromEpoch + 1}-${a.toEpoch}, ${a.outcome}` +
+              `${a.message ? ` (${a.message})` : ''}\n`
+          )
+        }
         for (const m of d.metrics) {
           io.stdout.write(
             `epoch ${String(m.epoch).padStart(3)}  train ${m.train.nelbo.toFixed(2)}  test ${m.test.nelbo.toFixed(2)} ` +

@@ -5,21 +5,21 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { VaeLabError } from '../../common/errors'
 import { defaultDatabase } from '../paths'
+import { PgDriver, type PgDriverOptions } from './pgDriver'
+import { parsePostgresUri, redactUri } from './postgresTarget'
 import type { RunStore } from './runStore'
 import { SqliteDriver } from './sqliteDriver'
 import { SqlRunStore } from './sqlRunStore'
+import { configuredStore } from './storeSettings'
+
+export { redactUri }
 
 export const SUPPORTED_STORES =
-  'a SQLite file (PATH or sqlite:PATH); PostgreSQL (postgres://USER:PASSWORD@HOST:PORT/DB) is recognised but not in this build'
+  'a SQLite file (PATH or sqlite:PATH) or a PostgreSQL database (postgres://USER:PASSWORD@HOST:PORT/DB)'
 
 export type StoreLocation =
   | { backend: 'sqlite'; file: string }
   | { backend: 'postgres'; url: string }
-
-/** A URI without its password, for messages. */
-export function redactUri(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^/@]*@/i, '$1:***@')
-}
 
 /**
  * What a --db value names. A plain path is a SQLite file (a Windows drive letter is a path);
@@ -47,18 +47,26 @@ export function parseStoreUri(uri: string): StoreLocation {
 }
 
 /**
- * The store to use: --db, else VAE_LAB_DB, else VAE_LAB_HOME/runs.sqlite, else the user data
- * directory's runs.sqlite.
+ * The store to use: --db, else VAE_LAB_DB, else the workbench's Store setting, else
+ * VAE_LAB_HOME/runs.sqlite, else the user data directory's runs.sqlite.
  */
 export function resolveStoreUri(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (flag !== undefined) return flag
   if (env.VAE_LAB_DB) return env.VAE_LAB_DB
-  return defaultDatabase(env)
+  return configuredStore(env) ?? defaultDatabase(env)
+}
+
+/** The URI as a store opened from it reports it (RunStore.uri): SQLite paths made absolute. */
+export function canonicalStoreUri(uri: string): string {
+  const loc = parseStoreUri(uri)
+  return loc.backend === 'sqlite' ? `sqlite:${loc.file}` : loc.url
 }
 
 export interface OpenOptions {
   /** Refuse a store that does not exist yet instead of creating it (db check, db backup). */
   mustExist?: boolean
+  /** PostgreSQL: how long a lost connection is retried, and the timeouts (pgDriver.ts). */
+  postgres?: PgDriverOptions
 }
 
 /** Opens (creating and migrating where needed) the store `uri` names, or a clear VaeLabError. */
@@ -71,11 +79,12 @@ export async function openRunStore(uri: string, options: OpenOptions = {}): Prom
       const driver = SqliteDriver.open(loc.file)
       return new SqlRunStore(driver, `sqlite:${loc.file}`, loc.file, driver.maintenance())
     }
-    case 'postgres':
-      // The PostgreSQL backend (issue 16) opens a pg driver here; until then nothing is created.
-      throw new VaeLabError(
-        'INVALID_INPUT',
-        `this build has no PostgreSQL store yet (${redactUri(loc.url)}); use a SQLite file: a PATH or sqlite:PATH`
-      )
+    case 'postgres': {
+      // The URI is checked before any connection; a refused connection names the reason, and a
+      // database is created by its administrator, never here.
+      const target = parsePostgresUri(loc.url)
+      const driver = await PgDriver.open(target, options.postgres)
+      return new SqlRunStore(driver, target.url, `postgres://${target.display}`)
+    }
   }
 }

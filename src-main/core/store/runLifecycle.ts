@@ -50,11 +50,55 @@ export function checkDeletable(runId: number, status: RunStatus): void {
   }
 }
 
-/** A run 'running' under an owner that is gone is interrupted; runs in other statuses are left. */
+/**
+ * A run 'running' whose worker is lost: its lease ran out (wherever it ran), or its owner process
+ * is gone (on this machine, where that can be checked). Runs in other statuses are left.
+ */
 export function isAbandoned(
   status: RunStatus,
   owner: string | null,
-  isOwnerAlive: (owner: string | null) => boolean
+  isOwnerAlive: (owner: string | null) => boolean,
+  leaseExpired = false
 ): boolean {
-  return status === 'running' && !isOwnerAlive(owner)
+  return status === 'running' && (leaseExpired || !isOwnerAlive(owner))
+}
+
+/** How often a run may lose its worker and be requeued before it fails instead. */
+export const DEFAULT_MAX_RETRIES = 3
+
+/**
+ * What becomes of a running run whose worker is lost (lease expired, or its process on this host
+ * is gone). `timesLost` counts this loss too. A CLI or app run is interrupted, as before leases;
+ * a worker's run goes back to the queue, until it has been lost more than `maxRetries` times.
+ */
+export function lostRunVerdict(
+  onLost: 'interrupt' | 'requeue',
+  timesLost: number,
+  maxRetries: number,
+  who: string
+): { status: 'interrupted' | 'queued' | 'failed'; message: string } {
+  if (onLost === 'interrupt') return { status: 'interrupted', message: INTERRUPTED_MESSAGE }
+  if (timesLost <= maxRetries)
+    return {
+      status: 'queued',
+      message: `requeued: its worker ${who} was lost (${timesLost} of ${maxRetries} retries); the next worker continues from its checkpoint`
+    }
+  return {
+    status: 'failed',
+    message: `its workers were lost ${timesLost} times, more than the ${maxRetries} retries allowed (${who} last); \`vae-lab runs show\` lists the attempts, \`vae-lab resume\` tries again`
+  }
+}
+
+/**
+ * A worker wrote for a run whose lease it no longer holds (it was requeued, after the lease ran
+ * out, and another worker may be training it): nothing was written, and the worker must stop.
+ */
+export class LeaseLostError extends VaeLabError {
+  constructor(runId: number) {
+    super(
+      'CANCELLED',
+      `run ${runId}: this worker's lease ran out and the run went back to the queue; it stops without writing more`
+    )
+    this.name = 'LeaseLostError'
+  }
 }

@@ -46,6 +46,109 @@ export interface RunResults {
   weights?: Uint8Array
 }
 
+/** How a run is claimed: which runs, for how long, and what happens if its worker is lost. */
+export interface ClaimOptions {
+  /** Only these runs (a sweep started by `train`); otherwise any queued run. */
+  runIds?: number[]
+  /** Only runs of this sweep (`vae-lab worker --sweep`). */
+  sweep?: string
+  /** The lease: the holder renews it (heartbeat) well before it ends. Default 60 s. */
+  leaseSeconds?: number
+  /**
+   * When the worker is lost (its lease ran out, or its process on this host is gone): 'interrupt'
+   * (default; a run started from the CLI or the app, which the user resumes) or 'requeue' (a
+   * `vae-lab worker`'s: the next worker continues it from its checkpoint, up to the retry cap).
+   */
+  onLost?: LostAction
+  /** What else names the process besides host:pid: "slurm 1234_0", "k8s vae-lab-3". */
+  worker?: string
+}
+
+export type LostAction = 'interrupt' | 'requeue'
+
+/** A claimed run and the token that fences its writes: only the lease holder's land. */
+export interface Claim {
+  runId: number
+  token: string
+  /** 1 for the first claim of the run, 2 after it was requeued once, ... */
+  attempt: number
+  epochsDone: number
+  leaseSeconds: number
+}
+
+/** One claim of a run: who trained which epochs and how it ended. */
+export interface RunAttempt {
+  attempt: number
+  owner: string
+  worker: string | null
+  startedAt: string
+  endedAt: string | null
+  /** running, completed, diverged, cancelled, failed, released (given back), lost, interrupted */
+  outcome: string
+  fromEpoch: number
+  toEpoch: number
+  message: string | null
+}
+
+/** What recoverLost did: runs of lost workers, by what became of them. */
+export interface LostRuns {
+  interrupted: number[]
+  requeued: number[]
+  failed: number[]
+}
+
+export interface LostPolicy {
+  /** Whether the process "host:pid" still exists (another host's counts as alive). */
+  isOwnerAlive(owner: string | null): boolean
+  /** A requeue-on-loss run lost more often than this fails instead (default 3). */
+  maxRetries?: number
+}
+
+/** A run with everything stored for it, keyed by its uid: what `runs pull` / `push` carry. */
+export interface RunBundle {
+  uid: string
+  sweep: {
+    uid: string
+    name: string
+    baseConfig: string
+    grid: string
+    createdAt: string
+  } | null
+  run: {
+    name: string | null
+    status: RunStatus
+    priority: number
+    config: string
+    dataset: string
+    latentDim: number
+    seed: number
+    epochs: number
+    epochsDone: number
+    backend: string | null
+    backendDetail: string | null
+    codeVersion: string
+    message: string | null
+    imgPerSec: number | null
+    note: string | null
+    createdAt: string
+    startedAt: string | null
+    finishedAt: string | null
+    resumes: number
+    attempts: number
+    worker: string | null
+  }
+  tags: string[]
+  metrics: EpochMetrics[]
+  evaluations: Record<string, unknown>
+  figures: StoredFigure[]
+  checkpoints: StoredCheckpoint[]
+  attemptLog: RunAttempt[]
+  dataset: DatasetInfo | null
+}
+
+/** What importing a bundle did: 'kept' when the copy here moved on (resumed here) and was left. */
+export type ImportOutcome = 'added' | 'updated' | 'unchanged' | 'kept'
+
 export interface RunFilter {
   status?: RunStatus
   sweep?: string
@@ -80,6 +183,8 @@ export interface RunStore {
   readonly uri: string
   /** Where it is, for messages: a file path, or a server and database without credentials. */
   readonly location: string
+  /** The engine: SQLite's training threads write their own epochs; PostgreSQL's go through the process's one connection. */
+  readonly backend: 'sqlite' | 'postgres'
   /** SQLite's file upkeep; absent for stores that have none. */
   readonly maintenance?: FileMaintenance
   close(): Promise<void>
@@ -95,10 +200,29 @@ export interface RunStore {
     runs: NewRun[]
   ): Promise<{ sweepId: number; runIds: number[] }>
   /**
-   * Atomically takes the next queued run (highest priority, then oldest), optionally among
-   * `runIds`, marks it running and owned by `owner` ("host:pid"); null when none is queued.
+   * Atomically takes the next queued run (highest priority, then oldest) for `owner` ("host:pid")
+   * under a lease, and records the attempt; null when none is queued. Safe when many processes
+   * on many machines claim at once: each run goes to exactly one.
    */
-  claimNextQueued(owner: string, runIds?: number[]): Promise<number | null>
+  claimNextQueued(owner: string, options?: ClaimOptions): Promise<Claim | null>
+  /**
+   * Renews the lease of a run this worker holds; `held: false` when it no longer does (the run
+   * was requeued or finished elsewhere): the worker must stop and write nothing more for it.
+   */
+  heartbeat(
+    runId: number,
+    token: string,
+    leaseSeconds: number
+  ): Promise<{ held: boolean; cancelRequested: boolean }>
+  /** Gives a held run back to the queue with its progress (a preempted worker); false if not held. */
+  releaseRun(runId: number, token: string, message: string): Promise<boolean>
+  /**
+   * Runs whose worker is lost (lease expired, or its process on this host is gone) are
+   * interrupted, requeued or failed, by their LostAction and the retry cap.
+   */
+  recoverLost(policy: LostPolicy): Promise<LostRuns>
+  /** Every claim of the run, oldest first. */
+  attempts(runId: number): Promise<RunAttempt[]>
   hasQueued(): Promise<boolean>
   /** Running, then queued runs, in the order the queue takes them. */
   listQueue(): Promise<RunSummary[]>
@@ -109,21 +233,29 @@ export interface RunStore {
   changeToken(): Promise<string>
   /** Records the backend that actually trains a claimed run. */
   markRunning(runId: number, backend: string, backendDetail: string): Promise<void>
-  /** An epoch's metrics and its checkpoint, together or not at all. */
-  appendEpoch(runId: number, metrics: EpochMetrics, checkpoint?: StoredCheckpoint): Promise<void>
+  /**
+   * An epoch's metrics and its checkpoint, together or not at all. With the lease `token`, only
+   * while the lease is held (else LeaseLostError and nothing is written).
+   */
+  appendEpoch(
+    runId: number,
+    metrics: EpochMetrics,
+    checkpoint?: StoredCheckpoint,
+    token?: string
+  ): Promise<void>
   saveCheckpoint(runId: number, checkpoint: StoredCheckpoint): Promise<void>
+  /** Ends a run (and its lease and attempt); with `token`, only while the lease is held. */
   finishRun(
     runId: number,
     status: RunStatus,
     message: string | null,
-    imgPerSec: number | null
+    imgPerSec: number | null,
+    token?: string
   ): Promise<void>
   saveEvaluation(runId: number, kind: string, result: unknown): Promise<void>
   saveFigures(runId: number, figures: StoredFigure[]): Promise<void>
-  /** A finished run's evaluation, figure data and final weights, in one transaction. */
-  saveResults(runId: number, results: RunResults): Promise<void>
-  /** Runs left 'running' by a process that is gone become 'interrupted'; returns their ids. */
-  recoverInterrupted(isOwnerAlive: (owner: string | null) => boolean): Promise<number[]>
+  /** A finished run's evaluation, figure data and final weights, in one transaction (fenced by `token`). */
+  saveResults(runId: number, results: RunResults, token?: string): Promise<void>
   /** A queued run is cancelled at once; a running one gets a request its owner acts on. */
   requestCancel(runId: number): Promise<'cancelled' | 'requested'>
   isCancelRequested(runId: number): Promise<boolean>
@@ -145,4 +277,14 @@ export interface RunStore {
   figures(runId: number): Promise<StoredFigure[]>
   checkpoint(runId: number, kind: 'latest' | 'final'): Promise<StoredCheckpoint | null>
   countRuns(): Promise<number>
+
+  /** The uids of the runs (of `sweep`), for copying them to another store. */
+  runUids(filter?: RunFilter): Promise<{ id: number; uid: string; status: RunStatus }[]>
+  /** Everything stored for a run, to copy it to another store. */
+  exportRun(runId: number): Promise<RunBundle>
+  /**
+   * Adds a run copied from another store, or brings the copy here up to date: keyed by its uid,
+   * so importing twice changes nothing.
+   */
+  importRun(bundle: RunBundle): Promise<ImportOutcome>
 }

@@ -42,11 +42,23 @@ export interface SqlDriver extends SqlExecutor {
 export interface SqlDialect {
   readonly name: 'sqlite' | 'postgres'
   /**
-   * The statement that takes the next queued run: sets it running for @owner at @now and returns
-   * its id. `among` is a condition on runs.id to add (or null). SQLite runs it in an immediate
-   * transaction; PostgreSQL adds FOR UPDATE SKIP LOCKED to the inner SELECT.
+   * The statement that takes the next queued run: sets it running with its lease (@owner,
+   * @worker, @token, @leaseMs, @onLost) and returns its id, attempt and epochs done. `filter` is
+   * a condition on the candidate runs (`r.` columns), or null. SQLite runs it in an immediate
+   * transaction; PostgreSQL adds FOR UPDATE SKIP LOCKED to the inner SELECT, so racing workers
+   * each get a different run and none waits for another.
    */
-  claimNextSql(among: string | null): string
+  claimNextSql(filter: string | null): string
+  /**
+   * The database's clock in milliseconds since 1970, as an SQL expression. Leases are compared
+   * against it, never against a worker's own clock: the workers' machines may disagree.
+   */
+  readonly nowMs: string
+  /**
+   * Appended to a SELECT that reads a row a transaction then changes (' FOR UPDATE' on
+   * PostgreSQL; nothing on SQLite, whose immediate transaction already holds the only write lock).
+   */
+  readonly lockRows: string
   /** Whether `e` is the engine's unique-constraint violation. */
   isUniqueViolation(e: unknown): boolean
 }
@@ -74,4 +86,19 @@ export function positionalSql(sql: string): { text: string; names: string[] } {
     return `$${i + 1}`
   })
   return { text, names }
+}
+
+/**
+ * The claim both engines share: the next queued run (highest priority, then oldest) becomes
+ * running under a lease that ends `@leaseMs` from now on the database's clock; `lock` follows the
+ * inner SELECT (PostgreSQL's FOR UPDATE SKIP LOCKED). Each claim counts as an attempt.
+ */
+export function claimNextSql(nowMs: string, filter: string | null, lock: string): string {
+  return `UPDATE runs SET status = 'running', owner = @owner, worker = @worker,
+      lease_token = @token, lease_expires_at = ${nowMs} + @leaseMs, heartbeat_at = ${nowMs},
+      on_lost = @onLost, attempts = attempts + 1, started_at = coalesce(started_at, @now),
+      cancel_requested = 0, message = NULL
+    WHERE id = (SELECT r.id FROM runs r WHERE r.status = 'queued'${filter ? ` AND ${filter}` : ''}
+                ORDER BY r.priority DESC, r.id LIMIT 1${lock})
+    RETURNING id, attempts, epochs_done`
 }

@@ -8,7 +8,17 @@ import { VaeLabError } from '../../common/errors'
 import { newerSchemaError, pendingMigrations } from './migrations/migration'
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './migrations/sqlite'
 import type { FileMaintenance } from './runStore'
-import type { SqlDialect, SqlDriver, SqlExecutor, SqlParams, TransactionMode } from './sqlDriver'
+import {
+  claimNextSql,
+  type SqlDialect,
+  type SqlDriver,
+  type SqlExecutor,
+  type SqlParams,
+  type TransactionMode
+} from './sqlDriver'
+
+// Milliseconds since 1970 on SQLite's clock (julianday works on every SQLite version).
+const SQLITE_NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 
 /** Extra tries of BEGIN IMMEDIATE after the busy timeout gave up (the lock holder may be slow). */
 const BUSY_RETRIES = 3
@@ -21,10 +31,9 @@ export function isSqliteError(e: unknown, ...codes: string[]): boolean {
 export const SQLITE_DIALECT: SqlDialect = {
   name: 'sqlite',
   // One writer at a time: the driver runs this in an immediate transaction.
-  claimNextSql: (among) => `UPDATE runs SET status = 'running', owner = @owner,
-      started_at = coalesce(started_at, @now), cancel_requested = 0, message = NULL
-    WHERE id = (SELECT id FROM runs WHERE status = 'queued'${among ? ` AND id ${among}` : ''}
-                ORDER BY priority DESC, id LIMIT 1) RETURNING id`,
+  claimNextSql: (filter) => claimNextSql(SQLITE_NOW_MS, filter, ''),
+  nowMs: SQLITE_NOW_MS,
+  lockRows: '',
   isUniqueViolation: (e) =>
     isSqliteError(e, 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY')
 }

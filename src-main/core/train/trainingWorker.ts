@@ -1,21 +1,34 @@
-// Main-thread side of a training worker: starts it, relays its events, cancels it, and turns
-// a crash of the worker into a failed outcome instead of a hung promise.
+// Main-thread side of a training worker: starts it, relays its events and the writes it asks
+// for, cancels it, and turns a crash of the worker into a failed outcome instead of a hung promise.
 import { Worker } from 'node:worker_threads'
 import type { BackendName, EpochMetrics } from '../../common/contract'
 import { compiledScript } from '../compiledScript'
-import { VaeLabError } from '../../common/errors'
+import { isVaeLabError, VaeLabError } from '../../common/errors'
+import { LeaseLostError } from '../store/runLifecycle'
 import type { BatchProgress } from './trainer'
-import type { TrainJob, TrainSummary, WorkerMessage } from './workerProtocol'
+import {
+  CANCEL,
+  type ParentMessage,
+  type StoreRequest,
+  type TrainJob,
+  type TrainSummary,
+  type WorkerMessage
+} from './workerProtocol'
 
 export interface WorkerHandlers {
   onReady?(backend: BackendName, detail: string): void
   onBatch?(p: BatchProgress): void
   onEpoch?(metrics: EpochMetrics): void
+  /** Makes a write the worker asks for (TrainJob.writer 'parent'); the worker waits for it. */
+  onStore?(request: StoreRequest): Promise<void>
 }
 
 export interface TrainingHandle {
   done: Promise<TrainSummary>
+  /** Stops at the next batch: the epoch in progress is not kept. */
   cancel(): void
+  /** Stops once the epoch in progress is stored (a cancel() later still stops at once). */
+  stopAtEpochEnd(): void
 }
 
 export function startTraining(
@@ -23,10 +36,32 @@ export function startTraining(
   handlers: WorkerHandlers = {}
 ): TrainingHandle {
   const cancelFlag = new SharedArrayBuffer(4)
+  const flag = new Int32Array(cancelFlag)
   const worker = new Worker(compiledScript('core/train/worker.js'), {
     workerData: { ...job, cancelFlag } satisfies TrainJob
   })
   let settled = false
+  const answer = (m: ParentMessage) => {
+    if (!settled) worker.postMessage(m)
+  }
+  const store = (id: number, request: StoreRequest) => {
+    const write = handlers.onStore
+      ? handlers.onStore(request)
+      : Promise.reject(new VaeLabError('INTERNAL', 'this training worker has no store to write to'))
+    write.then(
+      () => answer({ type: 'stored', id }),
+      (e: unknown) =>
+        answer({
+          type: 'stored',
+          id,
+          error: {
+            code: isVaeLabError(e) ? e.code : 'INTERNAL',
+            message: e instanceof Error ? e.message : String(e),
+            leaseLost: e instanceof LeaseLostError
+          }
+        })
+    )
+  }
   const done = new Promise<TrainSummary>((resolve, reject) => {
     const settle = (f: () => void) => {
       if (settled) return
@@ -42,10 +77,14 @@ export function startTraining(
           return handlers.onBatch?.(m)
         case 'epoch':
           return handlers.onEpoch?.(m.metrics)
+        case 'store':
+          return store(m.id, m.request)
         case 'done':
           return settle(() => resolve(m.outcome))
         case 'error':
-          return settle(() => reject(new VaeLabError(m.code, m.message)))
+          return settle(() =>
+            reject(m.leaseLost ? new LeaseLostError(job.runId) : new VaeLabError(m.code, m.message))
+          )
       }
     }
     worker.on('message', (m: WorkerMessage) => {
@@ -54,7 +93,7 @@ export function startTraining(
       try {
         dispatch(m)
       } catch (e) {
-        Atomics.store(new Int32Array(cancelFlag), 0, 1)
+        Atomics.store(flag, 0, CANCEL.NOW)
         const message = e instanceof Error ? e.message : String(e)
         settle(() =>
           reject(e instanceof VaeLabError ? e : new VaeLabError('INTERNAL', message, { cause: e }))
@@ -76,6 +115,9 @@ export function startTraining(
   })
   return {
     done,
-    cancel: () => Atomics.store(new Int32Array(cancelFlag), 0, 1)
+    cancel: () => Atomics.store(flag, 0, CANCEL.NOW),
+    stopAtEpochEnd: () => {
+      Atomics.compareExchange(flag, 0, CANCEL.RUN, CANCEL.AT_EPOCH_END)
+    }
   }
 }

@@ -23,6 +23,6 @@ export function newerSchemaError(where: string, found: number, known: number): V
   return new VaeLabError(
     'DATABASE_INCOMPATIBLE',
     `${where} was written by a newer VAE Lab (schema ${found}, this version knows up to ${known}); ` +
-      'upgrade VAE Lab, or choose another database with --db. The file was not changed.'
+      'upgrade VAE Lab, or choose another database with --db. Nothing in it was changed.'
   )
 }

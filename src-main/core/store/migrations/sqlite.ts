@@ -109,6 +109,47 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    name: 'leases_attempts_uids',
+    sql: `
+      -- A run in training holds a lease its worker renews (lease_expires_at, in ms on the database's
+      -- clock); lease_token fences its writes, so a worker that lost its lease writes nothing more.
+      -- on_lost says what happens to the run when its worker is lost: 'interrupt' (a run started from
+      -- the CLI or the app: the user resumes it) or 'requeue' (a vae-lab worker's: the next worker
+      -- continues it from its checkpoint, up to a retry cap). worker says which process trained it.
+      ALTER TABLE runs ADD COLUMN worker TEXT;
+      ALTER TABLE runs ADD COLUMN lease_token TEXT;
+      ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER;
+      ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+      ALTER TABLE runs ADD COLUMN on_lost TEXT NOT NULL DEFAULT 'interrupt'
+        CHECK (on_lost IN ('interrupt', 'requeue'));
+      ALTER TABLE runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+      -- Every claim of a run is an attempt: who trained which epochs, and how it ended.
+      CREATE TABLE run_attempts (
+        run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        attempt    INTEGER NOT NULL,
+        owner      TEXT NOT NULL,
+        worker     TEXT,
+        started_at TEXT NOT NULL,
+        ended_at   TEXT,
+        outcome    TEXT NOT NULL,           -- running, completed, diverged, cancelled, failed,
+                                            -- released (given back), lost, interrupted
+        from_epoch INTEGER NOT NULL,
+        to_epoch   INTEGER NOT NULL,
+        message    TEXT,
+        PRIMARY KEY (run_id, attempt)
+      );
+      -- Identities that survive copying a run to another store (runs pull / push).
+      ALTER TABLE runs ADD COLUMN uid TEXT;
+      ALTER TABLE sweeps ADD COLUMN uid TEXT;
+      UPDATE runs SET uid = lower(hex(randomblob(16)));
+      UPDATE sweeps SET uid = lower(hex(randomblob(16)));
+      CREATE UNIQUE INDEX runs_uid ON runs(uid);
+      CREATE UNIQUE INDEX sweeps_uid ON sweeps(uid);
+      CREATE INDEX runs_lease ON runs(lease_token);
+    `
+  },
+  {
+    version: 4,
     name: 'dataset_class_names',
     sql: `
       -- What labels 0..9 of an imported dataset mean (a JSON list of ten names); NULL: the digits,

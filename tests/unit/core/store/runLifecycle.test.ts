@@ -5,6 +5,7 @@ import {
   checkDeletable,
   checkResumable,
   isAbandoned,
+  lostRunVerdict,
   RESUMABLE_STATUSES
 } from '../../../../src-main/core/store/runLifecycle'
 
@@ -40,5 +41,21 @@ describe('runLifecycle', () => {
     expect(isAbandoned('running', 'h:1', dead)).toBe(true)
     expect(isAbandoned('running', 'h:1', alive)).toBe(false)
     expect(isAbandoned('queued', 'h:1', dead)).toBe(false)
+  })
+})
+
+describe('lostRunVerdict', () => {
+  it("interrupts a CLI run, requeues a worker's run up to the retry cap, then fails it", () => {
+    expect(lostRunVerdict('interrupt', 1, 3, 'vm:1').status).toBe('interrupted')
+    expect([1, 2, 3, 4].map((n) => lostRunVerdict('requeue', n, 3, 'vm:1').status)).toEqual([
+      'queued',
+      'queued',
+      'queued',
+      'failed'
+    ])
+    expect(lostRunVerdict('requeue', 2, 3, 'node7:42').message).toMatch(
+      /its worker node7:42 was lost \(2 of 3 retries\)/
+    )
+    expect(lostRunVerdict('requeue', 1, 0, 'vm:1').status).toBe('failed')
   })
 })

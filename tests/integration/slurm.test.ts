@@ -1,0 +1,166 @@
+// A sweep trained by a real (single-node) Slurm cluster against the test PostgreSQL: `slurm submit
+// --array 2` runs every run exactly once, and `scancel` of one task mid-run sends its run back to
+// the queue, to finish on the other task from its checkpoint with no epoch lost or repeated.
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { openRunStore } from '../../src-main/core/store/openRunStore'
+import type { RunStore } from '../../src-main/core/store/runStore'
+import { tempDir } from '../helpers/fixtures'
+import { freshDatabase, postgresUnavailable } from '../helpers/postgres'
+import { slurmUnavailable, tasksInQueue } from '../helpers/slurm'
+import { TINY, vaeLab, vaeLabJson } from '../helpers/vaeLabProcess'
+
+const missing = (await postgresUnavailable()) ?? slurmUnavailable()
+const cleanups: (() => Promise<void> | void)[] = []
+afterAll(async () => {
+  for (const c of cleanups) await c()
+})
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined>,
+  timeoutMs = 180_000
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await f()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(300)
+  }
+}
+
+async function setUp(sweep: string, latents: string, epochs: number) {
+  const db = await freshDatabase()
+  cleanups.push(db.drop)
+  const queued = vaeLab([
+    'train',
+    '--latent',
+    latents,
+    '--epochs',
+    String(epochs),
+    ...TINY,
+    '--sweep',
+    sweep,
+    '--db',
+    db.uri,
+    '--detach'
+  ])
+  expect(queued.code, queued.stderr).toBe(0)
+  const store = await openRunStore(db.uri)
+  cleanups.unshift(() => store.close())
+  return { uri: db.uri, store }
+}
+
+function submit(uri: string, sweep: string, logs: string) {
+  const r = vaeLab(
+    [
+      'slurm',
+      'submit',
+      '--sweep',
+      sweep,
+      '--array',
+      '2',
+      '--idle-exit',
+      '3',
+      '--lease',
+      '10',
+      '--logs',
+      logs
+    ],
+    {
+      VAE_LAB_DB: uri
+    }
+  )
+  expect(r.code, r.stderr).toBe(0)
+  const jobId = r.stdout.trim()
+  expect(jobId).toMatch(/^\d+$/)
+  cleanups.unshift(() => void spawnSync('scancel', [jobId]))
+  return jobId
+}
+
+const allCompleted = (store: RunStore, sweep: string) => async () => {
+  const runs = await store.listRuns({ sweep })
+  return runs.every((r) => r.status === 'completed') ? runs : undefined
+}
+
+describe.skipIf(missing !== null)('vae-lab on a Slurm cluster', () => {
+  it('trains a 4-run sweep with `slurm submit --array 2`, every run completed exactly once, with a log per task', async () => {
+    const { uri, store } = await setUp('slurm-four', '2,3,4,5', 3)
+    const logs = tempDir()
+    const jobId = submit(uri, 'slurm-four', logs)
+    const status = await until('a task holding a run', async () => {
+      const s = vaeLabJson<{ tasks: { task: string; runs: unknown[] }[] }>([
+        'slurm',
+        'status',
+        '--job',
+        jobId,
+        '--db',
+        uri
+      ])
+      return s.tasks.some((t) => t.runs.length > 0) ? s : undefined
+    })
+    expect(status.tasks.map((t) => t.task)).toEqual(
+      expect.arrayContaining([expect.stringMatching(new RegExp(`^${jobId}_[01]$`))])
+    )
+    const runs = await until('the sweep to complete', allCompleted(store, 'slurm-four'))
+    expect(runs.map((r) => r.epochsDone)).toEqual([3, 3, 3, 3])
+    for (const r of runs) {
+      expect((await store.epochMetrics(r.id)).map((m) => m.epoch)).toEqual([1, 2, 3])
+      const attempts = await store.attempts(r.id)
+      expect(attempts).toHaveLength(1)
+      expect(attempts[0]).toMatchObject({
+        outcome: 'completed',
+        worker: expect.stringMatching(new RegExp(`^slurm ${jobId}_[01]$`))
+      })
+    }
+    const listed = vaeLabJson(['runs', 'list', '--sweep', 'slurm-four'], { VAE_LAB_DB: uri })
+    expect(listed.map((r) => r.status)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+      'completed'
+    ])
+    await until('the array to end', async () =>
+      tasksInQueue(jobId).length === 0 ? true : undefined
+    )
+    expect(fs.readdirSync(logs).sort()).toEqual([
+      `vae-lab-${jobId}_0.out`,
+      `vae-lab-${jobId}_1.out`
+    ])
+    const log = fs.readFileSync(path.join(logs, `vae-lab-${jobId}_0.out`), 'utf8')
+    expect(log).toMatch(/exiting \(idle\)/)
+    expect(log).not.toContain('vaelab_test:') // the store's password is in no log
+  })
+
+  it('sends the run of a scancelled task back to the queue, to finish on the other task from its checkpoint', async () => {
+    const { uri, store } = await setUp('slurm-cancel', '2,3', 40)
+    const logs = tempDir()
+    const jobId = submit(uri, 'slurm-cancel', logs)
+    const victim = await until('task 0 mid-run', async () => {
+      const runs = await store.listRuns({ sweep: 'slurm-cancel' })
+      return runs.find(
+        (r) => r.status === 'running' && r.epochsDone >= 2 && r.worker?.endsWith(`slurm ${jobId}_0`)
+      )
+    })
+    expect(spawnSync('scancel', [`${jobId}_0`]).status).toBe(0)
+    const runs = await until('the sweep to complete', allCompleted(store, 'slurm-cancel'))
+    expect(runs.map((r) => r.epochsDone)).toEqual([40, 40])
+    expect((await store.epochMetrics(victim.id)).map((m) => m.epoch)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 1)
+    )
+    const attempts = await store.attempts(victim.id)
+    expect(attempts.map((a) => [a.worker, a.outcome])).toEqual([
+      [`slurm ${jobId}_0`, 'released'],
+      [`slurm ${jobId}_1`, 'completed']
+    ])
+    expect(attempts[1].fromEpoch).toBe(attempts[0].toEpoch)
+    expect(attempts[0].toEpoch).toBeGreaterThanOrEqual(victim.epochsDone)
+    expect(fs.readFileSync(path.join(logs, `vae-lab-${jobId}_0.out`), 'utf8')).toMatch(
+      /SIGTERM: giving the run/
+    )
+  })
+})
