@@ -8,6 +8,9 @@
 # server someone else runs (the default "main" on 5432) is never touched. The test role may create
 # databases: every test file makes a fresh one and drops it afterwards.
 set -euo pipefail
+# Only the URI (or its export line) goes to stdout, which callers eval: every tool's own chatter
+# (pg_ctlcluster prints "Removed stale pid file" to stdout) goes to stderr.
+exec 3>&1 1>&2
 
 VERSION=${VAE_LAB_PG_VERSION:-15}
 CLUSTER=${VAE_LAB_PG_CLUSTER:-vaelab}
@@ -36,8 +39,16 @@ if [ -z "$(cluster_field 3)" ]; then
 fi
 PORT=$(cluster_field 3)
 if [ "$(cluster_field 4)" != online ]; then
+  # A server killed without shutting down (or a machine image taken while one ran) leaves its
+  # socket lock behind, and a new server refuses to start beside it. pg_ctlcluster clears the
+  # stale pid file itself, not this lock.
+  lock=/var/run/postgresql/.s.PGSQL.$PORT.lock
+  if [ -f "$lock" ] && [ "$(cat "/proc/$(head -1 "$lock")/comm" 2>/dev/null)" != postgres ]; then
+    say "removing the stale socket lock $lock"
+    rm -f "$lock" "/var/run/postgresql/.s.PGSQL.$PORT"
+  fi
   say "starting cluster $VERSION/$CLUSTER"
-  pg_ctlcluster "$VERSION" "$CLUSTER" start
+  pg_ctlcluster "$VERSION" "$CLUSTER" start 3>&-  # the server must not hold the caller's stdout open
 fi
 
 psql_admin() { runuser -u postgres -- psql -p "$PORT" -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
@@ -50,4 +61,4 @@ if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != 1 ]
 fi
 
 URI="postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/$DB"
-if [ "${1:-}" = --env ]; then echo "export VAE_LAB_TEST_POSTGRES='$URI'"; else echo "$URI"; fi
+if [ "${1:-}" = --env ]; then echo "export VAE_LAB_TEST_POSTGRES='$URI'" >&3; else echo "$URI" >&3; fi
