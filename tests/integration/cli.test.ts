@@ -68,7 +68,15 @@ describe('vae-lab CLI', () => {
       "--weight-decay: weight decay must be a number >= 0, or 'prior'"
     ],
     [['--latent', '2', '--sweep', ' x'], '--sweep: a sweep name is 1-100 characters'],
-    [[], 'give --latent (e.g. --latent 2,5,10,50) or --preset paper']
+    [[], 'give --latent (e.g. --latent 2,5,10,50) or --preset paper'],
+    // 10^10 combinations are counted, not made (issue 12, finding 2): the heap would run out.
+    [
+      ['latent', 'beta', 'lr', 'seed', 'hidden'].flatMap((f) => [
+        `--${f}`,
+        Array.from({ length: 100 }, (_, i) => i + 1).join(',')
+      ]),
+      'the grid has 100 latentDim x 100 beta x 100 lr x 100 seed x 100 hidden = 10,000,000,000 combinations'
+    ]
   ])('train %j exits 2 with a clear message and writes no run', (args, message) => {
     const db = path.join(tempDir(), 'runs.sqlite')
     const r = vaeLab(['train', ...args, '--db', db])
