@@ -41,7 +41,8 @@ import {
   type WorkbenchEvent
 } from '../common/workbenchContract'
 import { initBackend, probeAll, selectBackend } from '../core/backend/backends'
-import { builtinMnistInfo, readImageSet } from '../core/data/dataset'
+import { builtinMnistInfo } from '../core/data/dataset'
+import { checkImageSets, previewTestImages } from '../core/data/datasetFiles'
 import { VaeLabError } from '../common/errors'
 import { stockMatMul } from '../core/model/dense'
 import { INPUT_DIM } from '../core/model/vae'
@@ -321,14 +322,8 @@ export class VaeLabService {
     listDatasets: async () => [builtinMnistInfo(), ...(await this.store.listDatasets())],
     importDataset: (req) => this.importDataset(req),
     datasetPreview: async (name, count): Promise<DatasetPreview> => {
-      const info = await this.dataset(name)
-      const test = readImageSet(info.files.testImages, info.files.testLabels)
-      const n = Math.min(count, test.count)
-      return {
-        name,
-        labels: Array.from(test.labels.subarray(0, n)),
-        images: Array.from(test.images.subarray(0, n * INPUT_DIM))
-      }
+      const test = await previewTestImages(await this.dataset(name), count)
+      return { name, labels: Array.from(test.labels), images: Array.from(test.images) }
     },
     backends: () => backendReports(),
     chooseBackend: async (choice: BackendChoice) => {
@@ -478,13 +473,16 @@ export class VaeLabService {
         `a dataset named "${req.name}" already exists; choose another name`
       )
     }
-    const train = readImageSet(req.trainImages, req.trainLabels)
-    const test = readImageSet(req.testImages, req.testLabels)
+    // Off the event loop: four files of up to 1 GiB each (issue 12, finding 3).
+    const [nTrain, nTest] = await checkImageSets([
+      { images: req.trainImages, labels: req.trainLabels },
+      { images: req.testImages, labels: req.testLabels }
+    ])
     const info: DatasetInfo = {
       name: req.name,
       source: 'imported',
-      nTrain: train.count,
-      nTest: test.count,
+      nTrain,
+      nTest,
       files: {
         trainImages: req.trainImages,
         trainLabels: req.trainLabels,
