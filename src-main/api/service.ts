@@ -650,12 +650,29 @@ export class VaeLabService {
     return exportFigures(this.store, input, onProgress)
   }
 
-  /** SQLite's integrity check of the store's file (`vae-lab db check`). */
-  async checkDatabase(): Promise<{ file: string; ok: boolean; problems: string[]; runs: number }> {
-    await this.ready()
+  /**
+   * SQLite's integrity check of the store's file (`vae-lab db check`). Damage bad enough that the
+   * check itself (or counting the runs) fails is a finding too, not an error.
+   */
+  async checkDatabase(): Promise<{
+    file: string
+    ok: boolean
+    problems: string[]
+    runs: number | null
+  }> {
+    // Marking dead processes' runs interrupted is not needed to check the file, and may be what fails.
+    await this.ready().catch(() => {})
     const m = this.fileMaintenance('db check')
-    const problems = (await m.integrityCheck()).filter((p) => p !== 'ok')
-    return { file: m.file, ok: problems.length === 0, problems, runs: await this.store.countRuns() }
+    const damage = (e: unknown): string[] => {
+      if (e instanceof VaeLabError && e.code === 'DATABASE_DAMAGED') return [e.message]
+      throw e
+    }
+    const problems = await m.integrityCheck().then((rows) => rows.filter((p) => p !== 'ok'), damage)
+    const runs = await this.store.countRuns().catch((e: unknown) => {
+      problems.push(...damage(e))
+      return null
+    })
+    return { file: m.file, ok: problems.length === 0, problems: [...new Set(problems)], runs }
   }
 
   /** A consistent copy of the store's file at `file` (`vae-lab db backup`). */

@@ -4,6 +4,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { loadBlasAddon } from '../../src-main/core/backend/blasKernels'
+import { canMakeImmutable, makeImmutable, scramblePage } from '../helpers/damagedDatabase'
 import { syntheticSet, tempDir, writeIdxDataset } from '../helpers/fixtures'
 
 const BIN = path.resolve(__dirname, '../../bin/vae-lab.js')
@@ -387,4 +388,42 @@ describe('vae-lab CLI', () => {
     expect(conn.prepare('SELECT status FROM runs').all()).toEqual([{ status: 'cancelled' }])
     conn.close()
   })
+})
+
+describe('vae-lab on a damaged or read-only database (issue 12, finding 5)', () => {
+  it('db check reports a scrambled page and exits 1 without a stack trace; runs list exits 2 saying what to do', () => {
+    const db = path.join(tempDir(), 'runs.sqlite')
+    const grid = Array.from({ length: 30 }, (_, i) => i + 1).join(',')
+    expect(vaeLab(['train', '--latent', grid, '--epochs', '1', '--detach', '--db', db]).code).toBe(
+      0
+    )
+    scramblePage(db)
+    const check = vaeLab(['db', 'check', '--db', db])
+    expect(check.code).toBe(1)
+    expect(check.stdout).toContain(`${db}: damaged:`)
+    expect(check.stdout + check.stderr).not.toMatch(/unexpected error|\n\s+at /)
+    const list = vaeLab(['runs', 'list', '--db', db])
+    expect(list.code).toBe(2)
+    expect(list.stderr).toMatch(/is damaged .*restore a copy made with `vae-lab db backup`/)
+    expect(list.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it.skipIf(!canMakeImmutable())(
+    'refuses a write to a read-only file with exit 2: choose another --db',
+    () => {
+      const db = path.join(tempDir(), 'runs.sqlite')
+      expect(vaeLab(['train', '--latent', '2', '--epochs', '1', '--detach', '--db', db]).code).toBe(
+        0
+      )
+      const release = makeImmutable(db)!
+      try {
+        const tag = vaeLab(['runs', 'tag', '1', 'x', '--db', db])
+        expect(tag.code).toBe(2)
+        expect(tag.stderr).toMatch(/is read-only .*or choose another --db/)
+        expect(tag.stderr).not.toMatch(/unexpected error/)
+      } finally {
+        release()
+      }
+    }
+  )
 })
