@@ -183,7 +183,8 @@ export class VaeLabService {
 
   constructor(
     private readonly store: RunStore,
-    readonly workers = defaultWorkers()
+    readonly workers = defaultWorkers(),
+    options: { stopGraceMs?: number } = {}
   ) {
     // A run left 'running' by a process that was killed (kill -9, power loss) is interrupted.
     // Every operation waits for it; a failure (say, the database stayed locked) is theirs to report.
@@ -200,10 +201,13 @@ export class VaeLabService {
         await this.ready()
         return this.store.hasQueued()
       },
-      workOne: (signal) =>
-        this.trainHere({ workers: 1, signal, onAbort: 'requeue' }, onEvent).then(() => undefined),
+      workOne: (signal, kill) =>
+        this.trainHere({ workers: 1, signal, kill, onAbort: 'requeue' }, onEvent).then(
+          () => undefined
+        ),
       changeToken: () => this.store.changeToken(),
-      onChange: () => this.emit({ type: 'runs-changed' })
+      onChange: () => this.emit({ type: 'runs-changed' }),
+      stopGraceMs: options.stopGraceMs
     })
   }
 
@@ -527,7 +531,13 @@ export class VaeLabService {
   }
 
   private trainHere(
-    o: { workers: number; runIds?: number[]; signal?: AbortSignal; onAbort?: 'cancel' | 'requeue' },
+    o: {
+      workers: number
+      runIds?: number[]
+      signal?: AbortSignal
+      kill?: AbortSignal
+      onAbort?: 'cancel' | 'requeue'
+    },
     onEvent: (e: ProgressEvent) => void
   ) {
     return runQueue({ store: this.store, dataset: (name) => this.dataset(name), onEvent }, o)

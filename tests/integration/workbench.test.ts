@@ -83,6 +83,37 @@ describe('VaeLabService as the workbench', () => {
     expect(preview.images).toHaveLength(2 * 784)
   })
 
+  it('requeues a run whose worker outlives the stop grace, before stop() returns, so the store can close (issue 12, finding 6)', async () => {
+    const file = path.join(tempDir(), 'runs.sqlite')
+    const store = await openRunStore(file)
+    // A grace of 1 ms: the worker is mid-batch and cannot report in time, so it is terminated.
+    const workbench = new VaeLabService(store, 1, { stopGraceMs: 1 })
+    const { runIds } = await workbench.api.queueSweep({
+      base: { ...tiny(2, 4), limitTrain: 2000, hidden: 64 },
+      grid: { latentDim: [2] }
+    })
+    workbench.start()
+    await until(async () => (await store.epochMetrics(runIds[0])).length >= 1, 'epoch 1')
+    await workbench.stop()
+    await store.close() // as `serve` does right after: nothing may still write after this
+
+    const reopened = await openRunStore(file)
+    cleanup.push(() => reopened.close())
+    const run = await reopened.requireRun(runIds[0])
+    expect(run).toMatchObject({ status: 'queued', owner: null, resumes: 1 })
+    const checkpoint = await reopened.checkpoint(runIds[0], 'latest')
+    expect(checkpoint?.epoch).toBeGreaterThanOrEqual(1)
+    // The next start continues it from that checkpoint, and its history has each epoch once.
+    const next = new VaeLabService(reopened, 1)
+    cleanup.push(() => next.stop())
+    next.start()
+    await until(
+      async () => (await reopened.getRun(runIds[0]))?.status === 'completed',
+      'the resumed run to complete'
+    )
+    expect((await reopened.epochMetrics(runIds[0])).map((m) => m.epoch)).toEqual([1, 2, 3, 4])
+  })
+
   it('trains runs queued by another process, and tells its listeners the runs changed', async () => {
     const { store, workbench, other } = await open(2)
     const events: string[] = []
