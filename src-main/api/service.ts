@@ -555,8 +555,64 @@ export class VaeLabService {
     const req = validate(SweepRequestSchema, input)
     await this.ready()
     const { sweep, runs } = await this.queueValidated(req)
-    await this.trainHere({ workers, runIds: runs.map((r) => r.id), signal: q.signal }, onEvent)
+    const ids = runs.map((r) => r.id)
+    await this.trainHere({ workers, runIds: ids, signal: q.signal }, onEvent)
+    await this.awaitRunsElsewhere(ids, onEvent, q.signal)
     return { sweep, runs: await this.store.listRuns({ sweep }) }
+  }
+
+  /**
+   * A workbench (`serve`, the app) beside this command may have claimed some of its runs first:
+   * they train there. Says so, and waits until they finish, so the command's answer (and exit
+   * code) is about finished runs. Ctrl-C (`signal`) asks that process to cancel them.
+   */
+  private async awaitRunsElsewhere(
+    ids: number[],
+    onEvent: (e: ProgressEvent) => void,
+    signal?: AbortSignal
+  ): Promise<void> {
+    const told = new Set<number>()
+    const cancelAsked = new Set<number>()
+    let giveUpAt = Infinity
+    for (;;) {
+      const open = (await this.store.listQueue()).filter((r) => ids.includes(r.id))
+      if (open.length === 0 || Date.now() > giveUpAt) break
+      // Put back in the queue there (that workbench closed): it trains here after all.
+      if (!signal?.aborted && open.some((r) => r.status === 'queued')) {
+        await this.trainHere({ workers: 1, runIds: ids, signal }, onEvent)
+        continue
+      }
+      for (const r of open) {
+        if (r.status === 'running' && !told.has(r.id)) {
+          told.add(r.id)
+          const owner = (await this.store.getRun(r.id))?.owner ?? 'unknown'
+          const at = owner.lastIndexOf(':')
+          onEvent({
+            type: 'status',
+            runId: r.id,
+            status: 'running',
+            message: `another VAE Lab process, pid ${owner.slice(at + 1)} on ${owner.slice(0, at)}; this command waits for it`
+          })
+        }
+        if (signal?.aborted && !cancelAsked.has(r.id)) {
+          cancelAsked.add(r.id)
+          await this.store.requestCancel(r.id)
+          // Where it trains, a run stops within a second of the request; do not wait forever.
+          giveUpAt = Math.min(giveUpAt, Date.now() + 10_000)
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    for (const id of told) {
+      const run = await this.store.getRun(id)
+      if (run)
+        onEvent({
+          type: 'status',
+          runId: id,
+          status: run.status,
+          message: run.message ?? undefined
+        })
+    }
   }
 
   /** Trains whatever is queued (by priority, then age) until the queue is empty; returns the runs trained. */
@@ -581,6 +637,7 @@ export class VaeLabService {
     await this.ready()
     await this.store.requeueForResume(id)
     await this.trainHere({ workers: 1, runIds: [id], signal: q.signal }, onEvent)
+    await this.awaitRunsElsewhere([id], onEvent, q.signal)
     return (await this.store.listRuns()).find((r) => r.id === id) as RunSummary
   }
 

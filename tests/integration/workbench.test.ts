@@ -114,6 +114,26 @@ describe('VaeLabService as the workbench', () => {
     expect((await reopened.epochMetrics(runIds[0])).map((m) => m.epoch)).toEqual([1, 2, 3, 4])
   })
 
+  it('train beside a workbench waits for the runs the workbench took, and says where they train (issue 12, finding 6)', async () => {
+    const { workbench, other } = await open(2)
+    workbench.start()
+    // `vae-lab train --workers 1` in another terminal: its one slot is busy while the workbench
+    // takes the sweep's other runs from the queue.
+    const cli = new VaeLabService(other, 1)
+    const messages: string[] = []
+    const result = await cli.trainSweep(
+      { base: { ...tiny(2, 6), limitTrain: 2000, hidden: 48 }, grid: { latentDim: [2, 3, 4] } },
+      (e) => e.type === 'status' && e.message && messages.push(e.message),
+      { workers: 1 }
+    )
+    expect(result.runs.map((r) => r.status)).toEqual(['completed', 'completed', 'completed'])
+    expect(
+      messages.some((m) =>
+        /^another VAE Lab process, pid \d+ on .*; this command waits for it$/.test(m)
+      )
+    ).toBe(true)
+  })
+
   it('trains runs queued by another process, and tells its listeners the runs changed', async () => {
     const { store, workbench, other } = await open(2)
     const events: string[] = []
