@@ -40,11 +40,37 @@ export function isApiMethod(method: string): method is ApiMethod {
   return Object.prototype.hasOwnProperty.call(API_ARGS, method)
 }
 
+/** No api argument nests deeper than this; the deepest real one (a sweep request) has 4 levels. */
+export const MAX_ARG_DEPTH = 32
+
+/**
+ * Whether `value` nests arrays or objects deeper than `limit`, found without recursion: a 5,000-level
+ * array from a client would otherwise overflow the stack of whoever walks it next (a schema, the
+ * structured clone that hands it to a worker), and the call would fail as INTERNAL.
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (v === null || typeof v !== 'object') continue
+    if (depth >= limit) return true
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
 /** The parsed arguments of `method`, or an ArgumentsError for the first problem. */
 export function validateArgs<M extends ApiMethod>(
   method: M,
   args: unknown
 ): z.output<(typeof API_ARGS)[M]> {
+  if (nestsDeeperThan(args, MAX_ARG_DEPTH))
+    throw new ArgumentsError(
+      method,
+      '',
+      `the arguments nest deeper than ${MAX_ARG_DEPTH} levels`,
+      undefined
+    )
   const parsed = API_ARGS[method].safeParse(Array.isArray(args) ? args : [])
   if (parsed.success) return parsed.data as z.output<(typeof API_ARGS)[M]>
   const issue = parsed.error.issues[0]
