@@ -75,6 +75,8 @@ describe('VaeLabService as the workbench', () => {
       last = now
     }, 5)
     const info = await workbench.api.importDataset({ name: 'mnist-gz', ...files })
+    // A block that ends just before the answer shows only here, before the next tick.
+    worst = Math.max(worst, performance.now() - last)
     clearInterval(timer)
     expect(info).toMatchObject({ nTrain: 60000, nTest: 10000 })
     // Inflating and checking 55 MB takes about 300 ms; on the event loop it stalled every request.

@@ -88,10 +88,12 @@ export function authorize(i: AuthInput): Verdict {
   const cookie = cookieOf(i.headers, cookieName(i.port))
   // The page itself needs the token in its URL (the UI reads it from there for its api calls);
   // its scripts, styles and images cannot carry one and come with the cookie.
-  if (i.kind === 'asset' && cookie !== null) {
-    return sameSecret(cookie, cookieValue(i.token))
-      ? { ok: true, setCookie: false }
-      : { ok: false, status: 401, reason: 'stale-token' }
+  const current = cookie !== null && sameSecret(cookie, cookieValue(i.token))
+  if (i.kind === 'asset' && current) return { ok: true, setCookie: false }
+  // A cookie of this port that this start did not set is from an earlier session.
+  return {
+    ok: false,
+    status: 401,
+    reason: cookie !== null && !current ? 'stale-token' : 'no-token'
   }
-  return { ok: false, status: 401, reason: cookie !== null ? 'stale-token' : 'no-token' }
 }

@@ -105,14 +105,19 @@ function send(res: http.ServerResponse, status: number, body: unknown) {
   res.end(text)
 }
 
-function sendRefusalPage(res: http.ServerResponse, status: number, reason: RefusalReason) {
+function sendRefusalPage(
+  res: http.ServerResponse,
+  status: number,
+  reason: RefusalReason,
+  port: number
+) {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'content-security-policy': REFUSAL_CSP
   })
-  res.end(refusalPage(reason))
+  res.end(refusalPage(reason, port))
 }
 
 const REFUSAL_MESSAGE: Record<RefusalReason, string> = {
@@ -263,7 +268,7 @@ export async function startServer(
     if (!verdict.ok) {
       // People get a page saying what to do; programs (the api, the event stream) get JSON.
       if (kind === 'page' || kind === 'asset')
-        return sendRefusalPage(res, verdict.status, verdict.reason)
+        return sendRefusalPage(res, verdict.status, verdict.reason, port)
       return send(res, verdict.status, {
         ok: false,
         error: { code: 'UNAUTHORIZED', message: REFUSAL_MESSAGE[verdict.reason] }

@@ -21,7 +21,7 @@ describe('authorize', () => {
     expect(ask('events', cookie)).toMatchObject({ ok: false, status: 401 })
     expect(ask('asset', cookie)).toEqual({ ok: true, setCookie: false })
     // The page needs the token in its URL: the UI reads it from there for its api calls.
-    expect(ask('page', cookie)).toMatchObject({ ok: false, reason: 'stale-token' })
+    expect(ask('page', cookie)).toMatchObject({ ok: false, reason: 'no-token' })
   })
 
   it('refuses a foreign Origin even with the right token', () => {
