@@ -205,7 +205,21 @@ function gunzip(b: Uint8Array, file: string): Uint8Array {
   } catch (e) {
     throw corrupt(e)
   }
-  const { headerLength, expected } = parseHeader(head, file)
+  let header: IdxHeader
+  try {
+    header = parseHeader(head, file)
+  } catch (e) {
+    // A stream cut short inside its header: that the gzip data is cut is the real problem.
+    if (b.length <= 4096) {
+      try {
+        gunzipSync(b)
+      } catch (g) {
+        throw corrupt(g)
+      }
+    }
+    throw e
+  }
+  const { headerLength, expected } = header
   try {
     // One byte more than promised, so that trailing data is reported as such.
     return gunzipSync(b, { maxOutputLength: headerLength + expected + 1 })
