@@ -45,7 +45,6 @@ import { builtinMnistInfo } from '../core/data/dataset'
 import { checkImageSets, previewTestImages } from '../core/data/datasetFiles'
 import { VaeLabError } from '../common/errors'
 import { stockMatMul } from '../core/model/dense'
-import { INPUT_DIM } from '../core/model/vae'
 import { isOwnerAlive } from '../core/queue/owner'
 import {
   runWorker,

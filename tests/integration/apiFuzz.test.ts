@@ -264,9 +264,25 @@ function valid(method: ApiMethod): fc.Arbitrary<unknown[]> {
           outDir: fc.constant(path.join(dir, 'export'))
         })
       )
+    case 'untagRun':
+      return fc.tuple(id, fc.constantFrom('seed', 'x', 'paper'))
+    case 'evaluateIwae':
+      return fc.tuple(fc.constant(1), fc.integer({ min: 1, max: 5 }))
+    case 'runFile':
+      return fc.tuple(id, fc.constantFrom('checkpoint', 'metrics'))
+    case 'exportArchive':
+      return fc.tuple(
+        fc.record({
+          runIds: fc.constant([1]),
+          figures: fc.constantFrom(['curves'], ['perdigit']),
+          format: fc.constantFrom('svg', 'png')
+        })
+      )
     case 'listDatasets':
     case 'backends':
     case 'queueStatus':
+    case 'runFacets':
+    case 'chooseFolder':
       return fc.constant([])
   }
 }
@@ -373,9 +389,30 @@ function nearlyValid(method: ApiMethod): fc.Arbitrary<unknown[]> {
           { requiredKeys: ['outDir'] }
         )
       )
+    case 'untagRun':
+      return fc.tuple(runId, tag)
+    case 'evaluateIwae':
+      return fc.tuple(runId, hostileNumber)
+    case 'runFile':
+      return fc.tuple(runId, fc.oneof(fc.constantFrom('checkpoint', 'metrics'), hostileString))
+    case 'exportArchive':
+      return fc.tuple(
+        fc.record(
+          {
+            runIds: fc.oneof(smallList(runId), hostile),
+            figures: fc.oneof(fc.constant(['curves']), hostile),
+            format: fc.oneof(fc.constantFrom('svg', 'png', 'pdf'), hostileString),
+            outDir: hostileString,
+            report: fc.oneof(fc.boolean(), hostile)
+          },
+          { requiredKeys: [] }
+        )
+      )
     case 'listDatasets':
     case 'backends':
     case 'queueStatus':
+    case 'runFacets':
+    case 'chooseFolder':
       return fc.constant([])
   }
 }
