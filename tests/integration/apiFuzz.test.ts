@@ -278,11 +278,14 @@ function valid(method: ApiMethod): fc.Arbitrary<unknown[]> {
           format: fc.constantFrom('svg', 'png')
         })
       )
+    case 'useStore':
+      return fc.tuple(fc.constantFrom(null, path.join(dir, 'other.sqlite')))
     case 'listDatasets':
     case 'backends':
     case 'queueStatus':
     case 'runFacets':
     case 'chooseFolder':
+    case 'storeInfo':
       return fc.constant([])
   }
 }
@@ -408,11 +411,15 @@ function nearlyValid(method: ApiMethod): fc.Arbitrary<unknown[]> {
           { requiredKeys: [] }
         )
       )
+    case 'useStore':
+      // Never a postgres:// URI: the fuzz must not wait on connections to made-up hosts.
+      return fc.tuple(fc.oneof(hostileString, fc.constant(null)))
     case 'listDatasets':
     case 'backends':
     case 'queueStatus':
     case 'runFacets':
     case 'chooseFolder':
+    case 'storeInfo':
       return fc.constant([])
   }
 }
@@ -585,8 +592,10 @@ async function oneCall(method: ApiMethod, text: string): Promise<void> {
 
 beforeAll(async () => {
   dir = tempDir('vae-lab-fuzz-')
-  // Relative paths the fuzz makes up land here, not in the repository.
+  // Relative paths the fuzz makes up land here, not in the repository; useStore's setting too,
+  // not in the user's own VAE Lab home.
   process.chdir(dir)
+  process.env.VAE_LAB_HOME = dir
   if (process.platform !== 'win32') {
     const f = path.join(dir, 'images.fifo')
     if (spawnSync('mkfifo', [f]).status === 0) fifo = f
