@@ -8,16 +8,22 @@ const STOP_GRACE_MS = 15_000
 export interface BackgroundQueueDeps {
   workers: number
   hasQueued(): Promise<boolean>
-  /** Trains queued runs one at a time until none is left or `signal` aborts. */
-  workOne(signal: AbortSignal): Promise<unknown>
+  /**
+   * Trains queued runs one at a time until none is left or `signal` aborts; `kill` aborts when
+   * the workers had their time to stop (they are terminated, their runs requeued).
+   */
+  workOne(signal: AbortSignal, kill: AbortSignal): Promise<unknown>
   /** A value that changes when another connection wrote to the store. */
   changeToken(): Promise<string>
   onChange(): void
+  /** How long stop() lets runs in training finish their batch and report; default 15 s. */
+  stopGraceMs?: number
 }
 
 export class BackgroundQueue {
   private readonly slots = new Set<Promise<unknown>>()
   private readonly abort = new AbortController()
+  private readonly kill = new AbortController()
   private watch: ReturnType<typeof setInterval> | undefined
   private retryAfter = 0
   private kicking = false
@@ -49,15 +55,25 @@ export class BackgroundQueue {
   /**
    * Stops claiming runs; runs in training go back to the front of the queue (they continue from
    * their checkpoint at the next start). A worker that does not stop within the grace period is
-   * left to the process exit, and the next start marks its run interrupted.
+   * terminated, and its run requeued the same way: this resolves only when every run's status is
+   * written, so the caller may close the store (issue 12, finding 6).
    */
   async stop(): Promise<void> {
     clearInterval(this.watch)
     this.abort.abort()
-    await Promise.race([
-      Promise.all(this.slots),
-      new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())
+    const settled = Promise.all(this.slots)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const inTime = await Promise.race([
+      settled.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.deps.stopGraceMs ?? STOP_GRACE_MS)
+      })
     ])
+    clearTimeout(timer)
+    if (!inTime) {
+      this.kill.abort()
+      await settled
+    }
   }
 
   /**
@@ -92,7 +108,7 @@ export class BackgroundQueue {
       (await this.deps.hasQueued())
     ) {
       const slot: Promise<unknown> = this.deps
-        .workOne(signal)
+        .workOne(signal, this.kill.signal)
         .then(
           () => this.kick(), // runs queued while this slot was finishing
           (e: unknown) => {

@@ -41,10 +41,10 @@ import {
   type WorkbenchEvent
 } from '../common/workbenchContract'
 import { initBackend, probeAll, selectBackend } from '../core/backend/backends'
-import { builtinMnistInfo, readImageSet } from '../core/data/dataset'
+import { builtinMnistInfo } from '../core/data/dataset'
+import { checkImageSets, previewTestImages } from '../core/data/datasetFiles'
 import { VaeLabError } from '../common/errors'
 import { stockMatMul } from '../core/model/dense'
-import { INPUT_DIM } from '../core/model/vae'
 import { isOwnerAlive } from '../core/queue/owner'
 import {
   runWorker,
@@ -182,7 +182,8 @@ export class VaeLabService {
 
   constructor(
     private readonly store: RunStore,
-    readonly workers = defaultWorkers()
+    readonly workers = defaultWorkers(),
+    options: { stopGraceMs?: number } = {}
   ) {
     // A run left 'running' by a process that was killed (kill -9, power loss) is interrupted.
     // Every operation waits for it; a failure (say, the database stayed locked) is theirs to report.
@@ -199,10 +200,13 @@ export class VaeLabService {
         await this.ready()
         return this.store.hasQueued()
       },
-      workOne: (signal) =>
-        this.trainHere({ workers: 1, signal, onAbort: 'requeue' }, onEvent).then(() => undefined),
+      workOne: (signal, kill) =>
+        this.trainHere({ workers: 1, signal, kill, onAbort: 'requeue' }, onEvent).then(
+          () => undefined
+        ),
       changeToken: () => this.store.changeToken(),
-      onChange: () => this.emit({ type: 'runs-changed' })
+      onChange: () => this.emit({ type: 'runs-changed' }),
+      stopGraceMs: options.stopGraceMs
     })
   }
 
@@ -321,14 +325,8 @@ export class VaeLabService {
     listDatasets: async () => [builtinMnistInfo(), ...(await this.store.listDatasets())],
     importDataset: (req) => this.importDataset(req),
     datasetPreview: async (name, count): Promise<DatasetPreview> => {
-      const info = await this.dataset(name)
-      const test = readImageSet(info.files.testImages, info.files.testLabels)
-      const n = Math.min(count, test.count)
-      return {
-        name,
-        labels: Array.from(test.labels.subarray(0, n)),
-        images: Array.from(test.images.subarray(0, n * INPUT_DIM))
-      }
+      const test = await previewTestImages(await this.dataset(name), count)
+      return { name, labels: Array.from(test.labels), images: Array.from(test.images) }
     },
     backends: () => backendReports(),
     chooseBackend: async (choice: BackendChoice) => {
@@ -478,13 +476,16 @@ export class VaeLabService {
         `a dataset named "${req.name}" already exists; choose another name`
       )
     }
-    const train = readImageSet(req.trainImages, req.trainLabels)
-    const test = readImageSet(req.testImages, req.testLabels)
+    // Off the event loop: four files of up to 1 GiB each (issue 12, finding 3).
+    const [nTrain, nTest] = await checkImageSets([
+      { images: req.trainImages, labels: req.trainLabels },
+      { images: req.testImages, labels: req.testLabels }
+    ])
     const info: DatasetInfo = {
       name: req.name,
       source: 'imported',
-      nTrain: train.count,
-      nTest: test.count,
+      nTrain,
+      nTest,
       files: {
         trainImages: req.trainImages,
         trainLabels: req.trainLabels,
@@ -529,7 +530,13 @@ export class VaeLabService {
   }
 
   private trainHere(
-    o: { workers: number; runIds?: number[]; signal?: AbortSignal; onAbort?: 'cancel' | 'requeue' },
+    o: {
+      workers: number
+      runIds?: number[]
+      signal?: AbortSignal
+      kill?: AbortSignal
+      onAbort?: 'cancel' | 'requeue'
+    },
     onEvent: (e: ProgressEvent) => void
   ) {
     return runQueue({ store: this.store, dataset: (name) => this.dataset(name), onEvent }, o)
@@ -547,8 +554,64 @@ export class VaeLabService {
     const req = validate(SweepRequestSchema, input)
     await this.ready()
     const { sweep, runs } = await this.queueValidated(req)
-    await this.trainHere({ workers, runIds: runs.map((r) => r.id), signal: q.signal }, onEvent)
+    const ids = runs.map((r) => r.id)
+    await this.trainHere({ workers, runIds: ids, signal: q.signal }, onEvent)
+    await this.awaitRunsElsewhere(ids, onEvent, q.signal)
     return { sweep, runs: await this.store.listRuns({ sweep }) }
+  }
+
+  /**
+   * A workbench (`serve`, the app) beside this command may have claimed some of its runs first:
+   * they train there. Says so, and waits until they finish, so the command's answer (and exit
+   * code) is about finished runs. Ctrl-C (`signal`) asks that process to cancel them.
+   */
+  private async awaitRunsElsewhere(
+    ids: number[],
+    onEvent: (e: ProgressEvent) => void,
+    signal?: AbortSignal
+  ): Promise<void> {
+    const told = new Set<number>()
+    const cancelAsked = new Set<number>()
+    let giveUpAt = Infinity
+    for (;;) {
+      const open = (await this.store.listQueue()).filter((r) => ids.includes(r.id))
+      if (open.length === 0 || Date.now() > giveUpAt) break
+      // Put back in the queue there (that workbench closed): it trains here after all.
+      if (!signal?.aborted && open.some((r) => r.status === 'queued')) {
+        await this.trainHere({ workers: 1, runIds: ids, signal }, onEvent)
+        continue
+      }
+      for (const r of open) {
+        if (r.status === 'running' && !told.has(r.id)) {
+          told.add(r.id)
+          const owner = (await this.store.getRun(r.id))?.owner ?? 'unknown'
+          const at = owner.lastIndexOf(':')
+          onEvent({
+            type: 'status',
+            runId: r.id,
+            status: 'running',
+            message: `another VAE Lab process, pid ${owner.slice(at + 1)} on ${owner.slice(0, at)}; this command waits for it`
+          })
+        }
+        if (signal?.aborted && !cancelAsked.has(r.id)) {
+          cancelAsked.add(r.id)
+          await this.store.requestCancel(r.id)
+          // Where it trains, a run stops within a second of the request; do not wait forever.
+          giveUpAt = Math.min(giveUpAt, Date.now() + 10_000)
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    for (const id of told) {
+      const run = await this.store.getRun(id)
+      if (run)
+        onEvent({
+          type: 'status',
+          runId: id,
+          status: run.status,
+          message: run.message ?? undefined
+        })
+    }
   }
 
   /** Trains whatever is queued (by priority, then age) until the queue is empty; returns the runs trained. */
@@ -573,6 +636,7 @@ export class VaeLabService {
     await this.ready()
     await this.store.requeueForResume(id)
     await this.trainHere({ workers: 1, runIds: [id], signal: q.signal }, onEvent)
+    await this.awaitRunsElsewhere([id], onEvent, q.signal)
     return (await this.store.listRuns()).find((r) => r.id === id) as RunSummary
   }
 
@@ -652,12 +716,29 @@ export class VaeLabService {
     return exportFigures(this.store, input, onProgress)
   }
 
-  /** SQLite's integrity check of the store's file (`vae-lab db check`). */
-  async checkDatabase(): Promise<{ file: string; ok: boolean; problems: string[]; runs: number }> {
-    await this.ready()
+  /**
+   * SQLite's integrity check of the store's file (`vae-lab db check`). Damage bad enough that the
+   * check itself (or counting the runs) fails is a finding too, not an error.
+   */
+  async checkDatabase(): Promise<{
+    file: string
+    ok: boolean
+    problems: string[]
+    runs: number | null
+  }> {
+    // Marking dead processes' runs interrupted is not needed to check the file, and may be what fails.
+    await this.ready().catch(() => {})
     const m = this.fileMaintenance('db check')
-    const problems = (await m.integrityCheck()).filter((p) => p !== 'ok')
-    return { file: m.file, ok: problems.length === 0, problems, runs: await this.store.countRuns() }
+    const damage = (e: unknown): string[] => {
+      if (e instanceof VaeLabError && e.code === 'DATABASE_DAMAGED') return [e.message]
+      throw e
+    }
+    const problems = await m.integrityCheck().then((rows) => rows.filter((p) => p !== 'ok'), damage)
+    const runs = await this.store.countRuns().catch((e: unknown) => {
+      problems.push(...damage(e))
+      return null
+    })
+    return { file: m.file, ok: problems.length === 0, problems: [...new Set(problems)], runs }
   }
 
   /** A consistent copy of the store's file at `file` (`vae-lab db backup`). */

@@ -8,6 +8,10 @@ export const ERROR_CODES = [
   'DATA_CORRUPT',
   'BACKEND_UNAVAILABLE',
   'DATABASE_INCOMPATIBLE',
+  /** The database file is damaged (SQLite CORRUPT / NOTADB): restore a backup. */
+  'DATABASE_DAMAGED',
+  /** The database cannot be written or opened (read-only, disk full, no access). */
+  'DATABASE_UNWRITABLE',
   'CANCELLED',
   'INTERNAL'
 ] as const

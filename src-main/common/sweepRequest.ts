@@ -11,8 +11,21 @@ export type SweepGrid = Partial<Record<GridField, number[]>>
 /** At most this many runs (grid combinations) per sweep. */
 export const MAX_SWEEP_RUNS = 1000
 
-/** Every combination of the grid's values, in the order the fields were given. */
-export function expandGrid<V>(grid: Partial<Record<string, V[]>>): Record<string, V>[] {
+/** How many runs the grid makes: the product of its list lengths, computed before any expansion. */
+export function gridSize(grid: Partial<Record<string, readonly unknown[]>>): number {
+  return Object.values(grid).reduce((n, values) => n * (values?.length ?? 0), 1)
+}
+
+/**
+ * Every combination of the grid's values, in the order the fields were given. Refuses a grid of
+ * more than `max` combinations before making any: five fields of 100 values are 10^10 objects.
+ */
+export function expandGrid<V>(
+  grid: Partial<Record<string, V[]>>,
+  max = MAX_SWEEP_RUNS
+): Record<string, V>[] {
+  const size = gridSize(grid)
+  if (size > max) throw new RangeError(`the grid has ${size} combinations; at most ${max}`)
   return Object.entries(grid).reduce<Record<string, V>[]>(
     (combos, [field, values]) =>
       combos.flatMap((c) => (values ?? []).map((v) => ({ ...c, [field]: v }))),
@@ -65,15 +78,20 @@ export const SweepRequestSchema = z
     sweepName: SweepNameSchema.optional()
   })
   .transform((req, ctx) => {
-    const combos = expandGrid(req.grid)
-    if (combos.length > MAX_SWEEP_RUNS) {
+    // Multiplied first: the combinations are made only once their number is known to be small.
+    const size = gridSize(req.grid)
+    if (size > MAX_SWEEP_RUNS) {
+      const factors = Object.entries(req.grid)
+        .map(([field, values]) => `${values?.length ?? 0} ${field}`)
+        .join(' x ')
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message: `the grid has ${combos.length} combinations; at most ${MAX_SWEEP_RUNS} runs per sweep`
+        message: `the grid has ${factors} = ${size.toLocaleString('en-US')} combinations; at most ${MAX_SWEEP_RUNS} runs per sweep: give fewer values`
       })
       return z.NEVER
     }
+    const combos = expandGrid(req.grid)
     const runs: SweepRun[] = []
     for (const combo of combos) {
       // An issue names the config field (latentDim, batchSize, ...), wherever the value came from.

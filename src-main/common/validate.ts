@@ -40,11 +40,43 @@ export function isApiMethod(method: string): method is ApiMethod {
   return Object.prototype.hasOwnProperty.call(API_ARGS, method)
 }
 
+/** No api argument nests deeper than this; the deepest real one (a sweep request) has 4 levels. */
+export const MAX_ARG_DEPTH = 32
+/** Values (array elements and object fields) in one call's arguments; deleteRuns' 1000 ids are the most. */
+export const MAX_ARG_VALUES = 10_000
+
+/**
+ * What makes arguments too big to validate safely, found without recursion, or null. A 5,000-level
+ * array would overflow the stack of whoever walks it next (a schema, the structured clone that
+ * hands it to a worker); 100,000 bad list items cost the schema one issue each, and the event
+ * loop a third of a second (both found by tests/integration/apiFuzz.test.ts).
+ */
+export function oversizedArgs(
+  value: unknown,
+  maxDepth = MAX_ARG_DEPTH,
+  maxValues = MAX_ARG_VALUES
+): string | null {
+  const stack: [unknown, number][] = [[value, 0]]
+  let values = 0
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (v === null || typeof v !== 'object') continue
+    if (depth >= maxDepth) return `the arguments nest deeper than ${maxDepth} levels`
+    const children = Array.isArray(v) ? v : Object.values(v)
+    values += children.length
+    if (values > maxValues) return `the arguments hold more than ${maxValues} values`
+    for (const child of children) stack.push([child, depth + 1])
+  }
+  return null
+}
+
 /** The parsed arguments of `method`, or an ArgumentsError for the first problem. */
 export function validateArgs<M extends ApiMethod>(
   method: M,
   args: unknown
 ): z.output<(typeof API_ARGS)[M]> {
+  const oversized = oversizedArgs(args)
+  if (oversized) throw new ArgumentsError(method, '', oversized, undefined)
   const parsed = API_ARGS[method].safeParse(Array.isArray(args) ? args : [])
   if (parsed.success) return parsed.data as z.output<(typeof API_ARGS)[M]>
   const issue = parsed.error.issues[0]

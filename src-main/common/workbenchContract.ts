@@ -113,7 +113,12 @@ export const API_ARGS = {
   resumeRun: z.tuple([runId]),
   cancelRun: z.tuple([runId]),
   setPriority: z.tuple([runId, PrioritySchema]),
-  deleteRuns: z.tuple([z.array(runId).min(1)]),
+  deleteRuns: z.tuple([
+    z
+      .array(runId)
+      .min(1, { error: 'give at least one run id' })
+      .max(1000, { error: 'delete at most 1000 runs at once' })
+  ]),
   tagRun: z.tuple([runId, TagSchema]),
   noteRun: z.tuple([runId, NoteSchema]),
   renameRun: z.tuple([runId, RunNameSchema]),

@@ -31,9 +31,17 @@ export function isAllowedRequest(url: string, devOrigin?: string): boolean {
   return false
 }
 
-/** A loopback http(s) origin from ELECTRON_RENDERER_URL, or undefined: never a remote dev URL. */
-export function devServerOrigin(rendererUrl: string | undefined): string | undefined {
-  if (!rendererUrl) return undefined
+/**
+ * A loopback http(s) origin from ELECTRON_RENDERER_URL, or undefined: never a remote dev URL, and
+ * only in a development build (`electron-vite dev`) that is not packaged. The variable is read
+ * from the environment, which anything that starts the app can set: an unpackaged production
+ * build (`npm start`) must not trust whatever loopback page it names as the app's own frame.
+ */
+export function devServerOrigin(
+  rendererUrl: string | undefined,
+  build: { packaged: boolean; devBuild: boolean }
+): string | undefined {
+  if (!rendererUrl || build.packaged || !build.devBuild) return undefined
   try {
     const u = new URL(rendererUrl)
     const loopback =
@@ -64,11 +72,33 @@ export function appFile(root: string, url: string): string | null {
   return file.startsWith(base + path.sep) ? file : null
 }
 
-/** Links the app may hand to the system browser: https only (a paper, a repository). */
+/**
+ * Hosts the app may send the system browser to: the paper and its references, and the project's
+ * code. Anything else a page could make the app open (a download, a phishing page, a custom
+ * handler) stays closed.
+ */
+export const EXTERNAL_HOSTS: readonly string[] = [
+  'arxiv.org',
+  'doi.org',
+  'github.com',
+  'openreview.net',
+  'proceedings.neurips.cc',
+  'yann.lecun.com'
+]
+
+/** Links the app may hand to the system browser: https, default port, no credentials, known hosts. */
 export function isExternalLink(url: string): boolean {
+  let u: URL
   try {
-    return new URL(url).protocol === 'https:'
+    u = new URL(url)
   } catch {
     return false
   }
+  return (
+    u.protocol === 'https:' &&
+    u.port === '' &&
+    u.username === '' &&
+    u.password === '' &&
+    EXTERNAL_HOSTS.includes(u.hostname)
+  )
 }

@@ -21,8 +21,14 @@ import { EVENT_CHANNEL } from './ipcChannels'
 import { explainNativeLoadError } from './nativeAbi'
 import { hardenContents, hardenSession, serveAppProtocol } from './security'
 
-// electron-vite's dev server, only when unpackaged and only on loopback.
-const devOrigin = app.isPackaged ? undefined : devServerOrigin(process.env.ELECTRON_RENDERER_URL)
+// Set by electron.vite.config.ts: true only in `electron-vite dev`'s build of this file.
+declare const __VAE_LAB_DEV_BUILD__: boolean
+
+// electron-vite's dev server, only in a dev build, unpackaged, and only on loopback.
+const devOrigin = devServerOrigin(process.env.ELECTRON_RENDERER_URL, {
+  packaged: app.isPackaged,
+  devBuild: typeof __VAE_LAB_DEV_BUILD__ !== 'undefined' && __VAE_LAB_DEV_BUILD__
+})
 const rendererDir = path.join(__dirname, '../renderer')
 
 // Before `ready`: every renderer sandboxed, and app:// a standard, secure origin (so the page

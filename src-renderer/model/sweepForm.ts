@@ -8,7 +8,7 @@ import {
 } from '../../src-main/common/contract'
 import { SWEEP_PRESETS, type SweepPreset } from '../../src-main/common/sweepPresets'
 import {
-  expandGrid,
+  gridSize,
   MAX_SWEEP_RUNS,
   SweepNameSchema,
   SweepRequestSchema,
@@ -260,7 +260,7 @@ export function validateSweepForm(
   for (const k of ['beta', 'lr', 'seed', 'hidden'] as const) if (lists[k]) grid[k] = lists[k]
   const runCount = Object.keys(errors).some((k) => (LIST_FIELDS as readonly string[]).includes(k))
     ? 0
-    : expandGrid(grid).length
+    : gridSize(grid) // counted, not expanded: the form can hold 10^10 combinations too
   const name = f.sweepName.trim()
   const nameCheck = SweepNameSchema.safeParse(name)
   // Empty means "name it for me"; spaces only is a name left blank by mistake.

@@ -4,6 +4,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { loadBlasAddon } from '../../src-main/core/backend/blasKernels'
+import { canMakeImmutable, makeImmutable, scramblePage } from '../helpers/damagedDatabase'
 import { syntheticSet, tempDir, writeIdxDataset } from '../helpers/fixtures'
 
 const BIN = path.resolve(__dirname, '../../bin/vae-lab.js')
@@ -68,7 +69,15 @@ describe('vae-lab CLI', () => {
       "--weight-decay: weight decay must be a number >= 0, or 'prior'"
     ],
     [['--latent', '2', '--sweep', ' x'], '--sweep: a sweep name is 1-100 characters'],
-    [[], 'give --latent (e.g. --latent 2,5,10,50) or --preset paper']
+    [[], 'give --latent (e.g. --latent 2,5,10,50) or --preset paper'],
+    // 10^10 combinations are counted, not made (issue 12, finding 2): the heap would run out.
+    [
+      ['latent', 'beta', 'lr', 'seed', 'hidden'].flatMap((f) => [
+        `--${f}`,
+        Array.from({ length: 100 }, (_, i) => i + 1).join(',')
+      ]),
+      'the grid has 100 latentDim x 100 beta x 100 lr x 100 seed x 100 hidden = 10,000,000,000 combinations'
+    ]
   ])('train %j exits 2 with a clear message and writes no run', (args, message) => {
     const db = path.join(tempDir(), 'runs.sqlite')
     const r = vaeLab(['train', ...args, '--db', db])
@@ -379,4 +388,42 @@ describe('vae-lab CLI', () => {
     expect(conn.prepare('SELECT status FROM runs').all()).toEqual([{ status: 'cancelled' }])
     conn.close()
   })
+})
+
+describe('vae-lab on a damaged or read-only database (issue 12, finding 5)', () => {
+  it('db check reports a scrambled page and exits 1 without a stack trace; runs list exits 2 saying what to do', () => {
+    const db = path.join(tempDir(), 'runs.sqlite')
+    const grid = Array.from({ length: 30 }, (_, i) => i + 1).join(',')
+    expect(vaeLab(['train', '--latent', grid, '--epochs', '1', '--detach', '--db', db]).code).toBe(
+      0
+    )
+    scramblePage(db)
+    const check = vaeLab(['db', 'check', '--db', db])
+    expect(check.code).toBe(1)
+    expect(check.stdout).toContain(`${db}: damaged:`)
+    expect(check.stdout + check.stderr).not.toMatch(/unexpected error|\n\s+at /)
+    const list = vaeLab(['runs', 'list', '--db', db])
+    expect(list.code).toBe(2)
+    expect(list.stderr).toMatch(/is damaged .*restore a copy made with `vae-lab db backup`/)
+    expect(list.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it.skipIf(!canMakeImmutable())(
+    'refuses a write to a read-only file with exit 2: choose another --db',
+    () => {
+      const db = path.join(tempDir(), 'runs.sqlite')
+      expect(vaeLab(['train', '--latent', '2', '--epochs', '1', '--detach', '--db', db]).code).toBe(
+        0
+      )
+      const release = makeImmutable(db)!
+      try {
+        const tag = vaeLab(['runs', 'tag', '1', 'x', '--db', db])
+        expect(tag.code).toBe(2)
+        expect(tag.stderr).toMatch(/is read-only .*or choose another --db/)
+        expect(tag.stderr).not.toMatch(/unexpected error/)
+      } finally {
+        release()
+      }
+    }
+  )
 })

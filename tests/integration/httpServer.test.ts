@@ -180,11 +180,14 @@ describe('the browser-mode server', () => {
     for (const r of routes) {
       const none = await request({ ...r, auth: false })
       expect(none.status, `${r.path} without a token`).toBe(401)
-      expect(JSON.parse(none.body).error.code).toBe('UNAUTHORIZED')
+      // A person gets a page that says what to do; a program (api, event stream) gets JSON.
+      if (r.path.startsWith('/api/')) expect(JSON.parse(none.body).error.code).toBe('UNAUTHORIZED')
+      else expect(none.body).toContain('needs its token')
       const wrongs: Record<string, string>[] = [
         { authorization: `Bearer ${wrong}` },
         { 'x-vae-lab-token': 'short' },
-        { cookie: `vae_lab_token=${wrong}` }
+        { cookie: `vae_lab_${server.port}=${wrong}` },
+        { cookie: `vae_lab_token=${server.token}` }
       ]
       for (const headers of wrongs) {
         expect(
@@ -204,22 +207,20 @@ describe('the browser-mode server', () => {
     }
   })
 
-  it('accepts the token as bearer, header, cookie or query, and sets the cookie with the page', async () => {
+  it("accepts the token as bearer or header (and in the URL for the page and the stream), and sets a per-port cookie for the page's files", async () => {
     const page = await request({ path: `/?token=${server.token}`, auth: false })
     expect(page.status).toBe(200)
     expect(page.headers['content-security-policy']).toContain("default-src 'self'")
     expect(page.headers['content-security-policy']).toContain("style-src 'self' 'unsafe-inline'")
-    expect(page.headers['set-cookie']?.[0]).toMatch(
-      /^vae_lab_token=[0-9a-f]{48}; HttpOnly; SameSite=Strict; Path=\//
+    const cookie = page.headers['set-cookie']?.[0] ?? ''
+    expect(cookie).toMatch(
+      new RegExp(`^vae_lab_${server.port}=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=/`)
     )
+    // The cookie is not the token: a local program that receives it cannot call the api.
+    expect(cookie).not.toContain(server.token)
+    const jar = cookie.split(';')[0]
     expect(
-      (
-        await request({
-          path: '/assets/app.js',
-          auth: false,
-          headers: { cookie: `vae_lab_token=${server.token}` }
-        })
-      ).status
+      (await request({ path: '/assets/app.js', auth: false, headers: { cookie: jar } })).status
     ).toBe(200)
     expect(
       (
@@ -230,6 +231,9 @@ describe('the browser-mode server', () => {
         })
       ).status
     ).toBe(200)
+    expect((await request({ path: `/api/events?token=${server.token}`, auth: false })).status).toBe(
+      200
+    )
   })
 
   it('answers 403 to a request for another Host (DNS rebinding), even with the token', async () => {

@@ -7,6 +7,16 @@
 napi_status register_fused_kernels(napi_env env, napi_value exports); // fused_kernels.c
 napi_status register_pixel_kernels(napi_env env, napi_value exports); // pixel_kernels.c
 
+// Hyper-parameters are checked here as well as in the schema: a NaN learning rate or a power of 1
+// (1 - beta^t = 0) would silently turn every weight into NaN or infinity (issue 12, finding 4).
+static const char *check_adam(double lr, double b1, double b2, double eps, double p1, double p2) {
+  if (!(isfinite(lr) && lr > 0)) return "adam: learning rate must be a positive, finite number";
+  if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) return "adam: beta1 and beta2 must be in [0, 1)";
+  if (!(isfinite(eps) && eps > 0)) return "adam: epsilon must be a positive, finite number";
+  if (!(p1 >= 0 && p1 < 1) || !(p2 >= 0 && p2 < 1)) return "adam: beta powers must be in [0, 1)";
+  return NULL;
+}
+
 // sgemm(heap, transA, transB, M, N, K, batch, aOff, aStride, bOff, bStride, cOff):
 // C[i] = op(A[i]) op(B[i]) for i < batch, row-major. Offsets in bytes, batch strides in floats
 // (0 broadcasts one matrix over the batch); C is packed.
@@ -32,6 +42,9 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   float *B = floats(&h, bOff, bCount);
   float *C = floats(&h, cOff, cCount);
   if (!A || !B || !C) return throw_error(env, "sgemm: operand outside the wasm heap");
+  // BLAS reads A and B while it writes C: an output over an input is undefined behaviour.
+  if (!apart(C, cCount, A, aCount) || !apart(C, cCount, B, bCount))
+    return throw_error(env, "sgemm: the output overlaps an input");
   if (M == 0 || N == 0 || batch == 0) return NULL;
   if (K == 0) {
     memset(C, 0, (size_t)(batch * M * N) * 4);
@@ -98,6 +111,9 @@ static napi_value adam(napi_env env, napi_callback_info info) {
   if (!disjoint(w, g, n) || !disjoint(w, m, n) || !disjoint(w, v, n) || !disjoint(g, m, n) || !disjoint(g, v, n) ||
       !disjoint(m, v, n))
     return throw_error(env, "adam: operands overlap");
+  const char *bad = check_adam(dbl(env, argv[6]), dbl(env, argv[7]), dbl(env, argv[8]), dbl(env, argv[9]),
+                               dbl(env, argv[10]), dbl(env, argv[11]));
+  if (bad) return throw_error(env, bad);
   const float lr = (float)dbl(env, argv[6]), b1 = (float)dbl(env, argv[7]), b2 = (float)dbl(env, argv[8]);
   const float eps = (float)dbl(env, argv[9]);
   const float c1 = 1.0f - (float)dbl(env, argv[10]), c2 = 1.0f - (float)dbl(env, argv[11]);
@@ -130,7 +146,10 @@ static napi_value adagrad(napi_env env, napi_callback_info info) {
   float *acc = floats(&h, num(env, argv[4]), n);
   if (!w || !g || !acc) return throw_error(env, "adagrad: operand outside the wasm heap");
   if (!disjoint(w, g, n) || !disjoint(w, acc, n) || !disjoint(g, acc, n)) return throw_error(env, "adagrad: operands overlap");
-  const float lr = (float)dbl(env, argv[5]), eps = (float)dbl(env, argv[6]);
+  const double lr_d = dbl(env, argv[5]), eps_d = dbl(env, argv[6]);
+  if (!(isfinite(lr_d) && lr_d > 0)) return throw_error(env, "adagrad: learning rate must be a positive, finite number");
+  if (!(isfinite(eps_d) && eps_d > 0)) return throw_error(env, "adagrad: epsilon must be a positive, finite number");
+  const float lr = (float)lr_d, eps = (float)eps_d;
   adagrad_job j = {w, g, acc, lr, eps};
   parallel_range(adagrad_range, &j, n);
   return NULL;

@@ -32,6 +32,31 @@ function openBrowser(url: string): boolean {
   }
 }
 
+/** Ctrl-C arrives twice within moments under `npm start`: from the terminal and forwarded by npm. */
+const ECHO_MS = 2000
+
+/**
+ * Resolves on the first SIGINT or SIGTERM. Echoes of it are ignored (a second, default, SIGINT
+ * would kill the process before the runs in training are requeued); a later one stops at once.
+ */
+function untilStopSignal(io: Io): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let first = 0
+    const onSignal = () => {
+      if (first === 0) {
+        first = Date.now()
+        return resolve()
+      }
+      if (Date.now() - first < ECHO_MS) return
+      io.stderr.write(
+        'vae-lab: stopped at once; runs still in training are marked interrupted at the next start (`vae-lab resume RUN` continues them)\n'
+      )
+      process.exit(130)
+    }
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
+  })
+}
+
 export function registerServeCommand(program: Command, io: Io): void {
   program
     .command('serve')
@@ -76,10 +101,12 @@ export function registerServeCommand(program: Command, io: Io): void {
       io.stderr.write(
         'Ctrl-C stops the server (runs in training go back to the queue and continue at the next start)\n'
       )
-      await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve))
-      io.stderr.write('vae-lab: stopping...\n')
+      await untilStopSignal(io)
+      io.stderr.write('vae-lab: stopping: runs in training go back to the queue...\n')
+      // In this order: every run's status is written before the store closes.
       await workbench.stop()
       await server.close()
       await store.close()
+      io.stderr.write('vae-lab: stopped\n')
     })
 }

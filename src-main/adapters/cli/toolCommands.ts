@@ -1,9 +1,9 @@
 // eval, bench, backends, data and db: evaluation, the machine, datasets and the database file.
 import { Command } from 'commander'
-import { backendReports, benchmarkBackends } from '../../api/service'
+import { backendReports, benchmarkBackends, VaeLabService } from '../../api/service'
 import { dbOption, parseRunId, withService, type Io } from './cliSupport'
 import { toNumber } from './parseOptions'
-import { VaeLabError } from '../../api/runtime'
+import { openRunStore, VaeLabError } from '../../api/runtime'
 
 export function registerToolCommands(program: Command, io: Io): void {
   program
@@ -163,21 +163,33 @@ export function registerToolCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action(async (f: { json?: boolean; db?: string }) => {
       // check and backup read a database: a typo in --db must not create an empty one and call it ok.
-      await withService(
-        f.db,
-        async (service) => {
-          const r = await service.checkDatabase()
-          io.stdout.write(
-            f.json
-              ? JSON.stringify(r) + '\n'
-              : r.ok
-                ? `${r.file}: ok (${r.runs} runs)\n`
-                : `${r.file}: damaged:\n${r.problems.join('\n')}\n`
-          )
-          if (!r.ok) io.setExit(2)
-        },
-        { mustExist: true }
+      // Not withService: marking dead processes' runs interrupted first may be what the damage breaks.
+      const report = async () => {
+        const store = await openRunStore(f.db, { mustExist: true })
+        try {
+          return await new VaeLabService(store).checkDatabase()
+        } finally {
+          await store.close().catch(() => {})
+        }
+      }
+      const r = await report().catch((e: unknown) => {
+        // Damage that already stops the file from opening is a finding too.
+        if (
+          e instanceof VaeLabError &&
+          (e.code === 'DATA_CORRUPT' || e.code === 'DATABASE_DAMAGED')
+        )
+          return { file: f.db ?? 'the database', ok: false, problems: [e.message], runs: null }
+        throw e
+      })
+      io.stdout.write(
+        f.json
+          ? JSON.stringify(r) + '\n'
+          : r.ok
+            ? `${r.file}: ok (${r.runs} runs)\n`
+            : `${r.file}: damaged:\n${r.problems.join('\n')}\n`
       )
+      // Damage found is the check's answer, not a failure to run it: exit 1, no stack trace.
+      if (!r.ok) io.setExit(1)
     })
   db.command('backup')
     .description('write a consistent copy of the database, safe while runs are training')

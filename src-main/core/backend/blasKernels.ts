@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs-core'
 import { repoRoot } from '../version'
 import { installFusedKernels, uninstallFusedKernels } from './fusedKernels'
 import { availableCores, setThreadBudget } from './threadPlan'
-import { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
+import { heapOffset, heapRange, wasmInternals, type WasmBackendInternals } from './wasmHeap'
 
-export { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
+export { heapOffset, heapRange, wasmInternals, type WasmBackendInternals } from './wasmHeap'
 
 /** The add-on's functions. Offsets are bytes into the wasm heap; batch strides are in floats. */
 export interface BlasAddon {
@@ -237,9 +237,9 @@ function batchMatMulKernel(addon: BlasAddon, stock: tf.KernelFunc): tf.KernelFun
     const batch = size(outer)
     const out = backend.makeOutput([...outer, m, n], 'float32')
     // Read offsets and the heap only after makeOutput: its malloc may grow (and replace) the heap.
-    const aOff = heapOffset(backend, a)
-    const bOff = heapOffset(backend, b)
-    const cOff = heapOffset(backend, out)
+    const aOff = heapRange(backend, a, size(outerA) * m * innerA)
+    const bOff = heapRange(backend, b, size(outerB) * innerA * n)
+    const cOff = heapRange(backend, out, size(outer) * m * n)
     const heap = backend.wasm.HEAPU8
     const aSize = m * innerA
     const bSize = innerA * n
@@ -300,7 +300,7 @@ function unaryKernel(addon: BlasAddon, op: number, stock: tf.KernelFunc): tf.Ker
     const out = backend.makeOutput(x.shape, 'float32')
     const n = size(x.shape)
     if (n > 0)
-      addon.unary(backend.wasm.HEAPU8, op, n, heapOffset(backend, x), heapOffset(backend, out))
+      addon.unary(backend.wasm.HEAPU8, op, n, heapRange(backend, x, n), heapRange(backend, out, n))
     return out
   }
 }
@@ -361,11 +361,11 @@ function binaryKernel(addon: BlasAddon, op: number, stock: tf.KernelFunc): tf.Ke
       op,
       m,
       n,
-      heapOffset(backend, a),
+      heapRange(backend, a, size(a.shape)),
       ak,
-      heapOffset(backend, b),
+      heapRange(backend, b, size(b.shape)),
       bk,
-      heapOffset(backend, out)
+      heapRange(backend, out, total)
     )
     return out
   }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { Activation, Dense, MatMul } from '../model/dense'
 import type { BlasAddon } from './blasKernels'
 import { FUSED_KERNELS } from './fusedOps'
-import { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
+import { heapRange, wasmInternals, type WasmBackendInternals } from './wasmHeap'
 
 const ACTIVATIONS = { linear: 0, tanh: 1 } as const // the add-on's codes
 
@@ -44,8 +44,8 @@ function kernel(
     const ins = inputs as Inputs
     const outs = outputs(ins, attrs).map((shape) => b.makeOutput(shape, 'float32'))
     const offsets = [
-      ...order.map((name) => heapOffset(b, ins[name])),
-      ...outs.map((o) => heapOffset(b, o))
+      ...order.map((name) => heapRange(b, ins[name], size(ins[name].shape))),
+      ...outs.map((o) => heapRange(b, o, size(o.shape)))
     ]
     run(b.wasm.HEAPU8, offsets, ins, attrs)
     return outs.length === 1 ? outs[0] : outs

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { BlasAddon } from './blasKernels'
 import { threadStep } from './threadPlan'
-import { heapOffset, wasmInternals, type WasmBackendInternals } from './wasmHeap'
+import { heapRange, wasmInternals, type WasmBackendInternals } from './wasmHeap'
 
 // tfjs-core's index does not re-export NamedTensor; getWeights' return type is the same shape.
 type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number]
@@ -38,6 +38,9 @@ function ensureExclusive(backend: WasmBackendInternals, v: tf.Variable): void {
   v.assign(copy)
   copy.dispose()
 }
+
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i])
 
 function slot(value: tf.Tensor, fill: number, name: string): SlotVariable {
   // tidy disposes the filled tensor, so the variable is the only owner of its data.
@@ -102,16 +105,24 @@ export class FusedOptimizer extends tf.Optimizer {
           `fused ${this.config.kind}: ${name} needs a float32 gradient of its own size`
         )
       }
+      // A slot restored from a checkpoint must match its variable: the update writes value.size
+      // elements into it (issue 12, finding 4).
+      for (const s of adam ? [this.first[i], this.second[i]] : [this.first[i]]) {
+        if (!sameShape(s.variable.shape, value.shape))
+          throw new Error(
+            `fused ${this.config.kind}: slot ${s.originalName} has shape [${s.variable.shape}], its variable ${name} [${value.shape}]`
+          )
+      }
       ensureExclusive(backend, value)
       ensureExclusive(backend, this.first[i].variable)
       if (adam) ensureExclusive(backend, this.second[i].variable)
       // Offsets after the copies above, which may have grown the heap.
-      const w = heapOffset(backend, value)
-      const g = heapOffset(backend, grad)
-      const m = heapOffset(backend, this.first[i].variable)
+      const w = heapRange(backend, value, value.size)
+      const g = heapRange(backend, grad, value.size)
+      const m = heapRange(backend, this.first[i].variable, value.size)
       const heap = backend.wasm.HEAPU8
       if (adam) {
-        const v = heapOffset(backend, this.second[i].variable)
+        const v = heapRange(backend, this.second[i].variable, value.size)
         this.addon.adam(
           heap,
           value.size,

@@ -4,7 +4,11 @@ import * as tf from '@tensorflow/tfjs-core'
 
 /** The parts of tfjs-backend-wasm's BackendWasm this module relies on (not in its public types). */
 export interface WasmBackendInternals {
-  dataIdMap: { get(dataId: object): { memoryOffset: number; refCount: number } | undefined }
+  dataIdMap: {
+    get(
+      dataId: object
+    ): { memoryOffset: number; refCount: number; shape?: number[]; dtype?: string } | undefined
+  }
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo
   refCount(dataId: object): number
   incRef(dataId: object): void
@@ -33,5 +37,29 @@ export function heapOffset(backend: WasmBackendInternals, t: tf.TensorInfo): num
   const data = backend.dataIdMap.get(t.dataId)
   if (!data || data.memoryOffset == null)
     throw new Error('tensor data is not in the wasm heap (disposed?)')
+  return data.memoryOffset
+}
+
+const elementsOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1)
+
+/**
+ * Byte offset of `elements` float32 values of `t`, checked against that tensor's own allocation
+ * (its shape in the backend's data map), not just against the heap as the add-on can: a range
+ * past its end would overwrite whatever tensors lie beyond it, silently (issue 12, finding 4).
+ */
+export function heapRange(
+  backend: WasmBackendInternals,
+  t: tf.TensorInfo,
+  elements: number
+): number {
+  const data = backend.dataIdMap.get(t.dataId)
+  if (!data || data.memoryOffset == null)
+    throw new Error('tensor data is not in the wasm heap (disposed?)')
+  const allocated = elementsOf(data.shape ?? t.shape)
+  const dtype = data.dtype ?? t.dtype
+  if (dtype !== 'float32' || !(elements <= allocated))
+    throw new Error(
+      `a native kernel would touch ${elements} float32 values of a ${dtype} tensor of ${allocated}`
+    )
   return data.memoryOffset
 }

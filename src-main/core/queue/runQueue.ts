@@ -20,6 +20,11 @@ export interface QueueOptions {
   onAbort?: 'cancel' | 'requeue'
   /** The runs' lease (default 60 s); renewed every third of it while they train. */
   leaseSeconds?: number
+  /**
+   * Aborted when the workers had their time to stop: they are terminated, and with 'requeue' their
+   * runs still go back to the queue (from their last checkpoint), before this resolves.
+   */
+  kill?: AbortSignal
 }
 
 export interface QueueDeps {
@@ -58,7 +63,9 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
   const stopRequest = (): StopRequest =>
     o.onAbort === 'requeue' ? APP_CLOSING : { mode: 'cancel' }
   const onAbort = () => active.forEach((r) => r.stop(stopRequest()))
+  const onKill = () => active.forEach((r) => r.kill())
   o.signal?.addEventListener('abort', onAbort, { once: true })
+  o.kill?.addEventListener('abort', onKill, { once: true })
 
   const slot = async () => {
     while (!o.signal?.aborted) {
@@ -72,6 +79,7 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
       const run = trainClaimed({ ...deps, backendFor }, claim, { cancelPollMs: o.cancelPollMs })
       active.add(run)
       if (o.signal?.aborted) run.stop(stopRequest())
+      if (o.kill?.aborted) run.kill()
       await run.done
       active.delete(run)
     }
@@ -84,6 +92,7 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
     if (failed) throw failed.reason
   } finally {
     o.signal?.removeEventListener('abort', onAbort)
+    o.kill?.removeEventListener('abort', onKill)
   }
   return trained
 }

@@ -46,6 +46,11 @@ export interface ClaimedRun {
   done: Promise<ClaimEnd>
   /** Asks the run to stop (see StopRequest); a second, harsher request still applies. */
   stop(request: StopRequest): void
+  /**
+   * Terminates the worker at once, for one that did not stop in time; after a 'requeue' stop
+   * the run still goes back to the queue, from its last checkpoint (issue 12, finding 6).
+   */
+  kill(): void
 }
 
 export function trainClaimed(
@@ -59,6 +64,7 @@ export function trainClaimed(
   let batchSize = 1
   let lost = false
   let cancelAsked = false // by another process (`vae-lab queue cancel`): a cancel, whatever else
+  let killed = false
   const apply = () => {
     if (!handle || !stopRequest) return
     if (lost || stopRequest.mode === 'cancel') return handle.cancel()
@@ -75,8 +81,12 @@ export function trainClaimed(
     if (stopRequest?.mode !== 'cancel') stopRequest = request
     apply()
   }
+  const kill = () => {
+    killed = true
+    handle?.terminate()
+  }
   const done = run()
-  return { done, stop }
+  return { done, stop, kill }
 
   async function run(): Promise<ClaimEnd> {
     const { store, onEvent } = deps
@@ -149,6 +159,7 @@ export function trainClaimed(
         }
       )
       apply()
+      if (killed) handle.terminate()
       // The lease: renewed every third of its length. A worker that cannot renew it for a whole
       // lease stops on its own, since another may take the run from then on.
       let renewing = false
@@ -200,6 +211,15 @@ export function trainClaimed(
       onEvent({ type: 'status', runId, status: outcome.status, message: outcome.message })
       return 'finished'
     } catch (e) {
+      if (killed && stopRequest?.mode === 'requeue' && !cancelAsked && !lost) {
+        const message =
+          stopRequest.reason ??
+          'stopped when its worker was ended; the next worker continues from its checkpoint'
+        if (await store.releaseRun(runId, token, message).catch(() => false)) {
+          onEvent({ type: 'status', runId, status: 'queued', message })
+          return 'requeued'
+        }
+      }
       if (e instanceof LeaseLostError || lost) {
         loseLease('its lease was taken over; another worker continues it')
         return 'lost'

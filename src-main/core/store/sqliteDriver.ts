@@ -28,6 +28,50 @@ export function isSqliteError(e: unknown, ...codes: string[]): boolean {
   return typeof code === 'string' && codes.includes(code)
 }
 
+/**
+ * SQLite's errors about the file itself, as a VaeLabError that says what to do (issue 12, finding
+ * 5); any other error is returned as it is. Extended codes (SQLITE_READONLY_DBMOVED,
+ * SQLITE_IOERR_WRITE, ...) count as their primary code.
+ */
+export function storageError(e: unknown, file: string): unknown {
+  const code = (e as { code?: unknown } | null)?.code
+  if (typeof code !== 'string' || e instanceof VaeLabError) return e
+  const primary = /^SQLITE_[A-Z]+/.exec(code)?.[0]
+  const why = (e as Error).message
+  const at = (c: 'DATABASE_DAMAGED' | 'DATABASE_UNWRITABLE', message: string): VaeLabError =>
+    new VaeLabError(c, message, { cause: e })
+  switch (primary) {
+    case 'SQLITE_CORRUPT':
+    case 'SQLITE_NOTADB':
+      return at(
+        'DATABASE_DAMAGED',
+        `the database ${file} is damaged (${why}); stop VAE Lab and restore a copy made with \`vae-lab db backup\`, or choose another --db (\`vae-lab db check\` lists the damage)`
+      )
+    case 'SQLITE_READONLY':
+      return at(
+        'DATABASE_UNWRITABLE',
+        `the database ${file} is read-only (${why}); make the file and its folder writable, or choose another --db`
+      )
+    case 'SQLITE_FULL':
+      return at(
+        'DATABASE_UNWRITABLE',
+        `the disk holding the database ${file} is full (${why}); nothing was written: free some space, or choose another --db`
+      )
+    case 'SQLITE_CANTOPEN':
+      return at(
+        'DATABASE_UNWRITABLE',
+        `cannot open the database ${file} or its journal (${why}); check that the file and its folder exist and are writable, or choose another --db`
+      )
+    case 'SQLITE_IOERR':
+      return at(
+        'DATABASE_UNWRITABLE',
+        `the disk failed while reading or writing the database ${file} (${why}); check the disk, or choose another --db`
+      )
+    default:
+      return e
+  }
+}
+
 export const SQLITE_DIALECT: SqlDialect = {
   name: 'sqlite',
   // One writer at a time: the driver runs this in an immediate transaction.
@@ -103,7 +147,7 @@ export function openDatabase(file: string): Database.Database {
         { cause: e }
       )
     }
-    throw e
+    throw storageError(e, file)
   }
 }
 
@@ -145,7 +189,9 @@ export class SqliteDriver implements SqlDriver {
 
   /** Runs `f` when every earlier call on this connection has finished. */
   private turn<T>(f: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(f)
+    const result = this.tail.then(f).catch((e: unknown) => {
+      throw storageError(e, this.file)
+    })
     this.tail = result.catch(() => undefined)
     return result
   }

@@ -72,3 +72,32 @@ export function assignParams(params: VaeParams, blob: Uint8Array, what: string):
     tf.tidy(() => params[name].assign(tf.tensor(t.values, params[name].shape, 'float32')))
   }
 }
+
+/**
+ * The optimiser state of a checkpoint (`opt/<i>/<name>` records, 'iter' aside) must be one slot
+ * per weight (Adagrad's accumulators) or two (Adam's first and second moments), in W1..b5 order,
+ * each of its weight's shape. Otherwise an in-place update would write past a slot's end.
+ */
+export function checkOptimizerState(
+  params: VaeParams,
+  records: readonly TensorRecord[],
+  what: string
+): void {
+  const slots = records
+    .filter((t) => t.name.startsWith('opt/') && !t.name.endsWith('/iter'))
+    .sort((a, b) => Number(a.name.split('/')[1]) - Number(b.name.split('/')[1]))
+  const k = PARAM_NAMES.length
+  if (slots.length !== 0 && slots.length !== k && slots.length !== 2 * k)
+    throw new VaeLabError(
+      'DATA_CORRUPT',
+      `${what} has ${slots.length} optimiser slots; expected ${k} (Adagrad) or ${2 * k} (Adam)`
+    )
+  slots.forEach((t, i) => {
+    const expected = params[PARAM_NAMES[i % k]].shape
+    if (t.shape.length !== expected.length || t.shape.some((d, j) => d !== expected[j]))
+      throw new VaeLabError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: optimiser slot ${t.name} has shape [${t.shape}], not [${expected}] like ${PARAM_NAMES[i % k]}`
+      )
+  })
+}

@@ -16,7 +16,13 @@ import {
   PARAM_NAMES,
   type VaeParams
 } from '../model/vae'
-import { assignParams, packTensors, unpackTensors, type TensorRecord } from './checkpoint'
+import {
+  assignParams,
+  checkOptimizerState,
+  packTensors,
+  unpackTensors,
+  type TensorRecord
+} from './checkpoint'
 import { adamBetaPowers, createOptimizer, restoreAdamBetaPowers } from './optimizers'
 import { deriveSeed, mulberry32, range, shuffleInPlace } from './random'
 import { EpochBatches } from './epochBatches'
@@ -220,6 +226,7 @@ async function restoreCheckpoint(
   blob: Uint8Array
 ): Promise<void> {
   assignParams(params, blob, 'the checkpoint')
+  checkOptimizerState(params, unpackTensors(blob, 'the checkpoint'), 'the checkpoint')
   const state = unpackTensors(blob, 'the checkpoint')
     .filter((t) => t.name.startsWith('opt/'))
     .map((t) => ({

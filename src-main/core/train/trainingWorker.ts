@@ -29,6 +29,8 @@ export interface TrainingHandle {
   cancel(): void
   /** Stops once the epoch in progress is stored (a cancel() later still stops at once). */
   stopAtEpochEnd(): void
+  /** Stops the worker at once (done rejects); for a worker that did not heed cancel in time. */
+  terminate(): void
 }
 
 export function startTraining(
@@ -118,6 +120,7 @@ export function startTraining(
     cancel: () => Atomics.store(flag, 0, CANCEL.NOW),
     stopAtEpochEnd: () => {
       Atomics.compareExchange(flag, 0, CANCEL.RUN, CANCEL.AT_EPOCH_END)
-    }
+    },
+    terminate: () => void worker.terminate()
   }
 }

@@ -59,8 +59,20 @@ describe('SweepRequestSchema', () => {
     const many = Array.from({ length: 40 }, (_, i) => i + 1)
     expect(issue({ base: {}, grid: { latentDim: many, seed: many } })).toEqual({
       path: '',
-      message: `the grid has 1600 combinations; at most ${MAX_SWEEP_RUNS} runs per sweep`
+      message: `the grid has 40 latentDim x 40 seed = 1,600 combinations; at most ${MAX_SWEEP_RUNS} runs per sweep: give fewer values`
     })
+  })
+
+  it('refuses 5 fields of 100 values (10^10 runs) at once, without making the combinations', () => {
+    const hundred = Array.from({ length: 100 }, (_, i) => i + 1)
+    const grid = { latentDim: hundred, beta: hundred, lr: hundred, seed: hundred, hidden: hundred }
+    const heap = process.memoryUsage().heapUsed
+    const t0 = performance.now()
+    expect(issue({ base: {}, grid }).message).toBe(
+      `the grid has 100 latentDim x 100 beta x 100 lr x 100 seed x 100 hidden = 10,000,000,000 combinations; at most ${MAX_SWEEP_RUNS} runs per sweep: give fewer values`
+    )
+    expect(performance.now() - t0).toBeLessThan(1000)
+    expect(process.memoryUsage().heapUsed - heap).toBeLessThan(50e6)
   })
 })
 
@@ -70,5 +82,13 @@ describe('expandGrid', () => {
       { a: 1, b: 3 },
       { a: 2, b: 3 }
     ])
+  })
+
+  it('refuses a grid of more combinations than its limit before making any', () => {
+    const big = Array.from({ length: 100 }, (_, i) => i)
+    expect(() => expandGrid({ a: big, b: big, c: big, d: big, e: big })).toThrow(
+      'the grid has 10000000000 combinations; at most 1000'
+    )
+    expect(expandGrid({ a: big, b: big }, 10_000)).toHaveLength(10_000)
   })
 })

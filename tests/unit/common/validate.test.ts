@@ -17,6 +17,30 @@ const thrown = (f: () => unknown) => {
 }
 
 describe('validateArgs', () => {
+  it('refuses arguments nested 5,000 deep or holding 100,000 values before any schema walks them (found by the api fuzz)', () => {
+    let deep: unknown = 1
+    for (let i = 0; i < 5000; i++) deep = [deep]
+    const nested = thrown(() => validateArgs('exportFigures', [{ runIds: [1], figures: deep }]))
+    expect(nested.code).toBe('INVALID_INPUT')
+    expect(errorAnswer(nested).error.message).toBe(
+      'exportFigures: the arguments nest deeper than 32 levels'
+    )
+    const t0 = performance.now()
+    const many = thrown(() =>
+      validateArgs('figureInputs', [
+        { runIds: [1], figures: Array.from({ length: 100_000 }, (_, i) => i) }
+      ])
+    )
+    expect(performance.now() - t0).toBeLessThan(50)
+    expect(errorAnswer(many).error.message).toBe(
+      'figureInputs: the arguments hold more than 10000 values'
+    )
+    // The largest real call still passes: 1000 run ids to delete.
+    expect(
+      validateArgs('deleteRuns', [Array.from({ length: 1000 }, (_, i) => i + 1)])[0]
+    ).toHaveLength(1000)
+  })
+
   it('names a bad scalar argument by its parameter, and says where it sat for IPC and HTTP', () => {
     const e = thrown(() => validateArgs('tagRun', [1, 'no spaces allowed']))
     expect(e).toMatchObject({ code: 'INVALID_INPUT', field: 'tag' })

@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -28,10 +29,28 @@ describe('appUrls', () => {
   })
 
   it('accepts a dev server only on loopback', () => {
-    expect(devServerOrigin('http://localhost:5173/')).toBe('http://localhost:5173')
-    expect(devServerOrigin('http://192.168.1.2:5173/')).toBeUndefined()
-    expect(devServerOrigin('https://evil.example/')).toBeUndefined()
-    expect(devServerOrigin(undefined)).toBeUndefined()
+    const dev = { packaged: false, devBuild: true }
+    expect(devServerOrigin('http://localhost:5173/', dev)).toBe('http://localhost:5173')
+    expect(devServerOrigin('http://192.168.1.2:5173/', dev)).toBeUndefined()
+    expect(devServerOrigin('https://evil.example/', dev)).toBeUndefined()
+    expect(devServerOrigin(undefined, dev)).toBeUndefined()
+  })
+
+  it('ignores ELECTRON_RENDERER_URL outside a dev build, packaged or not (issue 12, finding 6)', () => {
+    // `npm start` runs the unpackaged production build: a variable in its environment must not
+    // make another local page a trusted api frame.
+    expect(
+      devServerOrigin('http://127.0.0.1:8888/', { packaged: false, devBuild: false })
+    ).toBeUndefined()
+    expect(
+      devServerOrigin('http://127.0.0.1:8888/', { packaged: true, devBuild: true })
+    ).toBeUndefined()
+  })
+
+  it('builds main without trusting a dev server: electron-vite build sets the dev flag false', () => {
+    const main = fs.readFileSync(path.resolve(__dirname, '../../../out/main/index.js'), 'utf8')
+    expect(main).not.toContain('__VAE_LAB_DEV_BUILD__')
+    expect(main).toMatch(/devBuild:\s*(false|!1)/)
   })
 
   it('maps app URLs to files inside the renderer folder only', () => {
@@ -47,10 +66,15 @@ describe('appUrls', () => {
     expect(appFile(root, 'vae-lab://app/%E0%A4%A')).toBeNull()
   })
 
-  it('opens only https links in the system browser', () => {
+  it('opens only https links to known hosts in the system browser (issue 12, finding 6)', () => {
     expect(isExternalLink('https://arxiv.org/abs/1312.6114')).toBe(true)
+    expect(isExternalLink('https://github.com/pytorch/examples')).toBe(true)
     expect(isExternalLink('http://arxiv.org/')).toBe(false)
     expect(isExternalLink('file:///etc/passwd')).toBe(false)
     expect(isExternalLink('javascript:alert(1)')).toBe(false)
+    expect(isExternalLink('https://evil.example/setup.exe')).toBe(false)
+    expect(isExternalLink('https://arxiv.org.evil.example/')).toBe(false)
+    expect(isExternalLink('https://user:pw@github.com/')).toBe(false)
+    expect(isExternalLink('https://github.com:8443/')).toBe(false)
   })
 })

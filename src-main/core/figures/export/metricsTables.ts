@@ -3,11 +3,15 @@ import type { MinDimInput } from '../../../common/figures/figureInputs'
 
 export type Cell = string | number | null | undefined
 
-/** RFC 4180 CSV: quotes where needed, '\n' line ends, empty cells for null. */
+/**
+ * RFC 4180 CSV: quotes where needed, '\n' line ends, empty cells for null. A text cell that a
+ * spreadsheet would run as a formula (=, +, -, @, tab or CR first: OWASP's CSV injection list) gets
+ * a leading apostrophe; numbers are written as numbers, negative ones included.
+ */
 export function toCsv(header: readonly string[], rows: readonly (readonly Cell[])[]): string {
   const cell = (v: Cell) => {
     if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return ''
-    const s = String(v)
+    const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : String(v)
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
   }
   return [header, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n'

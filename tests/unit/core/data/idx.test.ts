@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -10,6 +11,17 @@ import {
 } from '../../../../src-main/core/data/idx'
 import { VaeLabError } from '../../../../src-main/common/errors'
 import { tempDir } from '../../../helpers/fixtures'
+
+const COMPILED_IDX = path.resolve(__dirname, '../../../../out/node/core/data/idx.js')
+
+/** Runs `code` with `idx` = the compiled module in a child Node, killed after 10 s. */
+function inChild(code: string) {
+  return spawnSync(
+    process.execPath,
+    ['-e', `const idx = require(${JSON.stringify(COMPILED_IDX)});\n${code}`],
+    { encoding: 'utf8', timeout: 10_000 }
+  )
+}
 
 const images = (n: number) =>
   encodeIdx(
@@ -91,6 +103,61 @@ describe('readIdxFile', () => {
     expect(e.code).toBe('NOT_FOUND')
     expect(e.message).toBe(
       '/nonexistent/t10k-images-idx3-ubyte: cannot read IDX file (no such file)'
+    )
+  })
+
+  it('refuses a named pipe or a device at once, without blocking on it (issue 12, finding 3)', () => {
+    // In a child process with a time limit: the old readFileSync blocked the thread until a
+    // writer appeared, which would hang this test runner.
+    const dir = tempDir()
+    const fifo = path.join(dir, 'images.fifo')
+    const made = spawnSync('mkfifo', [fifo])
+    const targets = [...(made.status === 0 ? [fifo] : []), '/dev/zero', dir].filter((f) =>
+      fs.existsSync(f)
+    )
+    expect(targets.length).toBeGreaterThan(1)
+    for (const target of targets) {
+      const r = inChild(`
+        try { idx.readIdxFile(${JSON.stringify(target)}); console.log('read') }
+        catch (e) { console.log(e.code + ': ' + e.message) }`)
+      expect(r.status, `${target} within 10 s`).toBe(0)
+      expect(r.stdout).toMatch(
+        /^INVALID_INPUT: .* is a (named pipe \(FIFO\)|device|directory); give an IDX file/
+      )
+    }
+  })
+
+  it('inflates a gzip bomb no further than its header promises (issue 12, finding 3)', () => {
+    // 10 images in the header, then 400 MB of zeros in 400 gzip members (about 0.5 MB on disk).
+    const file = path.join(tempDir(), 'bomb-images.gz')
+    const member = gzipSync(new Uint8Array(1 << 20))
+    fs.writeFileSync(
+      file,
+      Buffer.concat([
+        gzipSync(encodeIdx([10, 28, 28], new Uint8Array(7840))),
+        ...Array(400).fill(member)
+      ])
+    )
+    expect(fs.statSync(file).size).toBeLessThan(2e6)
+    const r = inChild(`
+      const before = process.memoryUsage().rss
+      try { idx.readIdxFile(${JSON.stringify(file)}); console.log('read') }
+      catch (e) { console.log(e.code + ': ' + e.message) }
+      console.log(Math.round((process.resourceUsage().maxRSS * 1024 - before) / 1e6))`)
+    const [message, grewMb] = r.stdout.trim().split('\n')
+    expect(message).toMatch(
+      /^DATA_CORRUPT: .*inflates to more than its header promises \(7856 bytes\)/
+    )
+    expect(Number(grewMb)).toBeLessThan(100)
+  })
+
+  it('refuses a header that promises more than 1 GiB before reading the data', () => {
+    const file = path.join(tempDir(), 'huge-images')
+    fs.writeFileSync(file, encodeIdx([2_000_000, 28, 28], new Uint8Array(0)))
+    const e = corrupt(() => readIdxFile(file))
+    expect(e.code).toBe('DATA_CORRUPT')
+    expect(e.message).toMatch(
+      /promises 2000000x28x28 = 1568000000 bytes of data; VAE Lab reads IDX files of up to 1073741824 bytes/
     )
   })
 
