@@ -25,13 +25,13 @@ describe('validateArgs', () => {
     expect(errorAnswer(nested).error.message).toBe(
       'exportFigures: the arguments nest deeper than 32 levels'
     )
-    const t0 = performance.now()
+    // The message is the size check's, not a schema's: it refused before zod made one issue per item
+    // (speed itself is for benchmarks, not timed tests).
     const many = thrown(() =>
       validateArgs('figureInputs', [
         { runIds: [1], figures: Array.from({ length: 100_000 }, (_, i) => i) }
       ])
     )
-    expect(performance.now() - t0).toBeLessThan(50)
     expect(errorAnswer(many).error.message).toBe(
       'figureInputs: the arguments hold more than 10000 values'
     )

