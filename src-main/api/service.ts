@@ -12,6 +12,7 @@ import {
   type BackendName,
   type BackendReport,
   type DatasetInfo,
+  type FinalEvaluation,
   type IwaeReport,
   type ProgressEvent,
   type RunSummary
@@ -78,6 +79,8 @@ import { runFile } from './runFile'
 import { uiOutDir } from './uiOutDir'
 import { classNamesFor } from '../common/classNames'
 import { zipArchive } from '../core/figures/export/zipArchive'
+import { decodeEpochFigures } from '../core/figures/epochFigureCodec'
+import { klFromWeights } from './decodedFigures'
 
 export type { GridField, SweepGrid, SweepRequestInput }
 export type { WorkerEvent, WorkerReport } from '../core/queue/queueWorker'
@@ -699,6 +702,32 @@ export class VaeLabService {
   async attempts(runId: number) {
     await this.ready()
     return this.store.attempts(validate(RunIdSchema, runId, 'runId'))
+  }
+
+  /**
+   * What `runs show` adds for issue 17: the epochs that have figure data, and the KL per latent
+   * dim (the final evaluation's, else the latest epoch's, else computed from the weights of a run
+   * stored before it was recorded; null without weights).
+   */
+  async figureSummary(
+    runId: number
+  ): Promise<{ figureEpochs: number[]; klPerDim: number[] | null }> {
+    await this.ready()
+    const run = await this.store.requireRun(validate(RunIdSchema, runId, 'runId'))
+    const figureEpochs = await this.store.figureEpochs(run.id)
+    const final = (await this.store.evaluations(run.id)).final as FinalEvaluation | undefined
+    let klPerDim = final?.klPerDim ?? null
+    if (!klPerDim && figureEpochs.length) {
+      const rows = await this.store.epochFigures(run.id, figureEpochs.at(-1)!, ['klperdim'])
+      klPerDim = decodeEpochFigures(rows).klPerDim ?? null
+    }
+    if (
+      !klPerDim &&
+      ((await this.store.checkpoint(run.id, 'latest')) ??
+        (await this.store.checkpoint(run.id, 'final')))
+    )
+      klPerDim = await klFromWeights(this.store, run)
+    return { figureEpochs, klPerDim }
   }
 
   /** Running, then queued runs, in the order the queue takes them. */

@@ -25,6 +25,7 @@ import {
   type ExportResult
 } from './exportContract'
 import type { FigureInputs } from './figures/figureSpecs'
+import type { SeedGroup } from './seedGroups'
 import { API_METHODS, type ApiMethod } from './apiMethods'
 import { SweepRequestSchema, type SweepRequestInput } from './sweepRequest'
 
@@ -99,7 +100,9 @@ export const FigureRequestSchema = z
     manifoldFit: z.boolean().default(false),
     projection: z.enum(PROJECTION_METHODS).default('pca'),
     tolerance: z.number().min(0).max(1000).default(1),
-    k: z.number().int().min(1).max(50).default(5)
+    k: z.number().int().min(1).max(50).default(5),
+    /** The per-epoch figures (recon, manifold, scatter, KL per dim) as they were at this epoch. */
+    epoch: z.number().int().min(1).optional()
   })
   .strict()
 export type FigureRequestInput = z.input<typeof FigureRequestSchema>
@@ -218,6 +221,15 @@ export interface FigureBundle {
     projected: number
   }[]
   skipped: string[]
+  /** Seed groups (runs that differ only in seed) and their figures as mean ± sd, when any has two runs. */
+  grouped?: {
+    groups: SeedGroup[]
+    inputs: Pick<FigureInputs, 'curves' | 'perDigit' | 'minDim'>
+  }
+  /** Per run, the epochs that have figure data (empty for runs stored before issue 17). */
+  figureEpochs: { runId: number; epochs: number[] }[]
+  /** The epoch the per-epoch figures show; absent: the final (or latest) figures. */
+  epoch?: number
 }
 
 /** A file sent to the UI to save (a download in browser mode, a save in Electron). */
