@@ -74,6 +74,7 @@ import { BackgroundQueue } from './backgroundQueue'
 import { exportFigures } from './exportService'
 import { slurmStatus, submitSlurm, type SlurmStatus, type SlurmSubmitInput } from './slurmService'
 import { runFigureJob, runWorkerJob } from './figureJobs'
+import { LatentExplorer } from './latentExplorer'
 import { evaluateRunIwae, resolveDataset } from './iwaeEvaluation'
 import { runFile } from './runFile'
 import { uiOutDir } from './uiOutDir'
@@ -182,6 +183,8 @@ export class VaeLabService {
   private started = false
   private bundleJob: AbortController | undefined
   private readonly recovered: Promise<unknown>
+  /** The latent explorer's long-lived decoding worker (started at its first request). */
+  private readonly explorer: LatentExplorer
 
   constructor(
     private readonly store: RunStore,
@@ -193,6 +196,7 @@ export class VaeLabService {
     // A vae-lab worker's run whose lease ran out goes back to the queue (recoverLost).
     this.recovered = store.recoverLost({ isOwnerAlive })
     this.recovered.catch(() => {})
+    this.explorer = new LatentExplorer(store.uri)
     this.api = Object.fromEntries(
       API_METHODS.map((m) => [m, (...args: unknown[]) => this.call(m, args)])
     ) as unknown as VaeLabApi
@@ -256,6 +260,7 @@ export class VaeLabService {
 
   /** Stops claiming; runs in training go back to the front of the queue (see BackgroundQueue). */
   async stop(): Promise<void> {
+    await this.explorer.close()
     if (this.started) await this.background.stop()
   }
 
@@ -311,6 +316,7 @@ export class VaeLabService {
     },
     deleteRuns: async (runIds) => {
       await this.store.deleteRuns(runIds)
+      for (const id of runIds) this.explorer.forget(id)
       this.changed()
     },
     tagRun: async (runId, tag) => {
@@ -406,6 +412,11 @@ export class VaeLabService {
     },
     runFile: (runId, file) => runFile(this.store, runId, file),
     exportArchive: (req) => this.exportArchive(req),
+    // The explorer decodes in its own long-lived worker: about a millisecond a point, and the
+    // event loop here only forwards (issue 17: under 50 ms a decode while runs train).
+    latentExplorer: async (runId) => this.explorer.info(await this.store.requireRun(runId)),
+    decodeLatent: async (runId, points) =>
+      this.explorer.decode(await this.store.requireRun(runId), points),
     chooseFolder: async () => {
       // The desktop app answers this itself with the native dialog (electron/main.ts).
       throw new VaeLabError(
