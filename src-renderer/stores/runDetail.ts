@@ -1,11 +1,24 @@
 // One run in detail: config, per-epoch metrics (growing live while it trains), evaluations and,
-// once finished, its figures.
+// once finished, its figures: the final ones, or those of the epoch the slider shows (issue 17).
 import { defineStore } from 'pinia'
-import { ref, shallowRef, triggerRef } from 'vue'
+import { computed, ref, shallowRef, triggerRef } from 'vue'
 import type { FigureBundle, RunDetailsDto } from '../../src-main/common/workbenchContract'
+import type { ExportFigure } from '../../src-main/common/exportContract'
 import { getClient } from '../api/client'
 import { useNotices } from './notices'
 import { useRuns } from './runs'
+
+/** Run detail's figures: the final ones (or an epoch's), KL per dim and the decoded views. */
+export const DETAIL_FIGURES = [
+  'recon',
+  'manifold',
+  'scatter',
+  'kl-per-dim',
+  'traversal',
+  'interpolation',
+  'samples'
+] as const satisfies readonly ExportFigure[]
+const FIGURES = DETAIL_FIGURES
 
 export const useRunDetail = defineStore('runDetail', () => {
   const notices = useNotices()
@@ -14,6 +27,12 @@ export const useRunDetail = defineStore('runDetail', () => {
   const figures = shallowRef<FigureBundle | null>(null)
   const loading = ref(false)
   const missing = ref<string | null>(null)
+  /** The epoch the per-epoch figures show; null: the final figures. */
+  const epoch = ref<number | null>(null)
+  /** The epochs with figure data (none for runs stored before issue 17: no slider). */
+  const figureEpochs = computed(
+    () => figures.value?.figureEpochs?.find((f) => f.runId === runId.value)?.epochs ?? []
+  )
   let stopEpochs: (() => void) | null = null
   let figuresFor: string | null = null
 
@@ -22,6 +41,7 @@ export const useRunDetail = defineStore('runDetail', () => {
       details.value = null
       figures.value = null
       figuresFor = null
+      epoch.value = null
     }
     runId.value = id
     missing.value = null
@@ -56,14 +76,17 @@ export const useRunDetail = defineStore('runDetail', () => {
 
   /** Figures exist for finished runs; fetched once per run and status. */
   async function loadFigures(d: RunDetailsDto): Promise<void> {
-    const key = `${d.run.id}:${d.run.status}`
+    const at = epoch.value
+    const key = `${d.run.id}:${d.run.status}:${at ?? 'final'}`
     if (figuresFor === key || d.run.status !== 'completed') return
     figuresFor = key
     try {
-      figures.value = await getClient().figureInputs({
+      const b = await getClient().figureInputs({
         runIds: [d.run.id],
-        figures: ['recon', 'manifold', 'scatter']
+        figures: [...FIGURES],
+        ...(at !== null ? { epoch: at } : {})
       })
+      if (figuresFor === key) figures.value = b
     } catch (e) {
       figuresFor = null
       // Another view's figure request took the worker: ask again while this run is open.
@@ -95,10 +118,29 @@ export const useRunDetail = defineStore('runDetail', () => {
     await refreshing
   }
 
+  /** Shows the figures of epoch `e` (null: the final ones). */
+  async function setEpoch(e: number | null): Promise<void> {
+    epoch.value = e
+    if (details.value) await loadFigures(details.value)
+  }
+
   function close(): void {
     stopEpochs?.()
     stopEpochs = null
   }
 
-  return { runId, details, figures, loading, missing, open, reload, refreshDetails, close }
+  return {
+    runId,
+    details,
+    figures,
+    loading,
+    missing,
+    epoch,
+    figureEpochs,
+    open,
+    reload,
+    refreshDetails,
+    setEpoch,
+    close
+  }
 })

@@ -86,9 +86,7 @@ describe('epoch figure rows', () => {
   it('stays within the budget per epoch even when nothing compresses', () => {
     expect(storedBytes(encodeEpochFigures(noiseFigures(2)))).toBeLessThan(BUDGET.twoD)
     for (const d of [5, 10, 50, 64, 200, 1024])
-      expect(storedBytes(encodeEpochFigures(noiseFigures(d)))).toBeLessThan(
-        BUDGET.withoutManifold
-      )
+      expect(storedBytes(encodeEpochFigures(noiseFigures(d)))).toBeLessThan(BUDGET.withoutManifold)
   })
 
   it('thins the scatter set above 66 latent dims, keeping every class', () => {

@@ -118,6 +118,66 @@ describe('RunDetailView', () => {
   })
 })
 
+describe('RunDetailView, issue 17', () => {
+  it('moves its figures to the epoch the slider shows, and back to the final ones', async () => {
+    const { pinia, runs, fn } = setup([summary(3)])
+    fn('figureInputs').mockImplementation(async (req: { epoch?: number }) => ({
+      inputs: {},
+      separability: [],
+      skipped: [],
+      figureEpochs: [{ runId: 3, epochs: [1, 2, 3, 4] }],
+      ...(req.epoch ? { epoch: req.epoch } : {})
+    }))
+    await runs.start()
+    const w = mount(RunDetailView, { props: { id: 3 }, global: { plugins: [pinia] } })
+    await flushPromises()
+    expect(fn('figureInputs').mock.lastCall![0]).not.toHaveProperty('epoch')
+    expect(fn('figureInputs').mock.lastCall![0].figures).toEqual(
+      expect.arrayContaining(['recon', 'kl-per-dim', 'traversal', 'interpolation', 'samples'])
+    )
+    const slider = w.get('[data-testid=epoch-slider] input[type=range]')
+    expect(slider.attributes('max')).toBe('4')
+    expect(w.get('[data-testid=epoch-shown]').text()).toBe('final')
+    await slider.setValue('0')
+    await flushPromises()
+    expect(fn('figureInputs').mock.lastCall![0]).toMatchObject({ runIds: [3], epoch: 1 })
+    expect(w.get('[data-testid=epoch-shown]').text()).toBe('epoch 1')
+    await slider.setValue('4')
+    await flushPromises()
+    expect(fn('figureInputs').mock.lastCall![0]).not.toHaveProperty('epoch')
+    expect(w.get('[data-testid=epoch-shown]').text()).toBe('final')
+    w.unmount()
+  })
+
+  it('shows no epoch slider for a run stored before figures were kept per epoch', async () => {
+    const { pinia, runs } = setup([summary(3)])
+    await runs.start()
+    const w = mount(RunDetailView, { props: { id: 3 }, global: { plugins: [pinia] } })
+    await flushPromises()
+    expect(w.find('[data-testid=epoch-slider]').exists()).toBe(false)
+    // The explorer is there for a finished run with weights.
+    expect(w.find('[data-testid=latent-explorer]').exists()).toBe(true)
+    w.unmount()
+  })
+
+  it('puts published numbers beside the run without ever calling a run matching', async () => {
+    const { pinia, runs } = setup([summary(3)])
+    await runs.start()
+    const w = mount(RunDetailView, { props: { id: 3 }, global: { plugins: [pinia] } })
+    await flushPromises()
+    const table = w.get('[data-testid=published-results]')
+    expect(table.text()).toContain('Burda')
+    expect(table.text()).toContain('86.76')
+    // A 2-D run trained 4 epochs on MNIST is comparable to none of Table 1's rows.
+    const rows = table.findAll('tbody tr')
+    expect(rows.length).toBe(12)
+    expect(rows.every((r) => r.attributes('data-comparable') === 'false')).toBe(true)
+    expect(table.text()).toContain('latent dim 2, not 50')
+    expect(table.text().toLowerCase()).not.toContain('match')
+    w.unmount()
+  })
+})
+
 describe('ToastHost', () => {
   it('shows at most three notices, counts a repeat instead of stacking it, and lets one go', async () => {
     const { pinia } = setup([])
