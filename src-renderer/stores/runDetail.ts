@@ -18,7 +18,8 @@ export const DETAIL_FIGURES = [
   'interpolation',
   'samples'
 ] as const satisfies readonly ExportFigure[]
-const FIGURES = DETAIL_FIGURES
+/** At an epoch: the figures stored per epoch (the decoded ones need the final weights). */
+const EPOCH_FIGURES = ['recon', 'manifold', 'scatter', 'kl-per-dim'] as const
 
 export const useRunDetail = defineStore('runDetail', () => {
   const notices = useNotices()
@@ -35,12 +36,15 @@ export const useRunDetail = defineStore('runDetail', () => {
   )
   let stopEpochs: (() => void) | null = null
   let figuresFor: string | null = null
+  /** The final bundle's inputs: its decoded figures are kept while the slider shows an epoch. */
+  let decoded: FigureBundle['inputs'] | null = null
 
   async function open(id: number): Promise<void> {
     if (runId.value !== id) {
       details.value = null
       figures.value = null
       figuresFor = null
+      decoded = null
       epoch.value = null
     }
     runId.value = id
@@ -83,10 +87,24 @@ export const useRunDetail = defineStore('runDetail', () => {
     try {
       const b = await getClient().figureInputs({
         runIds: [d.run.id],
-        figures: [...FIGURES],
+        figures: at === null ? [...DETAIL_FIGURES] : [...EPOCH_FIGURES],
         ...(at !== null ? { epoch: at } : {})
       })
-      if (figuresFor === key) figures.value = b
+      if (figuresFor !== key) return
+      if (at === null) decoded = b.inputs
+      // Traversals, interpolation and samples stay those of the final weights.
+      figures.value =
+        at === null
+          ? b
+          : {
+              ...b,
+              inputs: {
+                ...b.inputs,
+                traversals: decoded?.traversals,
+                interpolations: decoded?.interpolations,
+                samples: decoded?.samples
+              }
+            }
     } catch (e) {
       figuresFor = null
       // Another view's figure request took the worker: ask again while this run is open.

@@ -239,6 +239,13 @@ describe('RunDetailView, issue 17', () => {
     await slider.setValue('0')
     await flushPromises()
     expect(fn('figureInputs').mock.lastCall![0]).toMatchObject({ runIds: [3], epoch: 1 })
+    // Decoded figures need the final weights: not asked for at an epoch.
+    expect(fn('figureInputs').mock.lastCall![0].figures).toEqual([
+      'recon',
+      'manifold',
+      'scatter',
+      'kl-per-dim'
+    ])
     expect(w.get('[data-testid=epoch-shown]').text()).toBe('epoch 1')
     await slider.setValue('4')
     await flushPromises()
@@ -271,6 +278,8 @@ describe('RunDetailView, issue 17', () => {
     expect(rows.length).toBe(12)
     expect(rows.every((r) => r.attributes('data-comparable') === 'false')).toBe(true)
     expect(table.text()).toContain('latent dim 2, not 50')
+    expect(table.get('[data-testid=published-summary]').text()).toContain('0 of 12 rows comparable')
+    expect(table.get('details').attributes('open')).toBeUndefined()
     expect(table.text().toLowerCase()).not.toContain('match')
     w.unmount()
   })
