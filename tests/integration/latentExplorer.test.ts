@@ -64,17 +64,16 @@ describe('latent explorer', () => {
     expect(info.klPerDim).toHaveLength(3)
   })
 
-  it('decodes a point in about a millisecond once the run is loaded', async () => {
-    await service.api.decodeLatent(run2, [[0, 0]])
-    const times: number[] = []
-    for (let i = 0; i < 20; i++) {
-      const t = performance.now()
-      await service.api.decodeLatent(run2, [[Math.sin(i), Math.cos(i)]])
-      times.push(performance.now() - t)
-    }
-    times.sort((a, b) => a - b)
-    // The bound is the 50 ms per decode, with room for a loaded shared machine.
-    expect(times[10]).toBeLessThan(50)
+  it('answers each decode with the time the worker took (speed itself: bench/explorer.mjs)', async () => {
+    const a = await service.api.decodeLatent(run2, [
+      [0, 0],
+      [1, -1]
+    ])
+    expect(a.count).toBe(2)
+    expect(Number.isFinite(a.ms) && a.ms >= 0).toBe(true)
+    // Two different points, two different images.
+    const px = Buffer.from(a.images, 'base64')
+    expect(Buffer.compare(px.subarray(0, 784), px.subarray(784))).not.toBe(0)
   })
 
   it('refuses points of the wrong dimension and runs without weights', async () => {
