@@ -2,7 +2,7 @@
 // SVG and PNG per figure, metrics as CSV and JSON, each run's config). Cheap checks come first,
 // then everything is written to a staging folder that is moved into place only at the end.
 import {
-  EXPORT_FIGURES,
+  REPORT_FIGURES,
   ExportRequestSchema,
   type ExportFigure,
   type ExportProgress,
@@ -68,7 +68,7 @@ export async function exportFigures(
   const started = performance.now()
   const req = validate(ExportRequestSchema, request)
   const runs = await resolveRuns(store, req)
-  const figures = new Set<ExportFigure>(req.report ? EXPORT_FIGURES : req.figures)
+  const figures = new Set<ExportFigure>(req.report ? REPORT_FIGURES : req.figures)
   if (!req.report && figures.has('manifold') && !runs.some((r) => r.latent === 2)) {
     const dims = runs.map((r) => `run ${r.id} has latent dim ${r.latent}`).join(', ')
     throw new VaeLabError(

@@ -19,6 +19,19 @@ export const EXPORT_FIGURES = [
   'parallel'
 ] as const
 export type ExportFigure = (typeof EXPORT_FIGURES)[number]
+/**
+ * A report's figures: the paper's and the run comparison's. Issue 17's (decoded views, KL per
+ * dim, parallel coordinates) are one per run or need a sweep: asked for by name with --figures.
+ */
+export const REPORT_FIGURES = [
+  'recon',
+  'manifold',
+  'scatter',
+  'curves',
+  'perdigit',
+  'mindim',
+  'projection'
+] as const satisfies readonly ExportFigure[]
 export const EXPORT_FORMATS = ['png', 'svg', 'pdf'] as const
 export const PROJECTION_METHODS = ['pca', 'umap', 'tsne'] as const
 /** How the manifold's grid is spaced: the paper's Gaussian quantiles, or evenly in z. */

@@ -212,6 +212,8 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
     tooltip: {
       trigger: 'axis',
       axisPointer: { type: 'line' },
+      // Used where the formatter below is not (and by tests): values rounded to 2 decimals.
+      valueFormatter: (v) => round2(Array.isArray(v) ? v[1] : v),
       formatter: (params) => {
         const list = (Array.isArray(params) ? params : [params]) as {
           seriesName?: string
