@@ -2,7 +2,7 @@
 // SVG and PNG per figure, metrics as CSV and JSON, each run's config). Cheap checks come first,
 // then everything is written to a staging folder that is moved into place only at the end.
 import {
-  EXPORT_FIGURES,
+  REPORT_FIGURES,
   ExportRequestSchema,
   type ExportFigure,
   type ExportProgress,
@@ -19,6 +19,7 @@ import { renderPdf } from '../core/figures/export/renderPdf'
 import { renderReportPdf, type ReportFigure } from '../core/figures/export/renderReportPdf'
 import { configLines, protocolLine } from '../common/protocolLine'
 import { renderPng } from '../core/figures/export/renderPng'
+import { assembleApng } from '../core/figures/export/renderApng'
 import { renderSvg } from '../core/figures/export/renderSvg'
 import { StagedDirectory } from '../core/figures/export/stagedDirectory'
 import type { RunRecord, RunStore } from '../core/store/runStore'
@@ -67,7 +68,7 @@ export async function exportFigures(
   const started = performance.now()
   const req = validate(ExportRequestSchema, request)
   const runs = await resolveRuns(store, req)
-  const figures = new Set<ExportFigure>(req.report ? EXPORT_FIGURES : req.figures)
+  const figures = new Set<ExportFigure>(req.report ? REPORT_FIGURES : req.figures)
   if (!req.report && figures.has('manifold') && !runs.some((r) => r.latent === 2)) {
     const dims = runs.map((r) => `run ${r.id} has latent dim ${r.latent}`).join(', ')
     throw new VaeLabError(
@@ -77,6 +78,7 @@ export async function exportFigures(
     )
   }
 
+  if (req.animate) return exportAnimations(store, req, runs, figures, started, onProgress)
   const out = StagedDirectory.open(req.outDir)
   try {
     onProgress({
@@ -94,24 +96,107 @@ export async function exportFigures(
     const specs = figureSpecs(collected.inputs, { pixelRatio: Math.max(3, Math.ceil(req.scale)) })
     if (req.report) await writeReport(out, specs, collected, req, onProgress)
     else await writeFigures(out, specs, req, onProgress)
-    const existing = req.overwrite ? [] : out.existing()
-    if (existing.length) {
-      const list = existing.slice(0, 5).join(', ') + (existing.length > 5 ? ', …' : '')
-      throw new VaeLabError(
-        'INVALID_INPUT',
-        `${existing.length} file${existing.length > 1 ? 's' : ''} would be replaced in ${out.target}: ${list}; allow replacing them or choose another folder`,
-        { field: 'overwrite' }
-      )
+    return finish(out, req, runs, collected.skipped, started, onProgress)
+  } catch (e) {
+    out.abort()
+    throw e
+  }
+}
+
+/** Refuses to replace files unless allowed, then moves the staged files into place. */
+function finish(
+  out: StagedDirectory,
+  req: ExportRequest,
+  runs: readonly RunRecord[],
+  skipped: string[],
+  started: number,
+  onProgress: (p: ExportProgress) => void
+): ExportResult {
+  const existing = req.overwrite ? [] : out.existing()
+  if (existing.length) {
+    const list = existing.slice(0, 5).join(', ') + (existing.length > 5 ? ', …' : '')
+    throw new VaeLabError(
+      'INVALID_INPUT',
+      `${existing.length} file${existing.length > 1 ? 's' : ''} would be replaced in ${out.target}: ${list}; allow replacing them or choose another folder`,
+      { field: 'overwrite' }
+    )
+  }
+  onProgress({ stage: 'write', message: `moving ${out.files().length} files into ${req.outDir}` })
+  out.commit()
+  return {
+    outDir: out.target,
+    files: out.files(),
+    runIds: runs.map((r) => r.id),
+    skipped,
+    seconds: (performance.now() - started) / 1000
+  }
+}
+
+/** Frames of an animation at most: a longer run shows every k-th epoch, and its last. */
+const MAX_FRAMES = 120
+
+/**
+ * `--animate`: each per-epoch figure drawn at every epoch the runs share, as one APNG per figure
+ * (NAME-animated.png). The epochs are those every run has figure data for.
+ */
+async function exportAnimations(
+  store: RunStore,
+  req: ExportRequest,
+  runs: readonly RunRecord[],
+  figures: ReadonlySet<ExportFigure>,
+  started: number,
+  onProgress: (p: ExportProgress) => void
+): Promise<ExportResult> {
+  const perRun = await Promise.all(runs.map((r) => store.figureEpochs(r.id)))
+  let epochs = perRun[0].filter((e) => perRun.every((list) => list.includes(e)))
+  if (!epochs.length) {
+    const old = runs.filter((_, i) => !perRun[i].length).map((r) => r.id)
+    throw new VaeLabError(
+      'INVALID_INPUT',
+      old.length
+        ? `run${old.length > 1 ? 's' : ''} ${old.join(', ')} ha${old.length > 1 ? 've' : 's'} no figures stored per epoch (trained before VAE Lab kept them): nothing to animate`
+        : 'these runs have no epoch with figure data in common: animate them one at a time',
+      { field: 'animate' }
+    )
+  }
+  if (epochs.length > MAX_FRAMES) {
+    const step = Math.ceil(epochs.length / MAX_FRAMES)
+    epochs = epochs.filter((_, i) => i % step === 0 || i === epochs.length - 1)
+  }
+  const out = StagedDirectory.open(req.outDir)
+  try {
+    const frames = new Map<string, FigureSpec[]>()
+    const skipped = new Set<string>()
+    for (const epoch of epochs) {
+      onProgress({ stage: 'collect', message: `epoch ${epoch}` })
+      const collected = await collectFigureInputs(store, runs, {
+        ...req,
+        figures,
+        strict: true,
+        epoch,
+        // The curves' marker and per-class numbers do not animate: the stored figures do.
+        groupSeeds: false
+      })
+      for (const s of collected.skipped) skipped.add(s)
+      for (const spec of figureSpecs(collected.inputs, {
+        pixelRatio: Math.max(2, Math.ceil(req.scale))
+      })) {
+        const list = frames.get(spec.name) ?? []
+        list.push(spec)
+        frames.set(spec.name, list)
+      }
     }
-    onProgress({ stage: 'write', message: `moving ${out.files().length} files into ${req.outDir}` })
-    out.commit()
-    return {
-      outDir: out.target,
-      files: out.files(),
-      runIds: runs.map((r) => r.id),
-      skipped: collected.skipped,
-      seconds: (performance.now() - started) / 1000
+    for (const [name, specs] of frames) {
+      // One canvas for every frame: the largest (titles and legends may differ a little).
+      const width = Math.max(...specs.map((s) => s.width))
+      const height = Math.max(...specs.map((s) => s.height))
+      const pngs = specs.map((spec, i) => {
+        onProgress({ stage: 'render', message: `${name} frame ${i + 1}/${specs.length}` })
+        return renderPng(renderSvg({ ...spec, width, height }), req.scale)
+      })
+      out.write(`${name}-animated.png`, assembleApng(pngs, { frameMs: 400, lastMs: 2000 }))
     }
+    return finish(out, req, runs, [...skipped], started, onProgress)
   } catch (e) {
     out.abort()
     throw e

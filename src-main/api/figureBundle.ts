@@ -27,6 +27,9 @@ export async function figureBundle(store: RunStore, r: FigureRequest): Promise<F
   return plainArrays({
     inputs: collected.inputs,
     separability: collected.separability,
-    skipped: collected.skipped
+    skipped: collected.skipped,
+    figureEpochs: collected.figureEpochs,
+    ...(collected.grouped ? { grouped: collected.grouped } : {}),
+    ...(r.epoch !== undefined ? { epoch: r.epoch } : {})
   })
 }

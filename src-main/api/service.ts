@@ -12,6 +12,7 @@ import {
   type BackendName,
   type BackendReport,
   type DatasetInfo,
+  type FinalEvaluation,
   type IwaeReport,
   type ProgressEvent,
   type RunSummary
@@ -73,11 +74,14 @@ import { BackgroundQueue } from './backgroundQueue'
 import { exportFigures } from './exportService'
 import { slurmStatus, submitSlurm, type SlurmStatus, type SlurmSubmitInput } from './slurmService'
 import { runFigureJob, runWorkerJob } from './figureJobs'
+import { LatentExplorer } from './latentExplorer'
 import { evaluateRunIwae, resolveDataset } from './iwaeEvaluation'
 import { runFile } from './runFile'
 import { uiOutDir } from './uiOutDir'
 import { classNamesFor } from '../common/classNames'
 import { zipArchive } from '../core/figures/export/zipArchive'
+import { decodeEpochFigures } from '../core/figures/epochFigureCodec'
+import { klFromWeights } from './decodedFigures'
 
 export type { GridField, SweepGrid, SweepRequestInput }
 export type { WorkerEvent, WorkerReport } from '../core/queue/queueWorker'
@@ -179,6 +183,8 @@ export class VaeLabService {
   private started = false
   private bundleJob: AbortController | undefined
   private readonly recovered: Promise<unknown>
+  /** The latent explorer's long-lived decoding worker (started at its first request). */
+  private readonly explorer: LatentExplorer
 
   constructor(
     private readonly store: RunStore,
@@ -190,6 +196,7 @@ export class VaeLabService {
     // A vae-lab worker's run whose lease ran out goes back to the queue (recoverLost).
     this.recovered = store.recoverLost({ isOwnerAlive })
     this.recovered.catch(() => {})
+    this.explorer = new LatentExplorer(store.uri)
     this.api = Object.fromEntries(
       API_METHODS.map((m) => [m, (...args: unknown[]) => this.call(m, args)])
     ) as unknown as VaeLabApi
@@ -253,6 +260,7 @@ export class VaeLabService {
 
   /** Stops claiming; runs in training go back to the front of the queue (see BackgroundQueue). */
   async stop(): Promise<void> {
+    await this.explorer.close()
     if (this.started) await this.background.stop()
   }
 
@@ -308,6 +316,7 @@ export class VaeLabService {
     },
     deleteRuns: async (runIds) => {
       await this.store.deleteRuns(runIds)
+      for (const id of runIds) this.explorer.forget(id)
       this.changed()
     },
     tagRun: async (runId, tag) => {
@@ -403,6 +412,11 @@ export class VaeLabService {
     },
     runFile: (runId, file) => runFile(this.store, runId, file),
     exportArchive: (req) => this.exportArchive(req),
+    // The explorer decodes in its own long-lived worker: about a millisecond a point, and the
+    // event loop here only forwards (issue 17: under 50 ms a decode while runs train).
+    latentExplorer: async (runId) => this.explorer.info(await this.store.requireRun(runId)),
+    decodeLatent: async (runId, points) =>
+      this.explorer.decode(await this.store.requireRun(runId), points),
     chooseFolder: async () => {
       // The desktop app answers this itself with the native dialog (electron/main.ts).
       throw new VaeLabError(
@@ -699,6 +713,32 @@ export class VaeLabService {
   async attempts(runId: number) {
     await this.ready()
     return this.store.attempts(validate(RunIdSchema, runId, 'runId'))
+  }
+
+  /**
+   * What `runs show` adds for issue 17: the epochs that have figure data, and the KL per latent
+   * dim (the final evaluation's, else the latest epoch's, else computed from the weights of a run
+   * stored before it was recorded; null without weights).
+   */
+  async figureSummary(
+    runId: number
+  ): Promise<{ figureEpochs: number[]; klPerDim: number[] | null }> {
+    await this.ready()
+    const run = await this.store.requireRun(validate(RunIdSchema, runId, 'runId'))
+    const figureEpochs = await this.store.figureEpochs(run.id)
+    const final = (await this.store.evaluations(run.id)).final as FinalEvaluation | undefined
+    let klPerDim = final?.klPerDim ?? null
+    if (!klPerDim && figureEpochs.length) {
+      const rows = await this.store.epochFigures(run.id, figureEpochs.at(-1)!, ['klperdim'])
+      klPerDim = decodeEpochFigures(rows).klPerDim ?? null
+    }
+    if (
+      !klPerDim &&
+      ((await this.store.checkpoint(run.id, 'latest')) ??
+        (await this.store.checkpoint(run.id, 'final')))
+    )
+      klPerDim = await klFromWeights(this.store, run)
+    return { figureEpochs, klPerDim }
   }
 
   /** Running, then queued runs, in the order the queue takes them. */

@@ -28,7 +28,10 @@ export const API_METHODS = [
   'exportArchive',
   'chooseFolder',
   'storeInfo',
-  'useStore'
+  'useStore',
+  // Issue 17: the latent explorer.
+  'latentExplorer',
+  'decodeLatent'
 ] as const
 
 export type ApiMethod = (typeof API_METHODS)[number]

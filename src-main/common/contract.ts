@@ -139,6 +139,8 @@ export interface FinalEvaluation {
   test: LossParts
   testPerDigit: (LossParts | null)[]
   activeUnits: ActiveUnitsReport
+  /** Mean KL(q(z_j|x) || N(0, 1)) over the test set per latent dim j, in nats (issue 17). */
+  klPerDim?: number[]
 }
 
 export type ProgressEvent =

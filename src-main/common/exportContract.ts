@@ -9,13 +9,37 @@ export const EXPORT_FIGURES = [
   'curves',
   'perdigit',
   'mindim',
-  'projection'
+  'projection',
+  // Issue 17: decoded from the weights (latent traversals, interpolation, prior samples), KL per
+  // latent dimension, and the hyperparameters of the runs in parallel coordinates.
+  'traversal',
+  'interpolation',
+  'samples',
+  'kl-per-dim',
+  'parallel'
 ] as const
 export type ExportFigure = (typeof EXPORT_FIGURES)[number]
+/**
+ * A report's figures: the paper's and the run comparison's. Issue 17's (decoded views, KL per
+ * dim, parallel coordinates) are one per run or need a sweep: asked for by name with --figures.
+ */
+export const REPORT_FIGURES = [
+  'recon',
+  'manifold',
+  'scatter',
+  'curves',
+  'perdigit',
+  'mindim',
+  'projection'
+] as const satisfies readonly ExportFigure[]
 export const EXPORT_FORMATS = ['png', 'svg', 'pdf'] as const
 export const PROJECTION_METHODS = ['pca', 'umap', 'tsne'] as const
 /** How the manifold's grid is spaced: the paper's Gaussian quantiles, or evenly in z. */
 export const MANIFOLD_SPACINGS = ['icdf', 'linear'] as const
+/** Figures stored at every epoch: `--epoch N` draws them as they were then, `--animate` over all. */
+export const EPOCH_FIGURES = ['recon', 'manifold', 'scatter', 'kl-per-dim'] as const
+/** Figures decoded from the weights: drawn from the final (else latest) checkpoint only. */
+export const DECODED_FIGURES = ['traversal', 'interpolation', 'samples'] as const
 export type ManifoldSpacing = (typeof MANIFOLD_SPACINGS)[number]
 
 const finite = (what: string) =>
@@ -82,6 +106,16 @@ export const ExportRequestSchema = z
     tolerance: finite('tolerance')
       .refine((v) => v >= 0, { error: 'tolerance must be >= 0 nats' })
       .default(1),
+    /** Draw curves, per-class bars and the minimal latent dim of seed groups as mean ± sd. */
+    groupSeeds: z.boolean({ error: 'group-seeds is true or false' }).default(false),
+    /** Draw the per-epoch figures (and curves, per-class bars, min-dim) as they were at this epoch. */
+    epoch: z
+      .number({ error: 'epoch must be a whole number' })
+      .int({ error: 'epoch must be a whole number' })
+      .min(1, { error: 'epoch must be at least 1' })
+      .optional(),
+    /** Each per-epoch figure as an animation over its epochs (APNG), instead of a still. */
+    animate: z.boolean({ error: 'animate is true or false' }).default(false),
     /** Neighbours of the k-NN separability score. */
     k: z
       .number()
@@ -98,6 +132,27 @@ export const ExportRequestSchema = z
   .refine((r) => r.report || r.figures !== undefined, {
     error: `give the figures to export (${EXPORT_FIGURES.join(',')}) or ask for a report`,
     path: ['figures']
+  })
+  .refine((r) => !(r.animate && r.epoch !== undefined), {
+    error: 'an animation shows every epoch: give --animate or --epoch, not both',
+    path: ['animate']
+  })
+  .refine((r) => !(r.animate && r.report), {
+    error: 'a report has still figures: give --animate without --report',
+    path: ['animate']
+  })
+  .refine(
+    (r) =>
+      !r.animate ||
+      (r.figures ?? []).every((f) => (EPOCH_FIGURES as readonly string[]).includes(f)),
+    {
+      error: `only the figures stored at every epoch animate (${EPOCH_FIGURES.join(', ')}); leave the others out of --figures`,
+      path: ['figures']
+    }
+  )
+  .refine((r) => !(r.animate && r.format !== 'png'), {
+    error: 'an animation is written as an animated PNG (APNG): use --format png',
+    path: ['format']
   })
 
 export type ExportRequestInput = z.input<typeof ExportRequestSchema>

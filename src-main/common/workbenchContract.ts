@@ -25,6 +25,7 @@ import {
   type ExportResult
 } from './exportContract'
 import type { FigureInputs } from './figures/figureSpecs'
+import type { SeedGroup } from './seedGroups'
 import { API_METHODS, type ApiMethod } from './apiMethods'
 import { SweepRequestSchema, type SweepRequestInput } from './sweepRequest'
 
@@ -99,11 +100,28 @@ export const FigureRequestSchema = z
     manifoldFit: z.boolean().default(false),
     projection: z.enum(PROJECTION_METHODS).default('pca'),
     tolerance: z.number().min(0).max(1000).default(1),
-    k: z.number().int().min(1).max(50).default(5)
+    k: z.number().int().min(1).max(50).default(5),
+    /** The per-epoch figures (recon, manifold, scatter, KL per dim) as they were at this epoch. */
+    epoch: z.number().int().min(1).optional()
   })
   .strict()
 export type FigureRequestInput = z.input<typeof FigureRequestSchema>
 export type FigureRequest = z.output<typeof FigureRequestSchema>
+
+/** Latent points to decode: at most 512 of at most 1024 values each. */
+export const LatentPointsSchema = z
+  .array(
+    z
+      .array(
+        z.number().refine(Number.isFinite, { error: 'latent values must be finite numbers' }),
+        { error: 'a latent point is a list of numbers' }
+      )
+      .min(1)
+      .max(1024),
+    { error: 'points must be a list of latent points' }
+  )
+  .min(1, { error: 'give at least one latent point' })
+  .max(512, { error: 'at most 512 latent points at once' })
 
 /** Argument schemas, one tuple per method: adapters validate with these before dispatching. */
 export const API_ARGS = {
@@ -144,7 +162,9 @@ export const API_ARGS = {
       .min(1, { error: 'a store is a SQLite file (PATH or sqlite:PATH) or a postgres:// URI' })
       .max(2000)
       .nullable()
-  ])
+  ]),
+  latentExplorer: z.tuple([runId]),
+  decodeLatent: z.tuple([runId, LatentPointsSchema])
 } as const satisfies Record<ApiMethod, z.ZodTuple>
 
 /**
@@ -177,7 +197,9 @@ export const API_PARAMS = {
   exportArchive: [null],
   chooseFolder: [],
   storeInfo: [],
-  useStore: ['store']
+  useStore: ['store'],
+  latentExplorer: ['runId'],
+  decodeLatent: ['runId', 'points']
 } as const satisfies {
   [M in ApiMethod]: readonly (string | null)[] & {
     length: Required<z.input<(typeof API_ARGS)[M]>>['length']
@@ -218,6 +240,38 @@ export interface FigureBundle {
     projected: number
   }[]
   skipped: string[]
+  /** Seed groups (runs that differ only in seed) and their figures as mean ± sd, when any has two runs. */
+  grouped?: {
+    groups: SeedGroup[]
+    inputs: Pick<FigureInputs, 'curves' | 'perDigit' | 'minDim'>
+  }
+  /** Per run, the epochs that have figure data (empty for runs stored before issue 17). */
+  figureEpochs: { runId: number; epochs: number[] }[]
+  /** The epoch the per-epoch figures show; absent: the final (or latest) figures. */
+  epoch?: number
+}
+
+/** The latent explorer of a run (issue 17): its encoded test images and where its weights are from. */
+export interface ExplorerInfo {
+  runId: number
+  latentDim: number
+  /** The checkpoint decodes use: the final one, or the latest of a run still training. */
+  weights: { kind: 'final' | 'latest'; epoch: number }
+  /** The scatter set (24 test images per class): its latent means, classes and test-set indices. */
+  points: number[][]
+  labels: number[]
+  indices: number[]
+  /** Those test images, 784 grey bytes each, base64. */
+  images: string
+  /** KL per latent dim (nats), largest first tells the traversals' order; null when unknown. */
+  klPerDim: number[] | null
+}
+
+/** Decoder means of latent points: `count` images of 784 grey bytes, base64; `ms` the decode's time. */
+export interface DecodedImages {
+  count: number
+  images: string
+  ms: number
 }
 
 /** A file sent to the UI to save (a download in browser mode, a save in Electron). */
@@ -305,6 +359,10 @@ export interface VaeLabApi {
    * file) after checking it opens; it takes effect when the workbench starts again.
    */
   useStore(store: string | null): Promise<StoreInfo>
+  /** A run's latent explorer: its encoded test images, from its stored weights (issue 17). */
+  latentExplorer(runId: number): Promise<ExplorerInfo>
+  /** Decoder means of latent points, from the run's stored weights, in a long-lived worker. */
+  decodeLatent(runId: number, points: number[][]): Promise<DecodedImages>
 }
 
 // The name list (apiMethods.ts), the schemas and the interface must agree: each line fails to

@@ -6,7 +6,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, triggerRef } from 'vue'
 import type { EpochMetrics, FinalEvaluation, IwaeReport } from '../../src-main/common/contract'
-import type { ManifoldSpacing } from '../../src-main/common/exportContract'
+import type { ExportFigure, ManifoldSpacing } from '../../src-main/common/exportContract'
 import type { CurvesView, ProjectionMethod } from '../../src-main/common/figures/figureInputs'
 import type { FigureBundle, RunDetailsDto } from '../../src-main/common/workbenchContract'
 import { getClient } from '../api/client'
@@ -36,6 +36,8 @@ export const DEFAULT_OPTIONS: CompareOptions = {
 export interface CompareView {
   curves: CurvesView
   barsFromZero: boolean
+  /** Seed groups as mean ± sd (when some runs differ only in seed); false: the individual runs. */
+  groupSeeds: boolean
 }
 
 /** One row of the metrics table. */
@@ -77,6 +79,19 @@ export function metricsRow(d: RunDetailsDto): MetricsRow {
   }
 }
 
+/** Compare's figures; issue 17 added KL per dim and the parallel coordinates of the configs. */
+export const COMPARE_FIGURES = [
+  'recon',
+  'manifold',
+  'scatter',
+  'projection',
+  'curves',
+  'perdigit',
+  'mindim',
+  'kl-per-dim',
+  'parallel'
+] as const satisfies readonly ExportFigure[]
+
 export const useCompare = defineStore('compare', () => {
   const notices = useNotices()
   const runIds = ref<number[]>([])
@@ -84,7 +99,19 @@ export const useCompare = defineStore('compare', () => {
     ...DEFAULT_OPTIONS,
     manifoldRange: [...DEFAULT_OPTIONS.manifoldRange]
   })
-  const view = ref<CompareView>({ curves: { logY: false, smoothing: 0 }, barsFromZero: true })
+  const view = ref<CompareView>({
+    curves: { logY: false, smoothing: 0 },
+    barsFromZero: true,
+    groupSeeds: true
+  })
+  /** The epoch every per-epoch figure shows (issue 17); null: the final figures. */
+  const epoch = ref<number | null>(null)
+  /** Epochs with figure data in every compared run: the slider's positions. */
+  const commonEpochs = computed(() => {
+    const per = bundle.value?.figureEpochs ?? []
+    if (!per.length || per.some((f) => !f.epochs.length)) return []
+    return per[0].epochs.filter((e) => per.every((f) => f.epochs.includes(e)))
+  })
   const bundle = shallowRef<FigureBundle | null>(null)
   const details = shallowRef<RunDetailsDto[]>([])
   const loading = ref(false)
@@ -165,7 +192,15 @@ export const useCompare = defineStore('compare', () => {
   }
 
   function setRuns(ids: readonly number[]): void {
-    runIds.value = [...new Set(ids)].slice(0, 16)
+    const next = [...new Set(ids)].slice(0, 16)
+    // Another set of runs may not have the epoch shown: start again from the final figures.
+    if (next.join(',') !== runIds.value.join(',')) epoch.value = null
+    runIds.value = next
+  }
+
+  async function setEpoch(e: number | null): Promise<void> {
+    epoch.value = e
+    await load()
   }
 
   async function load(): Promise<void> {
@@ -189,7 +224,8 @@ export const useCompare = defineStore('compare', () => {
       const [b, ds] = await Promise.all([
         getClient().figureInputs({
           runIds: ids,
-          figures: ['recon', 'manifold', 'scatter', 'projection', 'curves', 'perdigit', 'mindim'],
+          figures: [...COMPARE_FIGURES],
+          ...(epoch.value !== null ? { epoch: epoch.value } : {}),
           manifoldGrid: o.manifoldGrid,
           manifoldRange: [o.manifoldRange[0], o.manifoldRange[1]],
           manifoldSpacing: o.manifoldSpacing,
@@ -216,6 +252,9 @@ export const useCompare = defineStore('compare', () => {
     runIds,
     options,
     view,
+    epoch,
+    commonEpochs,
+    setEpoch,
     bundle,
     details,
     rows,

@@ -26,7 +26,12 @@ export function squares(count: number): Uint8Array {
 }
 
 /** Trains tiny runs through the CLI (a few seconds) and returns their ids in the order of `latents`. */
-export function trainTinyRuns(db: string, latents: number[], sweep: string): number[] {
+export function trainTinyRuns(
+  db: string,
+  latents: number[],
+  sweep: string,
+  extra: string[] = []
+): number[] {
   const r = spawnSync(
     process.execPath,
     [
@@ -46,7 +51,8 @@ export function trainTinyRuns(db: string, latents: number[], sweep: string): num
       '--sweep',
       sweep,
       '--db',
-      db
+      db,
+      ...extra
     ],
     { encoding: 'utf8', timeout: 120_000 }
   )

@@ -4,6 +4,8 @@ import { vi } from 'vitest'
 import type { RunSummary } from '../../src-main/common/contract'
 import { TrainConfigSchema } from '../../src-main/common/contract'
 import type {
+  DecodedImages,
+  ExplorerInfo,
   FigureBundle,
   RunDetailsDto,
   RunFacets,
@@ -94,7 +96,43 @@ export function fakeClient(runs: RunSummary[], facets: RunFacets[] = []) {
     return details(r)
   })
   fn('figureInputs').mockImplementation(
-    async (): Promise<FigureBundle> => ({ inputs: {}, separability: [], skipped: [] })
+    async (): Promise<FigureBundle> => ({
+      inputs: {},
+      separability: [],
+      skipped: [],
+      figureEpochs: []
+    })
+  )
+  // The explorer of a 2-D run: three encoded test images; a decode fills the image with a grey
+  // level that follows z (so a different point gives a different image).
+  fn('latentExplorer').mockImplementation(
+    async (runId: number): Promise<ExplorerInfo> => ({
+      runId,
+      latentDim: 2,
+      weights: { kind: 'final', epoch: 4 },
+      points: [
+        [-1, -1],
+        [0, 0.5],
+        [1.5, 1]
+      ],
+      labels: [0, 1, 2],
+      indices: [3, 7, 9],
+      images: btoa(String.fromCharCode(...new Uint8Array(3 * 784))),
+      klPerDim: [2.5, 0.5]
+    })
+  )
+  fn('decodeLatent').mockImplementation(
+    async (_runId: number, points: number[][]): Promise<DecodedImages> => {
+      const px = new Uint8Array(points.length * 784)
+      points.forEach((p, i) =>
+        px.fill(
+          Math.round(Math.min(255, Math.max(0, (p[0] + 4) * 30 + p[1] * 3))),
+          i * 784,
+          (i + 1) * 784
+        )
+      )
+      return { count: points.length, images: Buffer.from(px).toString('base64'), ms: 1 }
+    }
   )
   fn('backends').mockImplementation(async () => [])
   fn('chooseBackend').mockImplementation(async () => ({ name: 'wasm', reason: 'test' }))

@@ -280,6 +280,23 @@ function valid(method: ApiMethod): fc.Arbitrary<unknown[]> {
       )
     case 'useStore':
       return fc.tuple(fc.constantFrom(null, path.join(dir, 'other.sqlite')))
+    case 'latentExplorer':
+      return fc.tuple(id)
+    case 'decodeLatent':
+      // Run 1 is the finished 2-D run.
+      return fc.tuple(
+        fc.constant(1),
+        fc.array(
+          fc.tuple(
+            fc.double({ min: -4, max: 4, noNaN: true }),
+            fc.double({ min: -4, max: 4, noNaN: true })
+          ),
+          {
+            minLength: 1,
+            maxLength: 20
+          }
+        )
+      )
     case 'listDatasets':
     case 'backends':
     case 'queueStatus':
@@ -409,6 +426,19 @@ function nearlyValid(method: ApiMethod): fc.Arbitrary<unknown[]> {
             report: fc.oneof(fc.boolean(), hostile)
           },
           { requiredKeys: [] }
+        )
+      )
+    case 'latentExplorer':
+      return fc.tuple(runId)
+    case 'decodeLatent':
+      return fc.tuple(
+        runId,
+        fc.oneof(
+          smallList(smallList(hostileNumber)),
+          fc.constant(Array.from({ length: 513 }, () => [0, 0])),
+          fc.constant([Array.from({ length: 1025 }, () => 0)]),
+          fc.constant([[0, 0, 0]]),
+          hostile
         )
       )
     case 'useStore':

@@ -439,6 +439,18 @@ describe('the browser-mode server', () => {
       { runIds: [1], figures: ['curves'] }
     ])
     expect(Buffer.from(zip.base64, 'base64').subarray(0, 2).toString()).toBe('PK')
+    // Issue 17's latent explorer: run 1 is a finished 2-D run.
+    const explorer = await ok<{ latentDim: number; points: number[][] }>('latentExplorer', [1])
+    expect(explorer.latentDim).toBe(2)
+    const decoded = await ok<{ count: number; images: string }>('decodeLatent', [
+      1,
+      [
+        [0, 0],
+        [1, 1]
+      ]
+    ])
+    expect(decoded.count).toBe(2)
+    expect(Buffer.from(decoded.images, 'base64').length).toBe(2 * 784)
     exercised.add('chooseFolder')
     const folder = await call('chooseFolder', [])
     expect(folder.status).toBe(404)

@@ -29,6 +29,9 @@ interface ExportFlags {
   manifoldFit?: boolean
   json?: boolean
   db?: string
+  groupSeeds?: boolean
+  epoch?: string
+  animate?: boolean
 }
 
 /** Request field -> the flag that sets it, so a validation error names what the user typed. */
@@ -45,7 +48,10 @@ const EXPORT_FLAG_OF: Record<string, string> = {
   manifoldFit: '--manifold-fit',
   projection: '--projection',
   tolerance: '--tolerance',
-  k: '--knn'
+  k: '--knn',
+  groupSeeds: '--group-seeds',
+  epoch: '--epoch',
+  animate: '--animate'
 }
 
 const list = (s: string) => s.split(',').map((p) => p.trim())
@@ -66,6 +72,9 @@ function exportRequest(f: ExportFlags): Record<string, unknown> {
     tolerance: toNumber(f.tolerance),
     k: toNumber(f.knn)
   }
+  if (f.groupSeeds) req.groupSeeds = true
+  if (f.animate) req.animate = true
+  if (f.epoch !== undefined) req.epoch = toNumber(f.epoch)
   if (f.runs !== undefined) req.runIds = list(f.runs).map(toNumber)
   if (f.sweep !== undefined) req.sweep = f.sweep
   if (f.figures !== undefined) req.figures = list(f.figures)
@@ -135,6 +144,18 @@ export function registerExportCommand(program: Command, io: Io): void {
       '1'
     )
     .option('--knn <k>', 'neighbours of the k-NN separability score', '5')
+    .option(
+      '--group-seeds',
+      'runs that differ only in seed as one group: curves with a ± 1 sd band, per-class bars with error bars, the minimal latent dim from the group means'
+    )
+    .option(
+      '--epoch <n>',
+      'the per-epoch figures (recon, manifold, scatter, kl-per-dim) as they were after epoch N; per-class figures from its metrics'
+    )
+    .option(
+      '--animate',
+      'each per-epoch figure over all epochs, as an animated PNG (NAME-animated.png)'
+    )
     .option('--json', 'print the result (files written, runs, skipped figures) as JSON')
     .addOption(dbOption())
     .action(async (f: ExportFlags) => {

@@ -136,9 +136,17 @@ export function registerRunsCommands(program: Command, io: Io): void {
             resumes: r.resumes,
             attempts: await service.attempts(id)
           }
+          const figures = await service.figureSummary(id)
           io.stdout.write(
             JSON.stringify(
-              { ...runJson(r), ...extra, metrics: d.metrics, evaluations: d.evaluations },
+              {
+                ...runJson(r),
+                ...extra,
+                metrics: d.metrics,
+                evaluations: d.evaluations,
+                kl_per_dim: figures.klPerDim,
+                figure_epochs: figures.figureEpochs
+              },
               null,
               2
             ) + '\n'
@@ -167,6 +175,19 @@ export function registerRunsCommands(program: Command, io: Io): void {
         }
         for (const [kind, result] of Object.entries(d.evaluations))
           io.stdout.write(describeEvaluation(kind, result) + '\n')
+        const figures = await service.figureSummary(id)
+        if (figures.klPerDim)
+          io.stdout.write(
+            `KL per latent dim (nats): ${figures.klPerDim.map((v) => v.toFixed(2)).join(' ')}\n`
+          )
+        if (figures.figureEpochs.length)
+          io.stdout.write(
+            `figure data stored at epochs ${figures.figureEpochs[0]}-${figures.figureEpochs.at(-1)} (export --epoch N, --animate)\n`
+          )
+        else if (d.run.epochsDone > 0)
+          io.stdout.write(
+            'figure data: the final figures only (stored before VAE Lab kept them at every epoch)\n'
+          )
       })
     })
   runs

@@ -12,6 +12,7 @@ import type {
 import {
   baseOption,
   FONT_SIZE,
+  MUTED_TEXT,
   TEXT_COLOR,
   TITLE_HEIGHT,
   titleBlock,
@@ -26,6 +27,8 @@ const PLOT = { width: 300, height: 240 }
 const PAD = { left: 64, right: 20, top: 30, bottom: 48 }
 const LEGEND_ROW = 22
 const ZOOM_HEIGHT = 34
+/** Names of the band's helper series start with this: kept out of the legend and tooltip. */
+const BAND = '\u200b'
 
 const PANELS: { key: keyof LossPartsInput; name: string; axis: string }[] = [
   { key: 'nelbo', name: '−ELBO', axis: '−ELBO (nats per image)' },
@@ -58,9 +61,13 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
   const legendTop = showTitle ? TITLE_HEIGHT + 16 : 6
   const legendH = LEGEND_ROW * legendRows(seriesNames, width - PAD.left - 12, { itemGap: 16 })
   const head = legendTop + legendH + 4
+  // Per series and epoch, a seed group's (smoothed) sd, for the tooltip's '± sd'.
+  const sdOf = new Map<string, Map<number, number>>()
+  const grouped = input.runs.some((r) => r.spread)
   const title = 'Learning curves'
   const notes = [
     'solid: test, dashed: train',
+    ...(grouped ? ['band: ± 1 sd over seeds'] : []),
     ...(view.smoothing ? [`smoothed (EMA ${view.smoothing})`] : []),
     ...(view.logY ? ['log scale'] : [])
   ]
@@ -102,6 +109,43 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
       } as YAXisComponentOption)
     )
     input.runs.forEach((r, k) => {
+      // A seed group: a band of ± 1 sd around the test mean, as a transparent lower line with the
+      // band's height stacked on it (so the band follows the smoothing and the log axis).
+      if (r.spread && r.spread.length === r.epochs.length) {
+        const mean = smooth(
+          r.epochs.map((e) => e.test[panel.key]),
+          view.smoothing ?? 0
+        )
+        const sd = smooth(
+          r.spread.map((e) => e.test[panel.key]),
+          view.smoothing ?? 0
+        )
+        const lower = mean.map((m, j) => (log ? Math.max(m - sd[j], m * 1e-3) : m - sd[j]))
+        const stack = `band-${k}-${i}`
+        const common = {
+          type: 'line' as const,
+          xAxisIndex: i,
+          yAxisIndex: i,
+          stack,
+          symbol: 'none',
+          silent: true,
+          lineStyle: { opacity: 0 },
+          tooltip: { show: false }
+        }
+        series.push({
+          ...common,
+          name: `${BAND}${r.run.name} lower`,
+          data: r.epochs.map((e, j) => [e.epoch, Number(lower[j].toFixed(4))])
+        })
+        series.push({
+          ...common,
+          name: `${BAND}${r.run.name} band`,
+          color: runColor(k),
+          areaStyle: { color: runColor(k), opacity: 0.18 },
+          data: r.epochs.map((e, j) => [e.epoch, Number((mean[j] + sd[j] - lower[j]).toFixed(4))])
+        })
+        sdOf.set(`${r.run.name} · test`, new Map(r.spread.map((e, j) => [e.epoch, sd[j]])))
+      }
       for (const split of ['test', 'train'] as const) {
         const ys = smooth(
           r.epochs.map((e) => e[split][panel.key]),
@@ -120,7 +164,19 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
           },
           symbol: split === 'test' ? 'circle' : 'emptyCircle',
           symbolSize: 5,
-          showSymbol: r.epochs.length <= 30
+          showSymbol: r.epochs.length <= 30,
+          ...(input.markEpoch !== undefined && k === 0 && split === 'test'
+            ? {
+                markLine: {
+                  silent: true,
+                  symbol: 'none',
+                  animation: false,
+                  lineStyle: { color: MUTED_TEXT, type: 'dotted', width: 1.5 },
+                  label: { formatter: `epoch ${input.markEpoch}`, color: MUTED_TEXT },
+                  data: [{ xAxis: input.markEpoch }]
+                }
+              }
+            : {})
         })
       }
     })
@@ -155,8 +211,25 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
     },
     tooltip: {
       trigger: 'axis',
+      axisPointer: { type: 'line' },
+      // Used where the formatter below is not (and by tests): values rounded to 2 decimals.
       valueFormatter: (v) => round2(Array.isArray(v) ? v[1] : v),
-      axisPointer: { type: 'line' }
+      formatter: (params) => {
+        const list = (Array.isArray(params) ? params : [params]) as {
+          seriesName?: string
+          marker?: unknown
+          value?: unknown
+        }[]
+        const rows = list.filter((p) => !p.seriesName?.startsWith(BAND))
+        if (!rows.length) return ''
+        const epoch = (rows[0].value as number[] | undefined)?.[0]
+        const lines = rows.map((p) => {
+          const [x, y] = (p.value as number[] | undefined) ?? []
+          const sd = sdOf.get(p.seriesName ?? '')?.get(x)
+          return `${typeof p.marker === 'string' ? p.marker : ''}${p.seriesName}: ${round2(y)}${sd !== undefined ? ` ± ${round2(sd)}` : ''}`
+        })
+        return [`epoch ${epoch}`, ...lines].join('<br/>')
+      }
     },
     grid: panels.map((_, i) => ({
       left: i * panelW + PAD.left,
@@ -178,7 +251,7 @@ export function curvesFigure(input: CurvesInput, opts: FigureOptions = {}): Figu
     option,
     caption:
       `Learning curves: test (solid) and training (dashed) −ELBO per epoch in nats per image, one ` +
-      `colour per run${input.showParts ? ', with the reconstruction and KL terms beside it' : ''}` +
+      `colour per ${grouped ? 'seed group (its mean over seeds, with a band of ± 1 standard deviation around the test curve; n is the number of seeds)' : 'run'}${input.showParts ? ', with the reconstruction and KL terms beside it' : ''}` +
       `${view.smoothing ? `; smoothed with an exponential moving average (weight ${view.smoothing})` : ''}.`
   }
 }

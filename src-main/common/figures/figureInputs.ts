@@ -27,6 +27,8 @@ export interface LossPartsInput {
 export interface ReconInput {
   /** Digit label of each column. */
   labels: readonly number[]
+  /** The epoch the reconstructions are from (the epoch slider, `--epoch`); absent: the final ones. */
+  epoch?: number
   originals: GreyImages
   rows: readonly { run: RunLabel; images: GreyImages }[]
 }
@@ -44,6 +46,8 @@ export interface ManifoldInput {
   images: GreyImages
   /** Share of the run's test latent means outside the drawn lattice (null when unknown). */
   outside?: number | null
+  /** The epoch the decoder is from (the epoch slider, `--epoch`); absent: the final one. */
+  epoch?: number
 }
 
 export type ProjectionMethod = 'pca' | 'umap' | 'tsne'
@@ -63,6 +67,76 @@ export interface ScatterPanel {
 /** Fig 8 (and the latent projection figure): one panel per run. */
 export interface ScatterInput {
   panels: readonly ScatterPanel[]
+  /** The epoch the latent means are from (the epoch slider, `--epoch`); absent: the final ones. */
+  epoch?: number
+}
+
+/** The test image a decoded figure starts from: its index in the test set and its class. */
+export interface TestImageRef {
+  index: number
+  label: number
+}
+
+/** KL per latent dimension of one run, drawn sorted (the active-units picture). */
+export interface KlPerDimInput {
+  run: RunLabel
+  /** Mean KL(q(z_j|x) || N(0, 1)) over the test set per dim j, nats. */
+  klPerDim: readonly number[]
+  /** Var_x E_q[z_j|x] per dim (Burda et al.'s active-units statistic), when known. */
+  variances?: readonly number[] | null
+  /** Active-units threshold on the variance (0.01). */
+  threshold?: number
+  epoch?: number
+}
+
+/** Latent traversals: one row per dim, swept over ±3 prior sd with the others at a test image's mean. */
+export interface TraversalInput {
+  run: RunLabel
+  /** The dims drawn, in row order (largest KL first). */
+  dims: readonly number[]
+  /** The swept values, in column order. */
+  values: readonly number[]
+  base: TestImageRef
+  /** dims.length * values.length images, row by row. */
+  images: GreyImages
+}
+
+/** Interpolation between two test images' latent means, linear and spherical. */
+export interface InterpolationInput {
+  run: RunLabel
+  from: TestImageRef
+  to: TestImageRef
+  steps: number
+  rows: readonly { method: 'linear' | 'spherical'; images: GreyImages }[]
+}
+
+/** Decoder means of draws from the prior N(0, I). */
+export interface SamplesInput {
+  run: RunLabel
+  grid: number
+  seed: number
+  images: GreyImages
+}
+
+/** One axis of the parallel-coordinates view: a config field, or the final test −ELBO. */
+export interface ParallelField {
+  key: string
+  label: string
+  kind: 'value' | 'log' | 'category'
+  /** The values of a category axis, in order. */
+  categories?: readonly string[]
+}
+
+/** Config fields that vary across the runs, and each run's final test −ELBO (the last axis). */
+export interface ParallelInput {
+  fields: readonly ParallelField[]
+  runs: readonly {
+    run: RunLabel
+    /** One value per field (a category's name, or a number); null where the run has none. */
+    values: readonly (number | string | null)[]
+  }[]
+  /** Runs drawn emphasised (the compared ones, in a view of their whole sweep). */
+  highlight?: readonly number[]
 }
 
 /** Learning-curve view options (the UI's controls; exports use the defaults). */
@@ -76,15 +150,32 @@ export interface CurvesView {
 export interface CurvesInput {
   runs: readonly {
     run: RunLabel
+    /** A seed group's: the mean over its runs at each epoch. */
     epochs: readonly { epoch: number; train: LossPartsInput; test: LossPartsInput }[]
+    /** A seed group's standard deviation over its runs at each epoch: drawn as a band ± 1 sd. */
+    spread?: readonly { epoch: number; train: LossPartsInput; test: LossPartsInput }[]
+    /** Runs in the seed group. */
+    n?: number
   }[]
   /** Also plot the rec and KL terms (two more panels). */
   showParts?: boolean
+  /** Mark this epoch with a vertical line (the epoch slider's position). */
+  markEpoch?: number
 }
 
 /** Test -ELBO per digit 0..9 of each run (null where a digit was absent). */
 export interface PerDigitInput {
-  runs: readonly { run: RunLabel; perDigit: readonly (number | null)[] }[]
+  runs: readonly {
+    run: RunLabel
+    /** A seed group's mean per class. */
+    perDigit: readonly (number | null)[]
+    /** A seed group's standard deviation per class: drawn as error bars ± 1 sd. */
+    sd?: readonly (number | null)[]
+    /** Runs in the seed group. */
+    n?: number
+  }[]
+  /** The epoch these numbers are from, when not the last (the epoch slider). */
+  epoch?: number
 }
 
 export interface MinDimRow {
@@ -107,6 +198,13 @@ export interface MinDimInput {
   /** Test -ELBO [dim index][digit] (the best run where several share a dim; null where absent). */
   nelbo: readonly (readonly (number | null)[])[]
   rows: readonly MinDimRow[]
+  /**
+   * Seed groups: rows are group means, and per class how many seeds, taken alone, give the same
+   * minimal row (null where a class has none).
+   */
+  agreement?: readonly ({ agree: number; of: number } | null)[]
+  /** How the seeds were paired across groups: by seed value, or by rank where values differ. */
+  pairedBy?: 'seed' | 'rank'
 }
 
 /** Resolution of embedded images. */

@@ -5,7 +5,12 @@ import type {
   CurvesInput,
   FigureOptions,
   FigureSpec,
+  InterpolationInput,
+  KlPerDimInput,
   ManifoldInput,
+  ParallelInput,
+  SamplesInput,
+  TraversalInput,
   MinDimInput,
   PerDigitInput,
   ProjectionMethod,
@@ -18,6 +23,11 @@ import { perDigitFigure } from './perDigitFigure'
 import { projectionFigure } from './projectionFigure'
 import { reconFigure } from './reconFigure'
 import { scatterFigure } from './scatterFigure'
+import { interpolationFigure } from './interpolationFigure'
+import { klPerDimFigure } from './klPerDimFigure'
+import { parallelFigure } from './parallelFigure'
+import { samplesFigure } from './samplesFigure'
+import { traversalFigure } from './traversalFigure'
 
 /** Inputs of the figures asked for; a kind left out here is not drawn. */
 export interface FigureInputs {
@@ -29,6 +39,12 @@ export interface FigureInputs {
   perDigit?: PerDigitInput
   minDim?: MinDimInput
   projection?: { method: ProjectionMethod; input: ScatterInput }
+  /** Issue 17: KL per latent dim, one per run (index = the run's colour). */
+  klPerDim?: readonly (KlPerDimInput & { colorIndex?: number })[]
+  traversals?: readonly TraversalInput[]
+  interpolations?: readonly InterpolationInput[]
+  samples?: readonly SamplesInput[]
+  parallel?: ParallelInput
   /** What labels 0..9 mean in these runs' dataset (default the digits). */
   classes?: readonly string[]
   /** The runs' datasets, when they differ (per-class figures are then left out). */
@@ -46,5 +62,10 @@ export function figureSpecs(inputs: FigureInputs, options: FigureOptions = {}): 
   if (inputs.curves) specs.push(curvesFigure(inputs.curves, opts))
   if (inputs.perDigit) specs.push(perDigitFigure(inputs.perDigit, opts))
   if (inputs.minDim) specs.push(minDimFigure(inputs.minDim, opts))
+  for (const k of inputs.klPerDim ?? []) specs.push(klPerDimFigure(k, opts, k.colorIndex ?? 0))
+  for (const t of inputs.traversals ?? []) specs.push(traversalFigure(t, opts))
+  for (const i of inputs.interpolations ?? []) specs.push(interpolationFigure(i, opts))
+  for (const s of inputs.samples ?? []) specs.push(samplesFigure(s, opts))
+  if (inputs.parallel) specs.push(parallelFigure(inputs.parallel, opts))
   return specs
 }

@@ -67,7 +67,7 @@ export function manifoldFigure(input: ManifoldInput, opts: FigureOptions = {}): 
   })
   const showTitle = opts.title !== false
   const top = showTitle ? TITLE_HEIGHT + 16 : 12
-  const title = `Learned manifold, ${input.run.name}`
+  const title = `Learned manifold, ${input.run.name}${input.epoch !== undefined ? `, epoch ${input.epoch}` : ''}`
   const how =
     input.spacing === 'icdf'
       ? `z at Gaussian quantiles of ${grid} evenly spaced probabilities (as in the paper)`

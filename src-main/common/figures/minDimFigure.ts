@@ -52,11 +52,43 @@ export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): Figu
     }
   })
   const title = `Minimal latent dimension per ${noun}`
-  const subtitle = `boxed: smallest dim within ${input.tolerance} nat${input.tolerance === 1 ? '' : 's'} of the ${noun}'s best test −ELBO; cells: nats above the best`
+  const grouped = input.agreement !== undefined
+  const subtitle =
+    `boxed: smallest dim within ${input.tolerance} nat${input.tolerance === 1 ? '' : 's'} of the ${noun}'s best test −ELBO; cells: nats above the best` +
+    (grouped ? '; rows: means over seeds' : '')
+  // Above each column: how many seeds, each taken alone, box the same row as the means.
+  const agreeTop = head + PAD.top - 18
+  const agreement = (input.agreement ?? []).flatMap((a, d) =>
+    a
+      ? [
+          {
+            type: 'text' as const,
+            left: left + d * CELL.width + CELL.width / 2 - textWidth(`${a.agree}/${a.of}`, 12) / 2,
+            top: agreeTop,
+            silent: true,
+            style: {
+              text: `${a.agree}/${a.of}`,
+              fill: a.agree === a.of ? TEXT_COLOR : '#b00020',
+              fontSize: 12,
+              fontWeight: a.agree === a.of ? ('normal' as const) : ('bold' as const)
+            }
+          }
+        ]
+      : []
+  )
+  if (agreement.length)
+    agreement.push({
+      type: 'text' as const,
+      left: Math.max(4, left - textWidth('seeds agree', 12) - 8),
+      top: agreeTop,
+      silent: true,
+      style: { text: 'seeds agree', fill: MUTED_TEXT, fontSize: 12, fontWeight: 'normal' as const }
+    })
   const option: EChartsOption = {
     ...baseOption(),
     title: showTitle ? titleBlock(title, subtitle) : undefined,
     tooltip: { position: 'top' },
+    ...(agreement.length ? { graphic: agreement } : {}),
     grid: { left, top: head + PAD.top, width: plotW, height: plotH, containLabel: false },
     xAxis: digitXAxis(
       {
@@ -129,7 +161,10 @@ export function minDimFigure(input: MinDimInput, opts: FigureOptions = {}): Figu
     caption:
       `Minimal latent dimension per ${noun}: each cell is how many nats a row's test −ELBO for ` +
       `that ${noun} lies above the best row's; the box marks the smallest latent dimension within ` +
-      `${input.tolerance} nat${input.tolerance === 1 ? '' : 's'} of the best.`
+      `${input.tolerance} nat${input.tolerance === 1 ? '' : 's'} of the best.` +
+      (grouped
+        ? ` Rows are seed groups, each the mean over its seeds; above each column, how many seeds taken alone (paired across groups by ${input.pairedBy === 'rank' ? 'rank, as the groups have different seeds' : 'seed'}) give the same minimal dimension.`
+        : '')
   }
 }
 

@@ -62,11 +62,12 @@ export function reconFigure(input: ReconInput, opts: FigureOptions = {}): Figure
   const noun = classNoun(classes)
   const title =
     noun === 'digit' ? 'Reconstructions of ten test digits' : 'Reconstructions of ten test images'
+  const titled = input.epoch !== undefined ? `${title} at epoch ${input.epoch}` : title
   const hidden = { show: false }
 
   const option: EChartsOption = {
     ...baseOption(),
-    title: showTitle ? titleBlock(title) : undefined,
+    title: showTitle ? titleBlock(titled) : undefined,
     grid: { left: LEFT, top, width: imgW, height: imgH, containLabel: false },
     xAxis: {
       type: 'category',
@@ -111,5 +112,5 @@ export function reconFigure(input: ReconInput, opts: FigureOptions = {}): Figure
     `Reconstructions (decoder means at z = μ) of the same ten test images, one per ${noun}` +
     (noun === 'digit' ? '' : ` (${colLabels.join(', ')})`) +
     `: the originals in the first row, then one row per run (${input.rows.map((r) => r.run.name).join('; ')}).`
-  return { name: 'recon', title, width, height, option, caption }
+  return { name: 'recon', title: titled, width, height, option, caption }
 }

@@ -84,7 +84,9 @@ export function scatterFigure(
 ): FigureSpec {
   const classes = opts.classes ?? DIGIT_NAMES
   const noun = classNoun(classes)
-  const title = naming.title ?? `Latent space of test images by ${noun}`
+  const title =
+    (naming.title ?? `Latent space of test images by ${noun}`) +
+    (input.epoch !== undefined ? `, epoch ${input.epoch}` : '')
   const n = Math.max(1, input.panels.length)
   const cols = n === 4 ? 2 : Math.min(n, 3)
   const rows = Math.ceil(n / cols)

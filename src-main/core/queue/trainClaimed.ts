@@ -120,7 +120,8 @@ export function trainClaimed(
               runId,
               r.metrics,
               { kind: 'latest', epoch: r.metrics.epoch, tensors: r.checkpoint },
-              token
+              token,
+              r.figures
             )
           : store.saveResults(runId, r.results, token)
       handle = startTraining(

@@ -33,6 +33,19 @@ export interface StoredFigure {
   data: Uint8Array
 }
 
+/** Figure data stored at each epoch (issue 17); encoded by core/figures/epochFigureCodec. */
+export type EpochFigureKind = 'recon' | 'manifold' | 'scatter' | 'klperdim'
+
+export interface EncodedFigure {
+  kind: EpochFigureKind
+  meta: Record<string, unknown>
+  data: Uint8Array
+}
+
+export interface StoredEpochFigure extends EncodedFigure {
+  epoch: number
+}
+
 export interface StoredCheckpoint {
   kind: 'latest' | 'final'
   epoch: number
@@ -141,6 +154,8 @@ export interface RunBundle {
   metrics: EpochMetrics[]
   evaluations: Record<string, unknown>
   figures: StoredFigure[]
+  /** Figure data of every epoch (empty for runs stored before it existed). */
+  epochFigures: StoredEpochFigure[]
   checkpoints: StoredCheckpoint[]
   attemptLog: RunAttempt[]
   dataset: DatasetInfo | null
@@ -234,14 +249,15 @@ export interface RunStore {
   /** Records the backend that actually trains a claimed run. */
   markRunning(runId: number, backend: string, backendDetail: string): Promise<void>
   /**
-   * An epoch's metrics and its checkpoint, together or not at all. With the lease `token`, only
-   * while the lease is held (else LeaseLostError and nothing is written).
+   * An epoch's metrics, its checkpoint and its figure data, together or not at all. With the lease
+   * `token`, only while the lease is held (else LeaseLostError and nothing is written).
    */
   appendEpoch(
     runId: number,
     metrics: EpochMetrics,
     checkpoint?: StoredCheckpoint,
-    token?: string
+    token?: string,
+    figures?: readonly EncodedFigure[]
   ): Promise<void>
   saveCheckpoint(runId: number, checkpoint: StoredCheckpoint): Promise<void>
   /** Ends a run (and its lease and attempt); with `token`, only while the lease is held. */
@@ -275,6 +291,14 @@ export interface RunStore {
   epochMetrics(runId: number): Promise<EpochMetrics[]>
   evaluations(runId: number): Promise<Record<string, unknown>>
   figures(runId: number): Promise<StoredFigure[]>
+  /** The figure data stored at `epoch` (of `kinds`, default all); empty when there is none. */
+  epochFigures(
+    runId: number,
+    epoch: number,
+    kinds?: readonly EpochFigureKind[]
+  ): Promise<EncodedFigure[]>
+  /** The epochs that have figure data, ascending (none for runs stored before issue 17). */
+  figureEpochs(runId: number): Promise<number[]>
   checkpoint(runId: number, kind: 'latest' | 'final'): Promise<StoredCheckpoint | null>
   countRuns(): Promise<number>
 

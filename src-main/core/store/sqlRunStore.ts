@@ -39,6 +39,8 @@ import {
 import type {
   Claim,
   ClaimOptions,
+  EncodedFigure,
+  EpochFigureKind,
   FileMaintenance,
   ImportOutcome,
   LostPolicy,
@@ -219,6 +221,14 @@ const SQL = {
   epochs: 'SELECT * FROM epoch_metrics WHERE run_id = @runId ORDER BY epoch',
   evaluations: 'SELECT kind, result FROM evaluations WHERE run_id = @runId',
   figures: 'SELECT kind, meta, data FROM figure_data WHERE run_id = @runId ORDER BY kind',
+  upsertEpochFigure: `INSERT INTO epoch_figures (run_id, epoch, kind, meta, data)
+    VALUES (@runId, @epoch, @kind, @meta, @data)
+    ON CONFLICT (run_id, epoch, kind) DO UPDATE SET meta = excluded.meta, data = excluded.data`,
+  epochFigures:
+    'SELECT kind, meta, data FROM epoch_figures WHERE run_id = @runId AND epoch = @epoch ORDER BY kind',
+  allEpochFigures:
+    'SELECT epoch, kind, meta, data FROM epoch_figures WHERE run_id = @runId ORDER BY epoch, kind',
+  figureEpochs: 'SELECT DISTINCT epoch FROM epoch_figures WHERE run_id = @runId ORDER BY epoch',
   checkpoint: 'SELECT kind, epoch, tensors FROM checkpoints WHERE run_id = @runId AND kind = @kind',
   countRuns: 'SELECT count(*) AS n FROM runs',
   // Copying runs between stores (runs pull / push), by uid.
@@ -250,6 +260,7 @@ const SQL = {
     'DELETE FROM epoch_metrics WHERE run_id = @runId',
     'DELETE FROM evaluations WHERE run_id = @runId',
     'DELETE FROM figure_data WHERE run_id = @runId',
+    'DELETE FROM epoch_figures WHERE run_id = @runId',
     'DELETE FROM checkpoints WHERE run_id = @runId',
     'DELETE FROM run_attempts WHERE run_id = @runId'
   ],
@@ -671,7 +682,8 @@ export class SqlRunStore implements RunStore {
     runId: number,
     m: EpochMetrics,
     checkpoint?: StoredCheckpoint,
-    token?: string
+    token?: string,
+    figures: readonly EncodedFigure[] = []
   ): Promise<void> {
     // The epoch's metrics and its checkpoint land together or not at all. The run's row is
     // updated last: with a lease token that checks the lease, and takes the row's lock only for
@@ -680,6 +692,7 @@ export class SqlRunStore implements RunStore {
     return this.db.transaction('immediate', async (tx) => {
       await tx.run(SQL.upsertEpoch, epochParams(runId, m))
       if (checkpoint) await this.writeCheckpoint(tx, runId, checkpoint)
+      for (const f of figures) await this.writeEpochFigure(tx, runId, m.epoch, f)
       const epoch = { runId, epoch: m.epoch, imgPerSec: m.imgPerSec }
       if (token !== undefined) {
         const { changes } = await tx.run(SQL.setEpochsDoneHeld, { ...epoch, token })
@@ -757,6 +770,42 @@ export class SqlRunStore implements RunStore {
         data: f.data
       })
     }
+  }
+
+  private async writeEpochFigure(q: SqlExecutor, runId: number, epoch: number, f: EncodedFigure) {
+    await q.run(SQL.upsertEpochFigure, {
+      runId,
+      epoch,
+      kind: f.kind,
+      meta: JSON.stringify(f.meta),
+      data: f.data
+    })
+  }
+
+  async epochFigures(
+    runId: number,
+    epoch: number,
+    kinds?: readonly EpochFigureKind[]
+  ): Promise<EncodedFigure[]> {
+    const rows = await this.db.all<{ kind: EpochFigureKind; meta: string; data: Uint8Array }>(
+      SQL.epochFigures,
+      { runId, epoch }
+    )
+    return rows
+      .filter((r) => !kinds || kinds.includes(r.kind))
+      .map((r) => ({
+        kind: r.kind,
+        meta: parseColumn<Record<string, unknown>>(
+          r.meta,
+          `run ${runId}'s ${r.kind} figure at epoch ${epoch}`
+        ),
+        data: bytes(r.data)
+      }))
+  }
+
+  async figureEpochs(runId: number): Promise<number[]> {
+    const rows = await this.db.all<{ epoch: number }>(SQL.figureEpochs, { runId })
+    return rows.map((r) => Number(r.epoch))
   }
 
   async getRun(runId: number): Promise<RunRecord | null> {
@@ -897,6 +946,12 @@ export class SqlRunStore implements RunStore {
         SQL.figures,
         { runId }
       )
+      const epochFigures = await tx.all<{
+        epoch: number
+        kind: EpochFigureKind
+        meta: string
+        data: Uint8Array
+      }>(SQL.allEpochFigures, { runId })
       const checkpoints = await tx.all<{
         kind: StoredCheckpoint['kind']
         epoch: number
@@ -946,6 +1001,15 @@ export class SqlRunStore implements RunStore {
         figures: figures.map((f) => ({
           kind: f.kind,
           meta: parseColumn<Record<string, unknown>>(f.meta, `run ${runId}'s ${f.kind} figure`),
+          data: bytes(f.data)
+        })),
+        epochFigures: epochFigures.map((f) => ({
+          epoch: Number(f.epoch),
+          kind: f.kind,
+          meta: parseColumn<Record<string, unknown>>(
+            f.meta,
+            `run ${runId}'s ${f.kind} figure at epoch ${f.epoch}`
+          ),
           data: bytes(f.data)
         })),
         checkpoints: checkpoints.map((c) => ({
@@ -1027,6 +1091,7 @@ export class SqlRunStore implements RunStore {
       for (const [kind, result] of Object.entries(b.evaluations))
         await this.writeEvaluation(tx, runId, kind, result)
       await this.writeFigures(tx, runId, b.figures)
+      for (const f of b.epochFigures ?? []) await this.writeEpochFigure(tx, runId, f.epoch, f)
       for (const c of b.checkpoints) await this.writeCheckpoint(tx, runId, c)
       for (const a of b.attemptLog) await tx.run(SQL.insertCopiedAttempt, { runId, ...a })
       return here ? 'updated' : 'added'

@@ -9,6 +9,8 @@ import type { BlasAddon } from '../backend/blasKernels'
 import type { MatMul } from '../model/dense'
 import { activeUnits, evaluateNelbo, type Model } from '../model/evaluate'
 import { figureData, type FigureData } from '../model/figureData'
+import { epochFigureData, klPerDim, type EpochFigureData } from '../model/epochFigures'
+import { latentModel } from '../model/latentModel'
 import {
   createVaeParams,
   disposeParams,
@@ -45,8 +47,11 @@ export interface BatchProgress {
 
 export interface TrainHooks {
   onBatch?(p: BatchProgress): void
-  /** After each epoch: its metrics and a checkpoint (weights, optimiser state) to store; awaited. */
-  onEpoch?(m: EpochMetrics, checkpoint: Uint8Array): void
+  /**
+   * After each epoch: its metrics, a checkpoint (weights, optimiser state) and the epoch's figure
+   * data to store; awaited.
+   */
+  onEpoch?(m: EpochMetrics, checkpoint: Uint8Array, figures?: EpochFigureData): void
   isCancelled?(): boolean
 }
 
@@ -131,6 +136,7 @@ export async function trainVae(
   let step = epochsDone * batches
   let imgPerSec: number | null = null
   let lastTest: Awaited<ReturnType<typeof evaluateNelbo>> | null = null
+  let lastKl: number[] | null = null
   let onDevice: EpochBatches | null = null
 
   try {
@@ -185,6 +191,9 @@ export async function trainVae(
       onDevice = null
       const testReport = await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
       lastTest = testReport
+      // Issue 17: the figures as they are after this epoch (about 1% of an MNIST epoch).
+      const figures = await epochFigureData(latentModel(model), test)
+      lastKl = figures.klPerDim
       epochsDone = epoch
       const metrics: EpochMetrics = {
         epoch,
@@ -194,7 +203,7 @@ export async function trainVae(
         imgPerSec,
         seconds
       }
-      await hooks.onEpoch?.(metrics, await checkpointBlob(params, optimizer))
+      await hooks.onEpoch?.(metrics, await checkpointBlob(params, optimizer), figures)
     }
     // The last epoch's evaluation is the final one (same weights, same seed); a run resumed after
     // its last epoch has none yet.
@@ -207,7 +216,8 @@ export async function trainVae(
       evaluation: {
         test: finalTest.overall,
         testPerDigit: finalTest.perDigit,
-        activeUnits: await activeUnits(model, test)
+        activeUnits: await activeUnits(model, test),
+        klPerDim: lastKl ?? (await klPerDim(latentModel(model), test))
       },
       figures: await figureData(model, test),
       weights: packTensors(await weightsOf(params))

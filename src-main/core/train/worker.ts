@@ -9,7 +9,8 @@ import { loadDataset } from '../data/dataset'
 import { isVaeLabError, VaeLabError } from '../../common/errors'
 import { openRunStore } from '../store/openRunStore'
 import { LeaseLostError } from '../store/runLifecycle'
-import type { RunResults } from '../store/runStore'
+import type { EncodedFigure, RunResults } from '../store/runStore'
+import { encodeEpochFigures } from '../figures/epochFigureCodec'
 import { trainVae } from './trainer'
 import {
   CANCEL,
@@ -42,8 +43,8 @@ process.on('uncaughtException', fail)
 process.on('unhandledRejection', fail)
 
 interface EpochSink {
-  /** Stores the epoch and its checkpoint, then tells the main thread (the 'epoch' event). */
-  epoch(metrics: EpochMetrics, checkpoint: Uint8Array): Promise<void>
+  /** Stores the epoch, its checkpoint and figures, then tells the main thread (the 'epoch' event). */
+  epoch(metrics: EpochMetrics, checkpoint: Uint8Array, figures: EncodedFigure[]): Promise<void>
   results(results: RunResults): Promise<void>
   close(): Promise<void>
 }
@@ -52,12 +53,13 @@ interface EpochSink {
 async function ownConnection(job: TrainJob): Promise<EpochSink> {
   const store = await openRunStore(job.storeUri)
   return {
-    epoch: async (metrics, tensors) => {
+    epoch: async (metrics, tensors, figures) => {
       await store.appendEpoch(
         job.runId,
         metrics,
         { kind: 'latest', epoch: metrics.epoch, tensors },
-        job.leaseToken
+        job.leaseToken,
+        figures
       )
       post({ type: 'epoch', metrics })
     },
@@ -92,13 +94,13 @@ function throughParent(runId: number): EpochSink {
     })
   let previous: Promise<void> = Promise.resolve()
   return {
-    epoch: async (metrics, checkpoint) => {
+    epoch: async (metrics, checkpoint, figures) => {
       await previous
       // The checkpoint's memory moves to the main thread instead of being copied (~10 MB).
       const whole =
         checkpoint.byteOffset === 0 && checkpoint.byteLength === checkpoint.buffer.byteLength
       const bytes = whole ? checkpoint : checkpoint.slice()
-      previous = ask({ op: 'epoch', metrics, checkpoint: bytes }, [
+      previous = ask({ op: 'epoch', metrics, checkpoint: bytes, figures }, [
         bytes.buffer as ArrayBuffer
       ]).then(() => post({ type: 'epoch', metrics }))
       previous.catch(() => {}) // it is reported by the next epoch, or by the results
@@ -137,7 +139,9 @@ async function run(job: TrainJob) {
           post({ type: 'batch', ...p })
         }
       },
-      onEpoch: (metrics, tensors) => sink.epoch(metrics, tensors)
+      // The figures are encoded here, in the training thread (deflate: a few ms an epoch).
+      onEpoch: (metrics, tensors, figures) =>
+        sink.epoch(metrics, tensors, figures ? encodeEpochFigures(figures) : [])
     },
     job.resume
   )

@@ -5,7 +5,7 @@ import type {
   ErrorCode,
   TrainConfig
 } from '../../common/contract'
-import type { RunResults } from '../store/runStore'
+import type { EncodedFigure, RunResults } from '../store/runStore'
 import type { BatchProgress, ResumePoint, TrainOutcome } from './trainer'
 
 /** What the main thread hears of an outcome: the bulky parts are already in the database. */
@@ -40,7 +40,7 @@ export interface TrainJob {
 
 /** A write the worker asks the main thread to make (TrainJob.writer 'parent'). */
 export type StoreRequest =
-  | { op: 'epoch'; metrics: EpochMetrics; checkpoint: Uint8Array }
+  | { op: 'epoch'; metrics: EpochMetrics; checkpoint: Uint8Array; figures?: EncodedFigure[] }
   | { op: 'results'; results: RunResults }
 
 export type WorkerMessage =

@@ -170,6 +170,22 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE datasets ADD COLUMN class_names TEXT;
     `
+  },
+  {
+    version: 5,
+    name: 'epoch_figures',
+    sql: `
+      CREATE TABLE epoch_figures (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        epoch  INTEGER NOT NULL,
+        kind   TEXT NOT NULL CHECK (kind IN ('recon', 'manifold', 'scatter', 'klperdim')),
+        meta   TEXT NOT NULL,
+        data   BYTEA NOT NULL,
+        PRIMARY KEY (run_id, epoch, kind)
+      );
+      -- Already compressed where it pays (deflate) or float16: pglz would gain nothing.
+      ALTER TABLE epoch_figures ALTER COLUMN data SET STORAGE EXTERNAL;
+    `
   }
 ]
 

@@ -156,6 +156,24 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       -- or a known set's names (common/classNames.ts).
       ALTER TABLE datasets ADD COLUMN class_names TEXT;
     `
+  },
+  {
+    version: 5,
+    name: 'epoch_figures',
+    sql: `
+      -- Figure data at every epoch (issue 17): the ten reconstructions, the 2-D manifold, the
+      -- scatter set's latent means and the KL per latent dimension, as they were after that epoch.
+      -- Compact (core/figures/epochFigureCodec.ts): uint8 images, deflated where it pays, float16
+      -- latent means. Runs stored before it keep their final figures (figure_data) and have none here.
+      CREATE TABLE epoch_figures (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        epoch  INTEGER NOT NULL,
+        kind   TEXT NOT NULL CHECK (kind IN ('recon', 'manifold', 'scatter', 'klperdim')),
+        meta   TEXT NOT NULL,               -- JSON: shape, dtype, encoding, indices, labels, lattice
+        data   BLOB NOT NULL,
+        PRIMARY KEY (run_id, epoch, kind)
+      );
+    `
   }
 ]
 

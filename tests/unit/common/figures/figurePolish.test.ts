@@ -93,6 +93,14 @@ describe('curvesFigure', () => {
     expect((spec.option.legend as Loose).data).toEqual(['latent 2 · test', 'latent 2 · train'])
     const tooltip = spec.option.tooltip as { valueFormatter: (v: unknown) => string }
     expect(tooltip.valueFormatter(201.23456)).toBe('201.23')
+    // The axis tooltip itself: one line per series (the band's helpers left out), rounded.
+    const format = (spec.option.tooltip as { formatter: (p: unknown) => string }).formatter
+    expect(
+      format([
+        { seriesName: 'latent 2 · test', marker: '', value: [2, 201.23456] },
+        { seriesName: 'latent 2 · train', marker: '', value: [2, 199.5] }
+      ])
+    ).toBe('epoch 2<br/>latent 2 · test: 201.23<br/>latent 2 · train: 199.50')
   })
 
   it('starts the epoch axis at the first epoch', () => {

@@ -94,6 +94,51 @@ for (const backend of Object.keys(BACKENDS) as Backend[]) {
       expect((await s.getRun(runIds[0]))?.config).toEqual(config(2))
     })
 
+    it('stores figure data with every epoch and reads each epoch back, and copies it with the run', async () => {
+      const s = await store()
+      const { runIds } = await s.createSweep('figs', {}, [{ config: config(2) }])
+      const id = runIds[0]
+      const rows = (epoch: number) => [
+        { kind: 'recon' as const, meta: { epoch, encoding: 'raw' }, data: Uint8Array.of(epoch, 1) },
+        { kind: 'klperdim' as const, meta: { epoch }, data: Uint8Array.of(epoch, 2, 3) }
+      ]
+      expect(await s.figureEpochs(id)).toEqual([])
+      for (const e of [1, 2, 3])
+        await s.appendEpoch(id, metrics(e, 200 - e), undefined, undefined, rows(e))
+      expect(await s.figureEpochs(id)).toEqual([1, 2, 3])
+      const two = await s.epochFigures(id, 2)
+      expect(two.map((f) => [f.kind, f.meta.epoch, Array.from(f.data)])).toEqual([
+        ['klperdim', 2, [2, 2, 3]],
+        ['recon', 2, [2, 1]]
+      ])
+      expect((await s.epochFigures(id, 3, ['recon'])).map((f) => f.kind)).toEqual(['recon'])
+      expect(await s.epochFigures(id, 9)).toEqual([])
+      // An epoch trained again (a resume from an earlier checkpoint) replaces its figures.
+      await s.appendEpoch(id, metrics(3, 150), undefined, undefined, [
+        { kind: 'recon', meta: { again: true }, data: Uint8Array.of(9) }
+      ])
+      expect((await s.epochFigures(id, 3, ['recon']))[0].meta).toEqual({ again: true })
+      const bundle = await s.exportRun(id)
+      expect(bundle.epochFigures.map((f) => `${f.epoch}:${f.kind}`)).toEqual([
+        '1:klperdim',
+        '1:recon',
+        '2:klperdim',
+        '2:recon',
+        '3:klperdim',
+        '3:recon'
+      ])
+      await s.finishRun(id, 'completed', null, 1)
+      const copy = await store()
+      expect(await copy.importRun(await s.exportRun(id))).toBe('added')
+      const [copied] = await copy.listRuns()
+      expect(await copy.figureEpochs(copied.id)).toEqual([1, 2, 3])
+      expect(Array.from((await copy.epochFigures(copied.id, 1, ['klperdim']))[0].data)).toEqual([
+        1, 2, 3
+      ])
+      await s.deleteRuns([id])
+      expect(await s.figureEpochs(id)).toEqual([])
+    })
+
     it('refuses a second sweep with the same name and writes nothing for it', async () => {
       const s = await store()
       await s.createSweep('a', {}, [{ config: config(2) }])
@@ -285,6 +330,31 @@ describe('SqlRunStore on SQLite only', () => {
     expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
     check.close()
     expect(await s.maintenance!.integrityCheck()).toEqual(['ok'])
+  })
+
+  it('migrates a version-4 database: old runs keep their final figures and have no per-epoch ones', async () => {
+    const file = path.join(tempDir(), 'v4.sqlite')
+    const db = new Database(file)
+    for (const m of MIGRATIONS.slice(0, 4)) db.exec(m.sql)
+    db.pragma('user_version = 4')
+    db.prepare(
+      `INSERT INTO runs (id, name, status, config, dataset, latent_dim, seed, epochs, epochs_done, code_version, created_at, uid)
+      VALUES (1, 'old run', 'completed', ?, 'mnist', 2, 1, 3, 3, '0.0.1', '2026-01-01', 'u1')`
+    ).run(JSON.stringify(config(2)))
+    db.prepare(`INSERT INTO figure_data VALUES (1, 'recon', '{"labels":[0]}', ?)`).run(
+      Buffer.from([7, 7])
+    )
+    db.close()
+    const s = await sqliteStore(file)
+    expect((await s.figures(1)).map((f) => [f.kind, Array.from(f.data)])).toEqual([
+      ['recon', [7, 7]]
+    ])
+    expect(await s.figureEpochs(1)).toEqual([])
+    expect(await s.epochFigures(1, 3)).toEqual([])
+    expect((await s.exportRun(1)).epochFigures).toEqual([])
+    const check = new Database(file, { readonly: true })
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
+    check.close()
   })
 
   it('makes a consistent backup that opens as a database', async () => {
