@@ -54,6 +54,7 @@ import {
   type WorkerReport
 } from '../core/queue/queueWorker'
 import { runQueue } from '../core/queue/runQueue'
+import { trainingPool } from '../core/train/trainingPool'
 import {
   canonicalStoreUri,
   openRunStore,
@@ -566,6 +567,8 @@ export class VaeLabService {
   ): Promise<SweepResult> {
     const workers = validate(WorkersSchema, q.workers ?? defaultWorkers(), 'workers')
     const req = validate(SweepRequestSchema, input)
+    // The workers start loading tfjs now, beside the checks and the queueing below.
+    trainingPool().warm(Math.min(workers, req.runs.length))
     await this.ready()
     const { sweep, runs } = await this.queueValidated(req)
     const ids = runs.map((r) => r.id)
