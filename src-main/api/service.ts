@@ -72,7 +72,6 @@ import {
 } from '../core/train/benchmark'
 import type { TrainEnv } from '../core/train/trainer'
 import { BackgroundQueue } from './backgroundQueue'
-import { exportFigures } from './exportService'
 import { slurmStatus, submitSlurm, type SlurmStatus, type SlurmSubmitInput } from './slurmService'
 import { runFigureJob, runWorkerJob } from './figureJobs'
 import { LatentExplorer } from './latentExplorer'
@@ -756,6 +755,9 @@ export class VaeLabService {
     onProgress?: (p: ExportProgress) => void
   ): Promise<ExportResult> {
     await this.ready()
+    // Loaded here, not with the service: its renderers (echarts, pdfkit, resvg, UMAP) are a third
+    // of the start-up of every other command (`train` among them).
+    const { exportFigures } = await import('./exportService')
     return exportFigures(this.store, input, onProgress)
   }
 
