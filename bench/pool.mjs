@@ -54,6 +54,7 @@ async function sweep(grid, base, workers) {
   const before = pool.jobs().length
   const epochs = new Map()
   const t = performance.now()
+  const cpu = process.cpuUsage()
   const startedAt = Date.now()
   const result = await service.trainSweep(
     { base: { epochs: 1, ...base }, grid },
@@ -61,10 +62,13 @@ async function sweep(grid, base, workers) {
     { workers }
   )
   const seconds = (performance.now() - t) / 1000
+  const used = process.cpuUsage(cpu)
+  const cpuSeconds = (used.user + used.system) / 1e6 // every thread of the process
   const failed = result.runs.find((x) => x.status !== 'completed')
   if (failed) throw new Error(`run ${failed.id} ended ${failed.status}: ${failed.message}`)
   return {
     seconds,
+    cpuSeconds,
     startedAt,
     endedAt: Date.now(),
     runs: result.runs,
@@ -79,10 +83,13 @@ async function startup() {
   await single(1000) // warm-up: the worker, tfjs, the backend, MNIST in shared memory
   const t10 = []
   const t60 = []
+  const c10 = []
+  const c60 = []
   const parts = []
   for (let i = 0; i < rounds; i++) {
     const small = await single(10000)
     t10.push(small.seconds)
+    c10.push(small.cpuSeconds)
     const job = small.jobs[0]
     const m = small.epochs.get(small.runs[0].id)
     parts.push({
@@ -94,10 +101,15 @@ async function startup() {
       // the run's status written, the sweep's runs listed
       bookkeeping_s: (small.endedAt - job.endedAt) / 1000
     })
-    t60.push((await single(60000)).seconds)
+    const big = await single(60000)
+    t60.push(big.seconds)
+    c60.push(big.cpuSeconds)
   }
   const rate = 50000 / (median(t60) - median(t10))
   const fixed = median(t10) - 10000 / rate
+  // The same in CPU time: under load a thread's CPU time moves much less than its wall clock.
+  const cpuRate = 50000 / (median(c60) - median(c10))
+  const cpuFixed = median(c10) - 10000 / cpuRate
   const queued = Number(arg('queued', 6))
   const q = await sweep(
     { latentDim: Array.from({ length: queued }, (_, i) => i + 2) },
@@ -115,6 +127,9 @@ async function startup() {
     seconds_60000: t60.map((x) => r(x, 2)),
     fixed_cost_s: r(fixed, 3),
     fixed_cost_images: Math.round(fixed * rate),
+    img_per_cpu_s: Math.round(cpuRate),
+    fixed_cost_cpu_s: r(cpuFixed, 3),
+    fixed_cost_images_by_cpu: Math.round(cpuFixed * cpuRate),
     fixed_cost_parts_s: {
       training_of_10000: part('training_s'),
       before_first_step: part('before_first_step_s'),
