@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { DatasetInfo } from '../../../../src-main/common/contract'
+import { DIGIT_NAMES } from '../../../../src-main/common/classNames'
 import { loadDataset } from '../../../../src-main/core/data/dataset'
 import { fillBatch } from '../../../../src-main/core/data/pixels'
 import {
@@ -18,7 +19,7 @@ const info: DatasetInfo = {
   nTrain: 50,
   nTest: 20,
   files: writeIdxDataset(dir, syntheticSet(50, 1), syntheticSet(20, 2)),
-  classNames: null
+  classNames: [...DIGIT_NAMES]
 }
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 

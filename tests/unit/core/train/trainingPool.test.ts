@@ -8,6 +8,7 @@ import {
   type EpochMetrics,
   type TrainConfigInput
 } from '../../../../src-main/common/contract'
+import { DIGIT_NAMES } from '../../../../src-main/common/classNames'
 import { TrainingPool, type TrainingHandle } from '../../../../src-main/core/train/trainingPool'
 import type { StoreRequest } from '../../../../src-main/core/train/workerProtocol'
 import type { RunResults } from '../../../../src-main/core/store/runStore'
@@ -22,7 +23,7 @@ const dataset: DatasetInfo = {
   nTrain: 400,
   nTest: 120,
   files: writeIdxDataset(dir, syntheticSet(400, 1), syntheticSet(120, 2)),
-  classNames: null
+  classNames: [...DIGIT_NAMES]
 }
 const backend = loadBlasAddon().ok ? 'wasm-blas' : 'wasm'
 const gpu = await webGpuHere('trainingPool.test.ts')
