@@ -132,6 +132,35 @@ describe('TrainingPool', () => {
     expect(pool.stats().replaced).toBe(0)
   })
 
+  it('gives a warm worker the numbers of a cold one-shot worker for the same seed', async () => {
+    const cold = train(newPool({ oneShot: true }), 1, { seed: 7 })
+    expect((await cold.handle.done).status).toBe('completed')
+    const pool = newPool()
+    await train(pool, 1, { seed: 8, latentDim: 5, beta: 2 }).handle.done
+    await train(pool, 2, { seed: 7, limitTrain: 200 }).handle.done
+    const warm = train(pool, 3, { seed: 7 })
+    expect((await warm.handle.done).status).toBe('completed')
+    expect(pool.jobs().map((j) => j.reuse)).toEqual([0, 1, 2])
+    expect(warm.epochs.map(numbers)).toEqual(cold.epochs.map(numbers))
+    expect(warm.results[0].evaluation).toEqual(cold.results[0].evaluation)
+  })
+
+  it('keeps a worker whose run diverged to NaN, and its next run has the numbers of a fresh one', async () => {
+    const pool = newPool()
+    const fresh = train(pool, 1, { seed: 11, epochs: 1 })
+    await fresh.handle.done
+    const diverged = train(pool, 2, { seed: 11, epochs: 3, lr: 1e8 })
+    const outcome = await diverged.handle.done
+    expect(outcome.status).toBe('diverged')
+    const next = train(pool, 3, { seed: 11, epochs: 1 })
+    expect((await next.handle.done).status).toBe('completed')
+    const jobs = pool.jobs()
+    expect(new Set(jobs.map((j) => j.worker)).size).toBe(1)
+    expect(jobs[1].end).toMatchObject({ clean: true, memory: { numTensors: 0 } })
+    expect(next.epochs.map(numbers)).toEqual(fresh.epochs.map(numbers))
+    expect(next.epochs.every((e) => Number.isFinite(e.test.nelbo))).toBe(true)
+  })
+
   it('cancels a run within a second, and the worker trains the next one', async () => {
     const pool = newPool()
     const long = train(pool, 1, { epochs: 10000 })
