@@ -14,6 +14,11 @@
 //   --mode=sweep    --runs runs (default 2) of --images images (default 15,000) each, 1 epoch,
 //                   trained with 1 and with 2 workers (alternating --rounds times); wall seconds
 //                   from the request to the results, speedup 1 -> 2 (the goal: >= 1.8x)
+//   --mode=ttfs     time to first step in a fresh process, without a warm-up: a sweep of --queued
+//                   runs (1,000 images each) on one worker; the sweep's request -> its first
+//                   step (a cold process: the worker, tfjs, the backend, the dataset), and for each
+//                   later run its previous run's end -> its first step (warm with the pool; with
+//                   VAE_LAB_POOL=0 a new worker per run, the dataset still decoded once)
 //   --mode=memory   --runs consecutive small runs (default 20; 2,000 images, 1 epoch) on one
 //                   worker: after each, tfjs's live tensors, the wasm heap and the process's RSS
 //
@@ -146,6 +151,33 @@ async function startup() {
   }
 }
 
+/** The sweep's request -> its first step, and each later job's previous end -> its first step (ms). */
+function firstSteps(q) {
+  const next = q.jobs.slice(1).map((j, i) => j.firstStepAt - q.jobs[i].endedAt)
+  return {
+    first_run_ms: r(q.jobs[0].firstStepAt - q.startedAt, 1),
+    next_runs_ms: next.map((x) => r(x, 1)),
+    next_median_ms: r(median(next), 1),
+    next_max_ms: r(Math.max(...next), 1)
+  }
+}
+
+async function ttfs() {
+  const queued = Number(arg('queued', 6))
+  const q = await sweep(
+    { latentDim: Array.from({ length: queued }, (_, i) => i + 2) },
+    { limitTrain: 1000 },
+    1
+  )
+  return {
+    what: `a fresh process, no warm-up: a sweep of ${queued} runs x 1,000 images on one worker`,
+    one_shot: process.env.VAE_LAB_POOL === '0',
+    ...firstSteps(q),
+    reuse: q.jobs.map((j) => j.reuse),
+    pool: pool.stats()
+  }
+}
+
 async function sweeps() {
   const images = Number(arg('images', 15000))
   const runs = Number(arg('runs', 2))
@@ -196,7 +228,13 @@ async function memory() {
 
 try {
   const result =
-    mode === 'sweep' ? await sweeps() : mode === 'memory' ? await memory() : await startup()
+    mode === 'sweep'
+      ? await sweeps()
+      : mode === 'memory'
+        ? await memory()
+        : mode === 'ttfs'
+          ? await ttfs()
+          : await startup()
   console.log(JSON.stringify({ mode, load: os.loadavg().map((x) => r(x, 2)), ...result }, null, 2))
 } finally {
   await store.close()
