@@ -82,6 +82,13 @@ export interface PoolStats {
   threadBudget: number
 }
 
+/** A dataset's decode failed because the worker decoding it ended, not because of its files. */
+class LoaderGoneError extends VaeLabError {
+  constructor(message: string) {
+    super('INTERNAL', message)
+  }
+}
+
 const SETTLE_WATCHDOG_MS = 30_000 // a worker that never reports after its run was abandoned
 const JOB_HISTORY = 200
 
@@ -99,7 +106,10 @@ class PoolWorker {
   freeAt: number | null = null
   job: Job | null = null
   private idleTimer: ReturnType<typeof setTimeout> | undefined
-  private loads = new Map<number, (m: Extract<WorkerMessage, { type: 'dataset' }>) => void>()
+  private loads = new Map<
+    number,
+    (m: Extract<WorkerMessage, { type: 'dataset' }> | { gone: Error }) => void
+  >()
   private nextLoad = 0
 
   constructor(
@@ -126,8 +136,7 @@ class PoolWorker {
       this.state = 'retired'
       clearTimeout(this.idleTimer)
       const error = e ?? new Error('the training worker exited')
-      for (const resolve of this.loads.values())
-        resolve({ type: 'dataset', id: -1, error: { code: 'INTERNAL', message: error.message } })
+      for (const resolve of this.loads.values()) resolve({ gone: error })
       this.loads.clear()
       this.onGone(this, e)
     }
@@ -144,9 +153,11 @@ class PoolWorker {
     const id = ++this.nextLoad
     return new Promise((resolve, reject) => {
       this.loads.set(id, (m) =>
-        m.data
-          ? resolve(m.data)
-          : reject(new VaeLabError(m.error?.code ?? 'INTERNAL', m.error?.message ?? 'no dataset'))
+        'gone' in m
+          ? reject(new LoaderGoneError(`the worker decoding the dataset ended: ${m.gone.message}`))
+          : m.data
+            ? resolve(m.data)
+            : reject(new VaeLabError(m.error?.code ?? 'INTERNAL', m.error?.message ?? 'no dataset'))
       )
       this.post({ type: 'load', id, dataset })
     })
@@ -439,24 +450,37 @@ export class TrainingPool {
     return w
   }
 
-  /** The job's dataset, decoded once per process (on the worker that first needs it). */
+  /**
+   * The job's dataset, decoded once per process (on the worker that first needs it). If that
+   * worker ends while decoding (it crashed, or its own run was terminated), the jobs waiting for
+   * the dataset decode it again on their own workers instead of failing with it.
+   */
   private async dataFor(worker: PoolWorker, info: DatasetInfo): Promise<Dataset> {
     const key = await datasetKey(info)
-    let data = this.datasets.get(key)
-    if (!data) {
-      this.datasetLoads++
-      data = worker.load(info)
-      this.datasets.set(key, data)
-      data.catch(() => this.datasets.delete(key))
-      // Least recently added first out; workers that hold an evicted set keep it until they end.
-      while (this.datasets.size > this.o.maxDatasets)
-        this.datasets.delete(this.datasets.keys().next().value as string)
-    } else {
-      // Most recently used last.
-      this.datasets.delete(key)
-      this.datasets.set(key, data)
+    for (;;) {
+      let data = this.datasets.get(key)
+      if (!data) {
+        this.datasetLoads++
+        const loading = worker.load(info)
+        data = loading
+        this.datasets.set(key, loading)
+        loading.catch(() => {
+          if (this.datasets.get(key) === loading) this.datasets.delete(key)
+        })
+        // Least recently added first out; workers that hold an evicted set keep it until they end.
+        while (this.datasets.size > this.o.maxDatasets)
+          this.datasets.delete(this.datasets.keys().next().value as string)
+      } else {
+        // Most recently used last.
+        this.datasets.delete(key)
+        this.datasets.set(key, data)
+      }
+      try {
+        return await data
+      } catch (e) {
+        if (!(e instanceof LoaderGoneError) || worker.state === 'retired') throw e
+      }
     }
-    return data
   }
 }
 

@@ -5,6 +5,7 @@
 // run's lease, and posts progress to the main thread, which owns the rest of the database. After
 // each run it disposes what the run left and says whether it is clean; a worker that is not (or
 // that saw an exception no run caught) is replaced by the pool.
+import fs from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs-core'
 import type { BackendName, EpochMetrics } from '../../common/contract'
@@ -257,6 +258,12 @@ async function runJob(job: TrainJob) {
 }
 
 function loadShared(m: Extract<PoolRequest, { type: 'load' }>) {
+  // Fault injection for the pool's tests: the first worker to decode a dataset dies (once).
+  const crash = process.env.VAE_LAB_TEST_CRASH_LOAD
+  if (crash && fs.existsSync(crash)) {
+    fs.rmSync(crash)
+    process.exit(70)
+  }
   try {
     post({ type: 'dataset', id: m.id, data: loadSharedDataset(m.dataset) })
   } catch (e) {

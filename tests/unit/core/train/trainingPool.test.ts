@@ -86,6 +86,7 @@ const newPool = (o: ConstructorParameters<typeof TrainingPool>[0] = {}) => {
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()))
   delete process.env.VAE_LAB_TEST_CRASH_RUN
+  delete process.env.VAE_LAB_TEST_CRASH_LOAD
 })
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
@@ -198,6 +199,19 @@ describe('TrainingPool', () => {
     expect(jobs[2].worker).not.toBe(jobs[1].worker)
     expect(jobs[2].reuse).toBe(0)
     expect(pool.stats()).toMatchObject({ spawned: 2, replaced: 1, workers: 1 })
+  })
+
+  it('decodes the dataset again on the next worker when the worker decoding it dies', async () => {
+    const marker = `${dir}/crash-load`
+    fs.writeFileSync(marker, '')
+    process.env.VAE_LAB_TEST_CRASH_LOAD = marker // read by workers as they decode
+    const pool = newPool({ cores: 2 })
+    const a = train(pool, 1, { seed: 4, epochs: 1 })
+    const b = train(pool, 2, { seed: 4, epochs: 1 })
+    await expect(a.handle.done).rejects.toThrow(/training worker exited before finishing/)
+    expect((await b.handle.done).status).toBe('completed')
+    expect(pool.stats()).toMatchObject({ datasetLoads: 2, replaced: 1 })
+    expect(b.epochs).toHaveLength(1)
   })
 
   it('replaces a worker terminated by its caller', async () => {
