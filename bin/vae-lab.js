@@ -10,6 +10,8 @@ if (!fs.existsSync(entry)) {
   )
   process.exit(1)
 }
+// A command that trains starts its first worker before the rest of the CLI loads (prewarm.ts).
+require(path.join(path.dirname(entry), 'prewarm.js')).prewarm(process.argv)
 require(entry)
   .main(process.argv)
   .then((code) => {

@@ -54,6 +54,7 @@ import {
   type WorkerReport
 } from '../core/queue/queueWorker'
 import { runQueue } from '../core/queue/runQueue'
+import { trainingPool } from '../core/train/trainingPool'
 import {
   canonicalStoreUri,
   openRunStore,
@@ -71,7 +72,6 @@ import {
 } from '../core/train/benchmark'
 import type { TrainEnv } from '../core/train/trainer'
 import { BackgroundQueue } from './backgroundQueue'
-import { exportFigures } from './exportService'
 import { slurmStatus, submitSlurm, type SlurmStatus, type SlurmSubmitInput } from './slurmService'
 import { runFigureJob, runWorkerJob } from './figureJobs'
 import { LatentExplorer } from './latentExplorer'
@@ -566,6 +566,8 @@ export class VaeLabService {
   ): Promise<SweepResult> {
     const workers = validate(WorkersSchema, q.workers ?? defaultWorkers(), 'workers')
     const req = validate(SweepRequestSchema, input)
+    // The workers start loading tfjs now, beside the checks and the queueing below.
+    trainingPool().warm(Math.min(workers, req.runs.length))
     await this.ready()
     const { sweep, runs } = await this.queueValidated(req)
     const ids = runs.map((r) => r.id)
@@ -753,6 +755,9 @@ export class VaeLabService {
     onProgress?: (p: ExportProgress) => void
   ): Promise<ExportResult> {
     await this.ready()
+    // Loaded here, not with the service: its renderers (echarts, pdfkit, resvg, UMAP) are a third
+    // of the start-up of every other command (`train` among them).
+    const { exportFigures } = await import('./exportService')
     return exportFigures(this.store, input, onProgress)
   }
 

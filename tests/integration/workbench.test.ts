@@ -117,17 +117,24 @@ describe('VaeLabService as the workbench', () => {
   })
 
   it('train beside a workbench waits for the runs the workbench took, and says where they train (issue 12, finding 6)', async () => {
-    const { workbench, other } = await open(2)
-    workbench.start()
+    const { store, workbench, other } = await open(2)
     // `vae-lab train --workers 1` in another terminal: its one slot is busy while the workbench
-    // takes the sweep's other runs from the queue.
+    // takes the sweep's other runs from the queue. The workbench starts once the command has
+    // claimed its first run, and its two runs are wider, so they still train when the command's
+    // run ends (with a warm pool nothing else makes one run outlast another).
     const cli = new VaeLabService(other, 1)
     const messages: string[] = []
-    const result = await cli.trainSweep(
-      { base: { ...tiny(2, 6), limitTrain: 2000, hidden: 48 }, grid: { latentDim: [2, 3, 4] } },
+    const sweep = cli.trainSweep(
+      {
+        base: { ...tiny(2, 6), limitTrain: 2000 },
+        grid: { latentDim: [2], hidden: [48, 256, 256] }
+      },
       (e) => e.type === 'status' && e.message && messages.push(e.message),
       { workers: 1 }
     )
+    await until(async () => (await statuses(store)).includes('running'), 'the first claim')
+    workbench.start()
+    const result = await sweep
     expect(result.runs.map((r) => r.status)).toEqual(['completed', 'completed', 'completed'])
     expect(
       messages.some((m) =>

@@ -31,6 +31,7 @@ import {
   type CalibrationCache,
   type Workload
 } from './calibration'
+import { followThreadBudget } from './threadPlan'
 import { adapterLine, findAdapterIsolated, installDawnGlobals, loadDawn } from './webgpuDawn'
 import { registerWebGpuBackend } from './webgpuBackend'
 import { installWebGpuKernels, webGpuMatMul } from './webgpuKernels'
@@ -301,8 +302,17 @@ export function blasThreads(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isInteger(n) && n >= 1 ? n : 1
 }
 
+export interface InitOptions {
+  /**
+   * A pool worker's shared thread budget (Int32 [threads], threadPlan.ts): wasm-blas then uses
+   * the cores other runs leave idle, where its tuner measures them faster. A fixed
+   * VAE_LAB_BLAS_THREADS=N wins over it.
+   */
+  threadBudget?: Int32Array
+}
+
 /** Makes `name` the tf backend of this thread; throws BACKEND_UNAVAILABLE if it will not start. */
-export async function initBackend(name: BackendName): Promise<ActiveBackend> {
+export async function initBackend(name: BackendName, o: InitOptions = {}): Promise<ActiveBackend> {
   const report = await probeBackend(name)
   if (!report.available)
     throw new VaeLabError(
@@ -358,9 +368,16 @@ export async function initBackend(name: BackendName): Promise<ActiveBackend> {
         `backend "wasm-blas" is not available: ${blas.reason}`
       )
     const threads = installBlasKernels(blas.addon, { threads: blasThreads() })
+    const fixed = /^\d+$/.test(process.env.VAE_LAB_BLAS_THREADS ?? '')
+    const follow = o.threadBudget !== undefined && !fixed
+    if (follow) followThreadBudget(o.threadBudget as Int32Array, blas.addon)
     // With BLAS, transposed GEMMs cost nothing: the stock matMul gradient is the fast one; dense
     // layers are one fused kernel each (fusedKernels.ts).
-    const detail = `WebAssembly + native BLAS kernels (${blas.addon.info()}, ${threads} BLAS thread${threads > 1 ? 's' : ''})`
+    const detail = `WebAssembly + native BLAS kernels (${blas.addon.info()}, ${
+      follow
+        ? 'BLAS threads: 1, more on cores no other run uses where measured faster'
+        : `${threads} BLAS thread${threads > 1 ? 's' : ''}`
+    })`
     return { name, detail, matMul: blasMatMul, blas: blas.addon }
   }
   if (name === 'webgpu') {

@@ -154,8 +154,34 @@ export function setThreadBudget(
   return threads
 }
 
+// A pool worker follows the budget its pool writes into shared memory as runs start and finish
+// (read at every step: a message would wait until the run's loop yields, an epoch later).
+let followed: { cell: Int32Array; addon: ThreadControl; budget: number } | null = null
+
+/**
+ * Makes this worker's runs use the budget in `cell` (Int32 [threads]), which another thread may
+ * change at any time: a change takes effect at the next step, with a fresh tuner. 0 or less: 1.
+ */
+export function followThreadBudget(cell: Int32Array, addon: ThreadControl): void {
+  followed = { cell, addon, budget: -1 }
+}
+
+/** A new run starts on this worker: its tuner measures afresh (another model, another load). */
+export function resetThreadPlan(): void {
+  if (followed) followed.budget = -1
+  active = null
+}
+
 /** One training step finished (the fused optimiser calls it): the tuner's clock. */
 export function threadStep(): void {
+  if (followed) {
+    const budget = Math.max(1, Atomics.load(followed.cell, 0))
+    if (budget !== followed.budget) {
+      followed.budget = budget
+      setThreadBudget(followed.addon, budget)
+      return
+    }
+  }
   active?.step()
 }
 

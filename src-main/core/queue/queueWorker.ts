@@ -4,6 +4,7 @@
 // limit) gives its run back to the queue with its finished epochs and returns.
 import type { ProgressEvent } from '../../common/contract'
 import type { RunStore } from '../store/runStore'
+import { trainingPool } from '../train/trainingPool'
 import { isOwnerAlive, schedulerLabel, thisOwner } from './owner'
 import { backendPicker, type QueueDeps } from './runQueue'
 import { trainClaimed, type ClaimEnd, type ClaimedRun } from './trainClaimed'
@@ -79,6 +80,7 @@ export async function runWorker(deps: WorkerDeps, o: WorkerOptions): Promise<Wor
   o.urgent?.addEventListener('abort', stopCurrent)
 
   let idleSince: number | null = null
+  trainingPool().warm(1) // tfjs loads while the first claim is made
   try {
     while (!o.signal.aborted) {
       if (o.maxRuns !== undefined && report.runs.length >= o.maxRuns) {

@@ -6,6 +6,7 @@ import type { DatasetInfo, ProgressEvent, TrainConfig } from '../../common/contr
 import { probeBackend, selectBackend, type Selection } from '../backend/backends'
 import { workloadOf } from '../backend/calibration'
 import type { RunStore } from '../store/runStore'
+import { trainingPool } from '../train/trainingPool'
 import { thisOwner } from './owner'
 import { trainClaimed, type ClaimedRun, type StopRequest } from './trainClaimed'
 
@@ -66,6 +67,8 @@ export async function runQueue(deps: QueueDeps, o: QueueOptions): Promise<number
   const onKill = () => active.forEach((r) => r.kill())
   o.signal?.addEventListener('abort', onAbort, { once: true })
   o.kill?.addEventListener('abort', onKill, { once: true })
+  // Workers load tfjs while the first claims are made (a warm pool has them already).
+  trainingPool().warm(Math.min(o.workers, o.runIds?.length ?? o.workers))
 
   const slot = async () => {
     while (!o.signal?.aborted) {

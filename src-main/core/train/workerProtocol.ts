@@ -5,6 +5,7 @@ import type {
   ErrorCode,
   TrainConfig
 } from '../../common/contract'
+import type { Dataset } from '../data/dataset'
 import type { EncodedFigure, RunResults } from '../store/runStore'
 import type { BatchProgress, ResumePoint, TrainOutcome } from './trainer'
 
@@ -31,6 +32,11 @@ export interface TrainJob {
   leaseToken?: string
   config: TrainConfig
   dataset: DatasetInfo
+  /**
+   * The dataset already decoded, its arrays on SharedArrayBuffers (the pool decodes each dataset
+   * once per process and every worker reads the same memory); without it the worker reads the files.
+   */
+  data?: Dataset
   backend: BackendName
   /** Continue from this checkpoint instead of starting at epoch 1. */
   resume?: ResumePoint
@@ -43,13 +49,48 @@ export type StoreRequest =
   | { op: 'epoch'; metrics: EpochMetrics; checkpoint: Uint8Array; figures?: EncodedFigure[] }
   | { op: 'results'; results: RunResults }
 
+/** A pool worker's state after a job: what the next job finds (tests and benchmarks watch it). */
+export interface WorkerMemory {
+  /** Live tfjs tensors once the job's are disposed: 0 in a clean worker. */
+  numTensors: number
+  /** Bytes of the wasm backend's heap (it only grows), or null on other backends. */
+  wasmHeapBytes: number | null
+  rssBytes: number
+  heapUsedBytes: number
+}
+
+/** How a job left its pool worker: `clean` when it may take the next job (else it is replaced). */
+export interface JobEnd {
+  clean: boolean
+  memory: WorkerMemory
+  /** When the job's first training step began (ms since the epoch, comparable across threads). */
+  firstStepAt: number | null
+  /** Whether the run read the pool's shared dataset (no copy of its own). */
+  sharedData: boolean
+  /** Native threads in use when the run ended (wasm-blas under the pool's budget; else 1). */
+  threads: number
+}
+
+/** What the pool sends a worker (besides ParentMessage answers to its store requests). */
+export type PoolRequest =
+  | { type: 'train'; job: TrainJob }
+  | { type: 'load'; id: number; dataset: DatasetInfo }
+
+/** workerData of a pool worker. */
+export interface PoolWorkerData {
+  /** Int32 [threads one run may use]: the pool writes it as runs start and finish (threadPlan.ts). */
+  threadBudget: SharedArrayBuffer
+}
+
 export type WorkerMessage =
   | { type: 'ready'; backend: BackendName; detail: string }
   | ({ type: 'batch' } & BatchProgress)
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'store'; id: number; request: StoreRequest }
-  | { type: 'done'; outcome: TrainSummary }
-  | { type: 'error'; code: ErrorCode; message: string; leaseLost?: boolean }
+  | { type: 'done'; outcome: TrainSummary; end: JobEnd }
+  | { type: 'error'; code: ErrorCode; message: string; leaseLost?: boolean; end: JobEnd }
+  /** The answer to a 'load' request: the dataset on SharedArrayBuffers. */
+  | { type: 'dataset'; id: number; data?: Dataset; error?: { code: ErrorCode; message: string } }
 
 /** The main thread's answer to a StoreRequest. */
 export type ParentMessage = {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
   candidates,
+  followThreadBudget,
+  resetThreadPlan,
   threadBudget,
+  threadPlanState,
+  threadStep,
   ThreadTuner,
   type ThreadTunerOptions
 } from '../../../../src-main/core/backend/threadPlan'
@@ -72,5 +76,29 @@ describe('threadPlan', () => {
     const { tuner, applied } = simulate(1, () => 5, 100)
     expect(applied).toEqual([1])
     expect(tuner.current()).toBe(1)
+  })
+
+  it('follows a budget another thread writes, from the next step, and starts afresh per run', () => {
+    const cell = new Int32Array(new SharedArrayBuffer(4))
+    const set: number[] = []
+    const addon = { setThreads: (n: number) => (set.push(n), n) }
+    Atomics.store(cell, 0, 2)
+    followThreadBudget(cell, addon)
+    threadStep()
+    expect(threadPlanState().tuned).toBe(true) // budget 2: the tuner explores 1 and 2
+    Atomics.store(cell, 0, 1) // a second run started
+    threadStep()
+    expect(threadPlanState()).toEqual({ tuned: false, threads: 1 })
+    expect(set.at(-1)).toBe(1)
+    const calls = set.length
+    threadStep()
+    expect(set.length).toBe(calls) // nothing changed: nothing applied
+    resetThreadPlan()
+    threadStep()
+    expect(set.length).toBe(calls + 1) // a new run sets its threads again
+    Atomics.store(cell, 0, 0) // never fewer than one thread
+    threadStep()
+    expect(set.at(-1)).toBe(1)
+    followThreadBudget(new Int32Array(new SharedArrayBuffer(4)), { setThreads: (n) => n })
   })
 })

@@ -1,0 +1,17 @@
+// Loaded by bin/vae-lab.js before the rest of the CLI: a command that trains starts its first
+// training worker at once, so the worker loads tfjs and its backend on another core while this
+// thread loads the CLI, opens the store and queues the runs (issue 14: start-up near zero).
+import { warmTrainingPool } from '../../api/warmPool'
+
+/** Whether `argv` (process.argv) is a command that trains here: train (not --detach), queue run, resume, worker. */
+export function trainsHere(argv: readonly string[]): boolean {
+  const [command, sub] = argv.slice(2)
+  if (argv.includes('--help') || argv.includes('-h')) return false
+  if (command === 'train') return !argv.includes('--detach')
+  if (command === 'queue') return sub === 'run'
+  return command === 'resume' || command === 'worker'
+}
+
+export function prewarm(argv: readonly string[]): void {
+  if (trainsHere(argv)) warmTrainingPool(1)
+}
