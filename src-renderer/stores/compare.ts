@@ -182,6 +182,9 @@ export const useCompare = defineStore('compare', () => {
   function unfollow(): void {
     for (const off of following) off()
     following = []
+    // A redraw still due would load the bundle for a view that is gone.
+    if (reloadTimer) clearTimeout(reloadTimer)
+    reloadTimer = null
   }
 
   /** The newest sweep's completed runs, when nothing was picked yet. */
