@@ -3,7 +3,7 @@
 // model trained on the ELBO with the same epochs and seed. Both runs use `--preset burda`
 // (784-200-200-50 tanh, dynamic binarisation, batch 20, Adam, k = 5000 evaluation).
 //
-//   node bench/iwaeKnownResult.mjs [--epochs 10] [--seed 0] [--limit-test N] [--results FILE]
+//   node bench/iwaeKnownResult.mjs [--epochs 10] [--seed 0] [--limit-train N] [--limit-test N] [--results FILE]
 //
 // Each finished run is appended to the results file (default bench/results/iwae-known-result.jsonl)
 // and not trained again, so a killed benchmark resumes. Prints one JSON object.
@@ -20,6 +20,7 @@ const option = (name, fallback) => {
 }
 const epochs = Number(option('epochs', '10'))
 const seed = Number(option('seed', '0'))
+const limitTrain = option('limit-train', undefined)
 const limitTest = option('limit-test', undefined)
 const resultsFile = path.resolve(
   option('results', path.join(root, 'bench', 'results', 'iwae-known-result.jsonl'))
@@ -41,14 +42,15 @@ function exec(args) {
   })
 }
 
-const key = (objective) => JSON.stringify([objective, epochs, seed, limitTest ?? null])
+const key = (objective, r = { epochs, seed, limitTest, limitTrain }) =>
+  JSON.stringify([objective, r.epochs, r.seed, r.limitTest ?? null, r.limitTrain ?? null])
 const done = new Map(
   existsSync(resultsFile)
     ? readFileSync(resultsFile, 'utf8')
         .split('\n')
         .filter((l) => l.trim())
         .map((l) => JSON.parse(l))
-        .map((r) => [key(r.objective), r])
+        .map((r) => [key(r.objective, r), r])
     : []
 )
 
@@ -59,6 +61,7 @@ for (const objective of ['iwae', 'elbo']) {
   const [run] = await exec([
     ...['train', '--preset', 'burda', '--objective', objective],
     ...['--epochs', String(epochs), '--seed', String(seed), '--workers', '1'],
+    ...(limitTrain ? ['--limit-train', limitTrain] : []),
     ...(limitTest ? ['--limit-test', limitTest] : []),
     ...['--json', '--db', db]
   ])
@@ -68,6 +71,7 @@ for (const objective of ['iwae', 'elbo']) {
     objective,
     epochs,
     seed,
+    limitTrain: limitTrain ?? null,
     limitTest: limitTest ?? null,
     protocol: shown.protocol,
     test_nelbo: final.test.nelbo,

@@ -135,8 +135,6 @@ export async function decodeLattice(
       z[(r * xs.length + c) * 2 + 1] = y
     })
   )
-  const means = tf.tidy(() =>
-    tf.sigmoid(m.decode(tf.tensor2d(z, [xs.length * ys.length, 2])))
-  )
+  const means = tf.tidy(() => tf.sigmoid(m.decode(tf.tensor2d(z, [xs.length * ys.length, 2]))))
   return toBytes(means)
 }
