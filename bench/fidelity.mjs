@@ -11,7 +11,8 @@
 // bench/results/fidelity.jsonl) and skipped when the benchmark runs again, so a killed run
 // loses one point. `--jobs 2` trains a VAE Lab run and a PyTorch run at the same time.
 // Options: --suite init|variants|all (default all), --seeds 0,1,2, --latents 2,5,10,50,
-// --inits torch,glorot,paper, --epochs 10 (init suite), --vae-lab-init X (the init VAE Lab's side
+// --inits torch,glorot,paper, --variants iwae-k5,hidden-200-200,conv (variants suite to train),
+// --epochs 10 (init suite), --vae-lab-init X (the init VAE Lab's side
 // of the variants suite uses; default: VAE Lab's default), --report-only (summarise the file),
 // --markdown (the tables for README instead of JSON).
 import { spawn } from 'node:child_process'
@@ -33,6 +34,7 @@ const suite = option('suite', 'all')
 const seeds = list(option('seeds', '0,1,2')).map(Number)
 const latents = list(option('latents', '2,5,10,50')).map(Number)
 const inits = list(option('inits', 'torch,glorot,paper'))
+const variants = list(option('variants', 'iwae-k5,hidden-200-200,conv'))
 const initEpochs = Number(option('epochs', '10'))
 const readEpochs = [1, 3, initEpochs].filter((e, i, a) => e <= initEpochs && a.indexOf(e) === i)
 const jobs = Number(option('jobs', '1'))
@@ -155,7 +157,7 @@ function plannedPoints(defaultInit) {
   if (suite === 'variants' || suite === 'all') {
     // Both sides at their defaults, as users run them: VAE Lab's measured default, PyTorch's own.
     for (const seed of seeds)
-      for (const variant of ['iwae-k5', 'hidden-200-200', 'conv'])
+      for (const variant of variants)
         for (const side of ['vae-lab', 'pytorch'])
           points.push({
             side,
@@ -310,7 +312,9 @@ function report(done, defaultInit) {
   return out
 }
 
-const ms = (s) => (s ? `${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)}` : '-')
+// A cell with fewer seeds than asked says how many it has.
+const ms = (s) =>
+  s ? `${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)}${s.n < seeds.length ? ` (n = ${s.n})` : ''}` : '-'
 const diff = (r) =>
   r.difference === null ? '-' : (r.difference > 0 ? '+' : '') + r.difference.toFixed(1)
 

@@ -3,7 +3,8 @@
 // model trained on the ELBO with the same epochs and seed. Both runs use `--preset burda`
 // (784-200-200-50 tanh, dynamic binarisation, batch 20, Adam, k = 5000 evaluation).
 //
-//   node bench/iwaeKnownResult.mjs [--epochs 10] [--seed 0] [--limit-train N] [--limit-test N] [--results FILE]
+//   node bench/iwaeKnownResult.mjs [--epochs 10] [--seed 0] [--limit-train N] [--limit-test N] [--init X]
+//     [--results FILE]
 //
 // Each finished run is appended to the results file (default bench/results/iwae-known-result.jsonl)
 // and not trained again, so a killed benchmark resumes. Prints one JSON object.
@@ -21,6 +22,7 @@ const option = (name, fallback) => {
 const epochs = Number(option('epochs', '10'))
 const seed = Number(option('seed', '0'))
 const limitTrain = option('limit-train', undefined)
+const init = option('init', undefined) // default: VAE Lab's default init
 const limitTest = option('limit-test', undefined)
 const resultsFile = path.resolve(
   option('results', path.join(root, 'bench', 'results', 'iwae-known-result.jsonl'))
@@ -42,8 +44,15 @@ function exec(args) {
   })
 }
 
-const key = (objective, r = { epochs, seed, limitTest, limitTrain }) =>
-  JSON.stringify([objective, r.epochs, r.seed, r.limitTest ?? null, r.limitTrain ?? null])
+const key = (objective, r = { epochs, seed, limitTest, limitTrain, init }) =>
+  JSON.stringify([
+    objective,
+    r.epochs,
+    r.seed,
+    r.limitTest ?? null,
+    r.limitTrain ?? null,
+    r.init ?? null
+  ])
 const done = new Map(
   existsSync(resultsFile)
     ? readFileSync(resultsFile, 'utf8')
@@ -62,6 +71,7 @@ for (const objective of ['iwae', 'elbo']) {
     ...['train', '--preset', 'burda', '--objective', objective],
     ...['--epochs', String(epochs), '--seed', String(seed), '--workers', '1'],
     ...(limitTrain ? ['--limit-train', limitTrain] : []),
+    ...(init ? ['--init', init] : []),
     ...(limitTest ? ['--limit-test', limitTest] : []),
     ...['--json', '--db', db]
   ])
@@ -72,6 +82,7 @@ for (const objective of ['iwae', 'elbo']) {
     epochs,
     seed,
     limitTrain: limitTrain ?? null,
+    init: init ?? null,
     limitTest: limitTest ?? null,
     protocol: shown.protocol,
     test_nelbo: final.test.nelbo,

@@ -45,7 +45,7 @@ export const SWEEP_PRESETS: Record<SweepPreset['id'], SweepPreset> = {
     title: 'Modern default',
     description:
       'What most VAE code does today: 500 tanh hidden units, batch 100, Adam with learning rate ' +
-      '1e-3, Glorot-uniform weights, no weight decay, 10 epochs. Minutes per run.',
+      "1e-3, PyTorch's default init, no weight decay, 10 epochs. Minutes per run.",
     grid: { latentDim: [2, 5, 10, 50] },
     base: {
       dataset: 'mnist',
@@ -53,7 +53,7 @@ export const SWEEP_PRESETS: Record<SweepPreset['id'], SweepPreset> = {
       batchSize: 100,
       samples: 1,
       optimizer: 'adam',
-      init: 'glorot',
+      init: 'torch',
       weightDecay: 0,
       epochs: 10
     },

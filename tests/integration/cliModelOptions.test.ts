@@ -170,9 +170,10 @@ describe('vae-lab train: model options', () => {
     expect(text).toContain(`protocol: ${run.protocol}`)
   })
 
-  it('reads a run stored without an init field as Glorot, the default it was trained with', () => {
+  it('records the default init, torch, and reads a run stored without an init field as Glorot, the default it was trained with', () => {
     const db = path.join(tempDir(), 'runs.sqlite')
     const [run] = queued(db, ['--latent', '2'])
+    expect(run.config.init).toBe('torch')
     const conn = new Database(db)
     const row = conn.prepare('SELECT config FROM runs WHERE id = ?').get(run.id) as {
       config: string

@@ -47,7 +47,7 @@ describe('sweepForm', () => {
     const modern = validateSweepForm(presetForm('modern'), 60000)
     expect(modern.ok && modern.request.base).toMatchObject({
       optimizer: 'adam',
-      init: 'glorot',
+      init: 'torch',
       epochs: 10,
       weightDecay: 0
     })
