@@ -31,7 +31,11 @@ const config = (backend: Backend, over: Partial<TrainConfigInput>) =>
     batchSize: 20,
     epochs: 2,
     lr: 3e-3,
-    ...(over.arch === 'conv' && backend === 'cpu' ? { limitTrain: 40, limitTest: 20 } : {}),
+    // 40 images on cpu: with the default (torch) init the test -ELBO of epoch 2 is noise against
+    // epoch 1's (350 -> 371); Glorot's smaller decoder weights make the 2 epochs reliably improve.
+    ...(over.arch === 'conv' && backend === 'cpu'
+      ? { limitTrain: 40, limitTest: 20, init: 'glorot' as const }
+      : {}),
     seed: 4,
     ...over
   })
