@@ -30,11 +30,14 @@
 //             PyTorch scripts two processes at a time;
 //   memory    (long; not in the default set) 20 consecutive runs on one warm worker (RSS, tensors,
 //             wasm heap after each: bench/pool.mjs --mode=memory) and a 50-epoch run's RSS
-//             (bench/memory.mjs).
+//             (bench/memory.mjs);
+//   models    issue 18's variants (IWAE k=5, --hidden 200,200, conv) on each backend against PyTorch
+//             with the same model (bench/modelVariants.mjs).
 //
 // Every JSON object carries the load average at its start (the machine may be shared).
 //
-// Usage: npm run bench [-- --cases=steps,train,command,eval,threads,webgpu,startup,sweep --rounds=3
+// Usage: npm run bench [-- --cases=steps,train,command,eval,threads,webgpu,startup,sweep,models
+//                          --rounds=3
 //                          --iwae-images=100 --sweep-images=15000]
 //        npm run bench -- --cases=paper,memory     the long ones
 //        npm run bench -- --cases=startup,sweep --rounds=1   a quick look at start-up and scaling
@@ -43,13 +46,16 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { benchModelVariants } from './modelVariants.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PYTHON = process.env.VAE_LAB_TORCH_PYTHON ?? '/usr/bin/python3'
 const WASM_TRANSPOSE_FREE_BASELINE = 1717 // design.md: best tfjs wasm figure measured before this project
 const arg = (name, dflt) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt
-const cases = arg('cases', 'steps,train,command,eval,threads,webgpu,startup,sweep').split(',')
+const cases = arg('cases', 'steps,train,command,eval,threads,webgpu,startup,sweep,models').split(
+  ','
+)
 const rounds = Number(arg('rounds', 3))
 const iwaeImages = Number(arg('iwae-images', 100))
 const hasTorch = existsSync(PYTHON)
@@ -543,4 +549,6 @@ if (cases.includes('webgpu')) {
   const webgpu = run(process.execPath, [path.join('bench', 'webgpu.mjs')])
   out.webgpu = webgpu.json ?? { error: webgpu.error }
 }
+// Issue 18: IWAE k=5, 200-200 and conv against PyTorch with the same model (bench/modelVariants.mjs).
+if (cases.includes('models')) out.model_variants = benchModelVariants()
 console.log(JSON.stringify(out, null, 2))

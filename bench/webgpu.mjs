@@ -39,13 +39,20 @@ const ratio = (a, b) => (a && b ? +(a / b).toFixed(3) : null)
 async function memoryCheck(steps) {
   const tf = require('@tensorflow/tfjs-core')
   const env = await initBackend('webgpu')
-  const { createVaeParams, disposeParams } = require(out('core/model/vae.js'))
+  const { createVaeModel, disposeModel } = require(out('core/model/vaeModel.js'))
   const { createOptimizer } = require(out('core/train/optimizers.js'))
   const { createTrainStep } = require(out('core/train/trainStep.js'))
-  const cfg = { batchSize: 10, latentDim: 2, samples: 1, beta: 1, weightDecay: 0 }
-  const params = createVaeParams({ inputDim: 784, hidden: 8, latentDim: 2 }, 'glorot', 1)
+  const cfg = {
+    batchSize: 10,
+    latentDim: 2,
+    samples: 1,
+    beta: 1,
+    weightDecay: 0,
+    objective: 'elbo'
+  }
+  const model = createVaeModel({ arch: 'mlp', hidden: [8], latentDim: 2 }, 'glorot', 1, env)
   const opt = createOptimizer({ optimizer: 'adam' }, null, true)
-  const step = createTrainStep(cfg, params, opt, env.matMul)
+  const step = createTrainStep(cfg, model, opt)
   const x = tf.tensor2d(new Float32Array(10 * 784).fill(0.5), [10, 784])
   const snap = () => {
     const m = tf.memory()
@@ -61,7 +68,7 @@ async function memoryCheck(steps) {
   for (let i = 51; i <= 50 + steps; i++) await step(x, i)
   const end = snap()
   x.dispose()
-  disposeParams(params)
+  disposeModel(model)
   opt.dispose()
   return {
     steps,

@@ -38,9 +38,9 @@ import {
 } from '../common/figures/manifoldLattice'
 import { classNamesFor } from '../common/classNames'
 import { resolveDataset } from './iwaeEvaluation'
-import { createVaeParams, disposeParams, INPUT_DIM } from '../core/model/vae'
+import { disposeModel } from '../core/model/vaeModel'
 import type { RunRecord, RunStore, StoredFigure } from '../core/store/runStore'
-import { assignParams } from '../core/train/checkpoint'
+import { modelFromCheckpoint } from '../core/train/checkpoint'
 
 export interface CollectedRun {
   record: RunRecord
@@ -644,21 +644,12 @@ async function manifoldOf(
     )
   const backend = await initBackend((await selectBackend('auto')).name)
   const cfg = r.record.config
-  const params = createVaeParams(
-    { inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim },
-    cfg.init,
-    cfg.seed
-  )
+  const model = modelFromCheckpoint(cfg, checkpoint.tensors, `run ${id}'s checkpoint`, backend)
   try {
-    assignParams(params, checkpoint.tensors, `run ${id}'s checkpoint`)
-    const images = await decodeLattice(
-      { params, latentDim: cfg.latentDim, matMul: backend.matMul },
-      lattice.xs,
-      lattice.ys
-    )
+    const images = await decodeLattice(model, lattice.xs, lattice.ys)
     return { ...input, images }
   } finally {
-    disposeParams(params)
+    disposeModel(model)
   }
 }
 

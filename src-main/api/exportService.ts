@@ -17,7 +17,8 @@ import { figureSpecs } from '../common/figures/figureSpecs'
 import { minDimCsv, toCsv } from '../core/figures/export/metricsTables'
 import { renderPdf } from '../core/figures/export/renderPdf'
 import { renderReportPdf, type ReportFigure } from '../core/figures/export/renderReportPdf'
-import { configLines, protocolLine } from '../common/protocolLine'
+import { configLines } from '../common/protocolLine'
+import { protocolLine } from '../core/train/protocolLine'
 import { renderPng } from '../core/figures/export/renderPng'
 import { assembleApng } from '../core/figures/export/renderApng'
 import { renderSvg } from '../core/figures/export/renderSvg'
@@ -268,7 +269,7 @@ async function writeReport(
           activeUnits: r.final ? `${r.final.activeUnits.active}/${r.record.latent}` : null,
           knn: sep.get(r.record.id)?.latent ?? null,
           config: configLines(r.record.config),
-          protocol: protocolLine(r.record.config, r.record.backend),
+          protocol: protocolLine(r.record),
           codeVersion: r.record.codeVersion
         }
       }),

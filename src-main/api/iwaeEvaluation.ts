@@ -6,9 +6,10 @@ import { initBackend, selectBackend } from '../core/backend/backends'
 import { builtinMnistInfo, headOf, loadDataset, type ImageSet } from '../core/data/dataset'
 import { evaluationImages } from '../core/data/pixels'
 import { iwaeBound } from '../core/model/evaluate'
-import { createVaeParams, disposeParams, INPUT_DIM } from '../core/model/vae'
+import { INPUT_DIM } from '../core/model/vae'
+import { disposeModel } from '../core/model/vaeModel'
 import type { RunStore } from '../core/store/runStore'
-import { assignParams } from '../core/train/checkpoint'
+import { modelFromCheckpoint } from '../core/train/checkpoint'
 
 /** A dataset by name, the built-in MNIST or an imported one; NOT_FOUND lists the known ones. */
 export async function resolveDataset(store: RunStore, name: string): Promise<DatasetInfo> {
@@ -59,14 +60,13 @@ export async function evaluateRunIwae(
     ),
     cfg.pixels
   )
-  const params = createVaeParams(
-    { inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim },
-    cfg.init,
-    cfg.seed
+  const model = modelFromCheckpoint(
+    cfg,
+    checkpoint.tensors,
+    `run ${req.runId}'s checkpoint`,
+    backend
   )
   try {
-    assignParams(params, checkpoint.tensors, `run ${req.runId}'s checkpoint`)
-    const model = { params, latentDim: cfg.latentDim, matMul: backend.matMul }
     const slices = Math.max(1, Math.min(o.slices ?? 1, test.count))
     let sum = 0
     o.onProgress?.(0, test.count)
@@ -82,6 +82,6 @@ export async function evaluateRunIwae(
     await store.saveEvaluation(req.runId, `iwae/k=${req.k}`, { ...report, backend: backend.name })
     return report
   } finally {
-    disposeParams(params)
+    disposeModel(model)
   }
 }

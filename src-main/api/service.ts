@@ -25,6 +25,7 @@ import {
   type SweepRequest,
   type SweepRequestInput
 } from '../common/sweepRequest'
+import { runName, variedFields } from '../common/sweepGrid'
 import { errorAnswer, validate, validateArgs, isApiMethod } from '../common/validate'
 import {
   API_METHODS,
@@ -44,8 +45,10 @@ import {
 import { initBackend, probeAll, selectBackend } from '../core/backend/backends'
 import { builtinMnistInfo } from '../core/data/dataset'
 import { checkImageSets, previewTestImages } from '../core/data/datasetFiles'
+import { readIdxFile } from '../core/data/idx'
 import { VaeLabError } from '../common/errors'
 import { stockMatMul } from '../core/model/dense'
+import { CONV_IMAGE } from '../core/model/convVae'
 import { isOwnerAlive } from '../core/queue/owner'
 import {
   runWorker,
@@ -70,6 +73,7 @@ import {
   type BenchmarkOptions,
   type BenchmarkResult
 } from '../core/train/benchmark'
+import { protocolLine } from '../core/train/protocolLine'
 import type { TrainEnv } from '../core/train/trainer'
 import { BackgroundQueue } from './backgroundQueue'
 import { slurmStatus, submitSlurm, type SlurmStatus, type SlurmSubmitInput } from './slurmService'
@@ -108,12 +112,17 @@ export type BenchmarkEntry = {
 
 export { SWEEP_PRESETS, type SweepPreset } from '../common/sweepPresets'
 
-const GRID_LABEL: Record<GridField, string> = {
-  latentDim: 'latent',
-  beta: 'beta',
-  lr: 'lr',
-  seed: 'seed',
-  hidden: 'hidden'
+/** The conv VAE's layers are sized for 28x28 images; refuse other sizes before anything is queued. */
+function checkConvImages(dataset: DatasetInfo): void {
+  if (dataset.source === 'builtin') return
+  const [, rows, cols] = readIdxFile(dataset.files.trainImages).dims
+  if (rows !== CONV_IMAGE || cols !== CONV_IMAGE) {
+    throw new VaeLabError(
+      'INVALID_INPUT',
+      `the conv architecture takes ${CONV_IMAGE}x${CONV_IMAGE} images; dataset "${dataset.name}" has ${rows}x${cols}: use the MLP (--arch mlp)`,
+      { field: 'arch' }
+    )
+  }
 }
 
 function sweepNameNow(grid: SweepGrid): string {
@@ -131,12 +140,23 @@ export function backendReports(): Promise<BackendReport[]> {
   return probeAll()
 }
 
+/** Models `vae-lab bench --models` can time besides the paper's: the variants of issue 18. */
+export const BENCHMARK_MODELS = {
+  default: {},
+  'iwae-k5': { objective: 'iwae', k: 5 },
+  'hidden-200-200': { hidden: [200, 200] },
+  conv: { arch: 'conv' }
+} as const satisfies Record<string, Partial<BenchmarkOptions>>
+export type BenchmarkModel = keyof typeof BENCHMARK_MODELS
+
 /**
- * Training throughput of every available backend (784-500-20, batch 100, Adam by default).
- * On wasm it also measures the stock matMul gradient, to show what the transpose-free one buys.
+ * Training throughput of every available backend (784-500-20, batch 100, Adam by default), for
+ * each of `models`. On wasm it also measures the paper's model with the stock matMul gradient, to
+ * show what the transpose-free one buys.
  */
 export async function benchmarkBackends(
-  options: Partial<BenchmarkOptions> = {}
+  options: Partial<BenchmarkOptions> = {},
+  models: readonly BenchmarkModel[] = ['default']
 ): Promise<BenchmarkEntry[]> {
   const o = { ...PAPER_BENCHMARK, ...options }
   const entries: BenchmarkEntry[] = []
@@ -151,19 +171,20 @@ export async function benchmarkBackends(
       continue
     }
     const backend = await initBackend(report.name)
-    const variants: [string, TrainEnv][] = [['default', backend]]
-    if (report.name === 'wasm')
-      variants.push([
+    const variants: [string, TrainEnv, BenchmarkModel][] = models.map((m) => [m, backend, m])
+    if (report.name === 'wasm' && models.includes('default'))
+      variants.splice(1, 0, [
         'stock matMul gradient (transposed GEMMs)',
-        { matMul: stockMatMul, blas: null }
+        { matMul: stockMatMul, blas: null },
+        'default'
       ])
-    for (const [variant, env] of variants) {
+    for (const [variant, env, model] of variants) {
       entries.push({
         backend: report.name,
         variant,
         available: true,
         detail: backend.detail,
-        ...(await benchmarkTraining(env, o))
+        ...(await benchmarkTraining(env, { ...o, ...BENCHMARK_MODELS[model] }))
       })
     }
   }
@@ -290,10 +311,16 @@ export class VaeLabService {
     listRuns: async (filter = {}) => this.store.listRuns(filter),
     getRun: async (runId) => {
       const { owner: _owner, ...run } = await this.store.requireRun(runId)
+      // A run whose dataset was removed still has a protocol, without the image counts.
+      const dataset =
+        run.config.dataset === 'mnist'
+          ? builtinMnistInfo()
+          : await this.store.getDataset(run.config.dataset)
       return {
         run,
         metrics: await this.store.epochMetrics(runId),
-        evaluations: await this.store.evaluations(runId)
+        evaluations: await this.store.evaluations(runId),
+        protocol: protocolLine(run, dataset ?? undefined)
       }
     },
     queueSweep: async (req) => {
@@ -530,16 +557,12 @@ export class VaeLabService {
         )
       }
     }
+    if (configs.some((c) => c.arch === 'conv')) checkConvImages(dataset)
     await selectBackend(configs[0].backend)
-    const varied = (Object.keys(req.grid) as GridField[]).filter(
-      (f) => f === 'latentDim' || (req.grid[f]?.length ?? 0) > 1
-    )
-    const runs = req.runs.map(({ config, combo }) => ({
-      config,
-      name: varied.map((f) => `${GRID_LABEL[f]} ${combo[f]}`).join(', ')
-    }))
+    const varied = variedFields(req.grid)
+    const runs = req.runs.map(({ config, combo }) => ({ config, name: runName(combo, varied) }))
     const sweep = req.sweepName ?? sweepNameNow(req.grid)
-    await this.store.createSweep(sweep, req.grid, runs)
+    await this.store.createSweep(sweep, req.grid as unknown as Record<string, unknown[]>, runs)
     return { sweep, runs: await this.store.listRuns({ sweep }) }
   }
 

@@ -54,6 +54,19 @@ const positiveFinite = (what: string) =>
     error: `${what} must be a positive, finite number`
   })
 
+/** Weight initialisations (core/model/init.ts): PyTorch nn.Linear's default, Glorot-uniform, the paper's. */
+export const INIT_SCHEMES = ['torch', 'glorot', 'paper'] as const
+export type InitScheme = (typeof INIT_SCHEMES)[number]
+
+export const ARCHITECTURES = ['mlp', 'conv'] as const
+export type Architecture = (typeof ARCHITECTURES)[number]
+export const OBJECTIVES = ['elbo', 'iwae'] as const
+export type Objective = (typeof OBJECTIVES)[number]
+export const MAX_HIDDEN_LAYERS = 8
+/** Importance samples of `--objective iwae` when --k is not given: Burda et al.'s k = 5. */
+export const DEFAULT_IWAE_K = 5
+export const MAX_CONV_ROWS = 2000
+
 export const TrainConfigSchema = z
   .object({
     dataset: z
@@ -63,7 +76,35 @@ export const TrainConfigSchema = z
       })
       .default('mnist'),
     latentDim: positiveInt('latent dim', 1024),
-    hidden: positiveInt('hidden units', 8192).default(500),
+    /** Units of each deterministic tanh layer of the MLP encoder (mirrored in the decoder): 500 or [200, 200]. */
+    hidden: z
+      .union(
+        [
+          positiveInt('hidden units', 8192),
+          z
+            .array(positiveInt('hidden units', 8192), {
+              error: 'hidden layer sizes are whole numbers, e.g. 500 or 200,200'
+            })
+            .min(1, { error: 'give at least one hidden layer' })
+            .max(MAX_HIDDEN_LAYERS, { error: `at most ${MAX_HIDDEN_LAYERS} hidden layers` })
+        ],
+        { error: 'hidden layer sizes are whole numbers, e.g. 500 or 200,200' }
+      )
+      // One layer is stored as a plain number, as every run before layer lists was.
+      .transform((h) => (Array.isArray(h) && h.length === 1 ? h[0] : h))
+      .default(500),
+    /** 'mlp': Kingma & Welling's tanh MLPs; 'conv': the convolutional VAE of core/model/convVae.ts. */
+    arch: z
+      .enum(ARCHITECTURES, { error: `arch must be one of: ${ARCHITECTURES.join(', ')}` })
+      .default('mlp'),
+    /** 'elbo': the paper's bound; 'iwae': Burda et al.'s k-sample importance-weighted bound. */
+    objective: z
+      .enum(OBJECTIVES, { error: `objective must be one of: ${OBJECTIVES.join(', ')}` })
+      .default('elbo'),
+    /** Importance samples of the IWAE objective; only with objective 'iwae' (default 5 there). */
+    k: positiveInt('k (importance samples)', 5000).optional(),
+    /** After training, also evaluate the k-sample IWAE bound on the test set (Burda et al. use 5000). */
+    evalIwae: positiveInt('eval-iwae k', 100000).optional(),
     batchSize: positiveInt('batch size', 10000).default(100),
     epochs: positiveInt('epochs', 100000).default(10),
     optimizer: z
@@ -88,7 +129,10 @@ export const TrainConfigSchema = z
     pixels: z
       .enum(['grey', 'dynamic', 'static'], { error: 'pixels must be grey, dynamic or static' })
       .default('grey'),
-    init: z.enum(['glorot', 'paper'], { error: 'init must be glorot or paper' }).default('glorot'),
+    /** PyTorch's nn.Linear default: the lowest test -ELBO of the three in README's study (issue 11). */
+    init: z
+      .enum(INIT_SCHEMES, { error: `init must be one of: ${INIT_SCHEMES.join(', ')}` })
+      .default('torch'),
     seed: z
       .number({ error: 'seed must be a number' })
       .int({ error: 'seed must be a whole number' })
@@ -102,13 +146,67 @@ export const TrainConfigSchema = z
     backend: BackendChoiceSchema.default('auto')
   })
   .strict()
+  .superRefine((c, ctx) => {
+    const refuse = (path: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], message })
+    if (c.objective === 'elbo' && c.k !== undefined)
+      refuse(
+        'k',
+        'k (importance samples) applies to the IWAE objective only: choose objective iwae, or leave k out'
+      )
+    if (c.objective === 'iwae' && c.beta !== 1)
+      refuse(
+        'beta',
+        "beta weights the ELBO's KL term and the IWAE objective has none: use objective elbo for a beta-VAE"
+      )
+    if (c.objective === 'iwae' && c.samples !== 1)
+      refuse(
+        'samples',
+        'the IWAE objective draws k samples per image: set k instead of samples (L)'
+      )
+    if (c.arch === 'conv' && c.hidden !== 500)
+      refuse('hidden', 'hidden layer sizes apply to the MLP; the conv architecture is fixed')
+    // Measured on wasm: a conv training step holds about 1.5 MB per decoded row (batch x samples);
+    // 2,000 rows took 3 GB of the wasm heap's 4 GB.
+    const rows = c.batchSize * (c.objective === 'iwae' ? (c.k ?? DEFAULT_IWAE_K) : c.samples)
+    if (c.arch === 'conv' && rows > MAX_CONV_ROWS)
+      refuse(
+        c.objective === 'iwae' ? 'k' : 'samples',
+        `the conv VAE decodes batch x samples = ${rows} images per step, about 1.5 MB each; at most ${MAX_CONV_ROWS} fit in memory: lower the batch size or the samples`
+      )
+  })
+  // The run records the k it trains with, also when it is the default.
+  .transform((c) => (c.objective === 'iwae' && c.k === undefined ? { ...c, k: DEFAULT_IWAE_K } : c))
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>
 export type TrainConfig = z.output<typeof TrainConfigSchema>
+
+/**
+ * What runs stored before a field existed were trained with. The schema's defaults say what a
+ * new run gets; a stored config lacking a field keeps the meaning it had (Glorot was the default
+ * init until the study of issue 11), so old runs are not silently re-labelled.
+ */
+export const STORED_CONFIG_DEFAULTS = {
+  init: 'glorot',
+  hidden: 500,
+  arch: 'mlp',
+  objective: 'elbo'
+} as const satisfies Partial<TrainConfigInput>
+
+/** Parses a config read back from storage (see STORED_CONFIG_DEFAULTS). */
+export function parseStoredConfig(raw: unknown) {
+  const filled =
+    raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+      ? { ...STORED_CONFIG_DEFAULTS, ...raw }
+      : raw
+  return TrainConfigSchema.safeParse(filled)
+}
 
 export interface LossParts {
   nelbo: number
   rec: number
   kl: number
+  /** Training with the IWAE objective: -log (1/k) sum_s w_s, the loss it minimised (nats per image). */
+  iwae?: number
 }
 
 export interface EpochMetrics {
@@ -141,6 +239,8 @@ export interface FinalEvaluation {
   activeUnits: ActiveUnitsReport
   /** Mean KL(q(z_j|x) || N(0, 1)) over the test set per latent dim j, in nats (issue 17). */
   klPerDim?: number[]
+  /** The k-sample IWAE bound on the test set, when the config's evalIwae asks for it. */
+  iwae?: IwaeReport
 }
 
 export type ProgressEvent =

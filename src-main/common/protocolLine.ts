@@ -1,6 +1,7 @@
-// A run's configuration in words: one line that says how it was trained (the report's "protocol
-// line", run detail's summary), and the labelled fields behind it. Pure: the UI and exports share it.
+// A run's configuration as labelled fields, for the report's per-run table. The one-line protocol
+// (runs show, run detail, the report) is core/train/protocolLine.ts. Pure: the UI and exports share it.
 import type { TrainConfig } from './contract'
+import { formatHidden } from './sweepGrid'
 
 const OPTIMIZER_NAMES: Record<string, string> = { adam: 'Adam', adagrad: 'Adagrad' }
 const DEFAULT_LR: Record<string, number> = { adam: 1e-3, adagrad: 0.01 }
@@ -21,25 +22,6 @@ export function shortNumber(x: number): string {
   return String(Number(x.toPrecision(6)))
 }
 
-/** "MLP 784-500-2 (tanh), Bernoulli decoder; −ELBO, L = 1, β = 1; Adam lr 1e-3, batch 100, ..." */
-export function protocolLine(c: TrainConfig, backend?: string | null): string {
-  const lr = c.lr ?? DEFAULT_LR[c.optimizer] ?? NaN
-  const wd =
-    c.weightDecay > 0
-      ? `, weight decay ${shortNumber(c.weightDecay)}${c.weightDecay < 1e-3 ? ' (≈ the N(0, I) prior)' : ''}`
-      : ''
-  const data =
-    `${c.dataset}${c.limitTrain ? `, first ${c.limitTrain.toLocaleString('en-US')} training images` : ''}` +
-    `${c.limitTest ? `, first ${c.limitTest.toLocaleString('en-US')} test images` : ''}`
-  return [
-    `MLP 784-${c.hidden}-${c.latentDim} (tanh), Gaussian encoder, Bernoulli decoder`,
-    `−ELBO${c.beta !== 1 ? ` with β = ${c.beta}` : ''}, L = ${c.samples}`,
-    `${OPTIMIZER_NAMES[c.optimizer] ?? c.optimizer} lr ${shortNumber(lr)}${wd}, batch ${c.batchSize}, ${c.epochs} epoch${c.epochs === 1 ? '' : 's'}`,
-    `${INIT_NAMES[c.init] ?? c.init}, ${PIXEL_NAMES[c.pixels] ?? c.pixels}`,
-    `${data}; seed ${c.seed}${backend ? `; trained on ${backend}` : ''}`
-  ].join('; ')
-}
-
 /** The config as labelled lines, in a reading order (the report's per-run table). */
 export function configLines(c: TrainConfig): [string, string][] {
   const lr =
@@ -47,7 +29,9 @@ export function configLines(c: TrainConfig): [string, string][] {
   return [
     ['Dataset', c.dataset],
     ['Latent dim', String(c.latentDim)],
-    ['Hidden units', String(c.hidden)],
+    ['Architecture', c.arch === 'conv' ? 'conv' : 'MLP (tanh)'],
+    ['Hidden layers', c.arch === 'conv' ? '— (conv)' : formatHidden(c.hidden)],
+    ['Objective', c.objective === 'iwae' ? `IWAE, k = ${c.k}` : 'ELBO'],
     ['Batch size', String(c.batchSize)],
     ['Epochs', String(c.epochs)],
     ['Optimiser', OPTIMIZER_NAMES[c.optimizer] ?? c.optimizer],

@@ -2,36 +2,17 @@
 // CLI all validate with SweepRequestSchema, whose output is the sweep's runs, each config valid.
 import { z } from 'zod'
 import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './contract'
+import { expandGrid, gridSize, MAX_SWEEP_RUNS, type GridCombo, type SweepGrid } from './sweepGrid'
 
-/** Config fields a sweep may vary over; every combination of their values becomes one run. */
-export const GRID_FIELDS = ['latentDim', 'beta', 'lr', 'seed', 'hidden'] as const
-export type GridField = (typeof GRID_FIELDS)[number]
-export type SweepGrid = Partial<Record<GridField, number[]>>
-
-/** At most this many runs (grid combinations) per sweep. */
-export const MAX_SWEEP_RUNS = 1000
-
-/** How many runs the grid makes: the product of its list lengths, computed before any expansion. */
-export function gridSize(grid: Partial<Record<string, readonly unknown[]>>): number {
-  return Object.values(grid).reduce((n, values) => n * (values?.length ?? 0), 1)
-}
-
-/**
- * Every combination of the grid's values, in the order the fields were given. Refuses a grid of
- * more than `max` combinations before making any: five fields of 100 values are 10^10 objects.
- */
-export function expandGrid<V>(
-  grid: Partial<Record<string, V[]>>,
-  max = MAX_SWEEP_RUNS
-): Record<string, V>[] {
-  const size = gridSize(grid)
-  if (size > max) throw new RangeError(`the grid has ${size} combinations; at most ${max}`)
-  return Object.entries(grid).reduce<Record<string, V>[]>(
-    (combos, [field, values]) =>
-      combos.flatMap((c) => (values ?? []).map((v) => ({ ...c, [field]: v }))),
-    [{}]
-  )
-}
+// The grid's fields, how a grid expands (k to IWAE runs, hidden sizes to MLP runs) and its limit.
+export {
+  expandGrid,
+  gridSize,
+  GRID_FIELDS,
+  MAX_SWEEP_RUNS,
+  type GridField,
+  type SweepGrid
+} from './sweepGrid'
 
 export const SweepNameSchema = z
   .string({ error: 'a sweep name is 1-100 characters and does not start with a space' })
@@ -52,7 +33,10 @@ const SweepGridSchema = z.strictObject(
     beta: gridValues('give at least one beta').optional(),
     lr: gridValues('give at least one learning rate').optional(),
     seed: gridValues('give at least one seed').optional(),
-    hidden: gridValues('give at least one hidden size').optional()
+    hidden: gridValues('give at least one hidden size').optional(),
+    arch: gridValues('give at least one architecture').optional(),
+    objective: gridValues('give at least one objective').optional(),
+    k: gridValues('give at least one k').optional()
   },
   {
     error: (issue) =>
@@ -67,7 +51,7 @@ const SweepGridSchema = z.strictObject(
 export interface SweepRun {
   config: TrainConfig
   /** The grid's values for this run, by field. */
-  combo: Partial<Record<GridField, number>>
+  combo: GridCombo
 }
 
 export const SweepRequestSchema = z
@@ -79,7 +63,7 @@ export const SweepRequestSchema = z
   })
   .transform((req, ctx) => {
     // Multiplied first: the combinations are made only once their number is known to be small.
-    const size = gridSize(req.grid)
+    const size = gridSize(req.grid as SweepGrid)
     if (size > MAX_SWEEP_RUNS) {
       const factors = Object.entries(req.grid)
         .map(([field, values]) => `${values?.length ?? 0} ${field}`)
@@ -91,17 +75,20 @@ export const SweepRequestSchema = z
       })
       return z.NEVER
     }
-    const combos = expandGrid(req.grid)
+    const combos = expandGrid(req.grid as SweepGrid)
     const runs: SweepRun[] = []
     for (const combo of combos) {
       // An issue names the config field (latentDim, batchSize, ...), wherever the value came from.
-      const parsed = TrainConfigSchema.safeParse({ ...req.base, ...combo })
+      // A preset's k (Burda et al.'s) must not reach the ELBO runs of a sweep over objectives.
+      const elbo = (combo.objective ?? req.base.objective ?? 'elbo') === 'elbo'
+      const base = elbo && combo.k === undefined ? { ...req.base, k: undefined } : req.base
+      const parsed = TrainConfigSchema.safeParse({ ...base, ...combo })
       if (!parsed.success) {
         const issue = parsed.error.issues[0]
         ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
         return z.NEVER
       }
-      runs.push({ config: parsed.data, combo: combo as SweepRun['combo'] })
+      runs.push({ config: parsed.data, combo })
     }
     return {
       grid: req.grid as SweepGrid & { latentDim: number[] },

@@ -219,6 +219,8 @@ export interface RunDetailsDto {
   }
   metrics: EpochMetrics[]
   evaluations: Record<string, unknown>
+  /** The run's protocol as one line for a methods section. */
+  protocol: string
 }
 
 export interface DatasetPreview {

@@ -2,6 +2,7 @@
 // measured rate, laid out over the workers (each takes the next run as it frees, as the queue
 // does). Before anything was measured, a rough rate by backend says so instead of pretending.
 import type { BackendName, RunSummary, TrainConfig } from '../../src-main/common/contract'
+import { formatHidden } from '../../src-main/common/sweepGrid'
 
 /** Training images per second of one worker, 784-500-20, batch 100 (README's bench, 2-core machine). */
 export const TYPICAL_RATE: Record<BackendName, number> = {
@@ -41,17 +42,22 @@ export function runImages(c: Pick<TrainConfig, 'epochs' | 'limitTrain'>, nTrain:
 /** The rate to expect for a config: measured on similar finished runs, else typical for the backend. */
 export function expectedRate(
   c: Pick<TrainConfig, 'hidden'>,
-  history: readonly { rate: number; hidden: number }[],
+  history: readonly { rate: number; hidden: TrainConfig['hidden'] }[],
   backend: BackendName | null
 ): { rate: number; measured: boolean } {
-  const similar = history.filter((h) => h.hidden === c.hidden && h.rate > 0).map((h) => h.rate)
+  const key = formatHidden(c.hidden)
+  const similar = history
+    .filter((h) => formatHidden(h.hidden) === key && h.rate > 0)
+    .map((h) => h.rate)
   if (similar.length) {
     const sorted = [...similar].sort((a, b) => a - b)
     return { rate: sorted[Math.floor(sorted.length / 2)], measured: true }
   }
-  // Cost per image grows about linearly with the hidden width (784 x hidden weights dominate).
+  // Cost per image grows about linearly with the hidden width (784 x hidden weights dominate;
+  // deeper layers add their width too).
   const base = TYPICAL_RATE[backend ?? 'wasm']
-  return { rate: (base * 500) / Math.max(16, c.hidden), measured: false }
+  const width = [c.hidden].flat().reduce((a, b) => a + b, 0)
+  return { rate: (base * 500) / Math.max(16, width), measured: false }
 }
 
 export interface QueueEta {
@@ -96,7 +102,7 @@ export function sweepEta(
   nTrain: number,
   workers: number,
   backend: BackendName | null,
-  history: readonly { rate: number; hidden: number }[],
+  history: readonly { rate: number; hidden: TrainConfig['hidden'] }[],
   ahead: QueueEta | null
 ): { seconds: number; after: number; measured: boolean; images: number } {
   let measured = true

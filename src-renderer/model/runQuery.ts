@@ -50,7 +50,8 @@ const NUMBER_KEYS: Record<string, (r: RunSummary, f?: RunFacetsLike) => number |
     imgs: (r) => r.imgPerSec,
     beta: (_r, f) => f?.config.beta,
     lr: (_r, f) => f?.config.lr ?? (f ? (f.config.optimizer === 'adam' ? 1e-3 : 0.01) : undefined),
-    hidden: (_r, f) => f?.config.hidden,
+    // A layer list (200,200) answers to its first layer's width.
+    hidden: (_r, f) => (f ? [f.config.hidden].flat()[0] : undefined),
     seed: (_r, f) => f?.config.seed,
     batch: (_r, f) => f?.config.batchSize
   }

@@ -2,11 +2,13 @@
 // messages) out. The request is checked with the contract's SweepRequestSchema, the very schema
 // the service validates with, so the form refuses exactly what the service would.
 import {
+  DEFAULT_IWAE_K,
   TrainConfigSchema,
   type BackendChoice,
   type TrainConfig
 } from '../../src-main/common/contract'
 import { SWEEP_PRESETS, type SweepPreset } from '../../src-main/common/sweepPresets'
+import { formatHidden, parseHiddenGrid } from '../../src-main/common/sweepGrid'
 import {
   gridSize,
   MAX_SWEEP_RUNS,
@@ -17,14 +19,25 @@ import {
 } from '../../src-main/common/sweepRequest'
 
 /** Fields that take a comma-separated list: the sweep has one run per combination. */
-export const LIST_FIELDS = ['latentDim', 'hidden', 'beta', 'lr', 'seed'] as const
+export const LIST_FIELDS = ['latentDim', 'beta', 'lr', 'seed', 'k'] as const
 export type ListField = (typeof LIST_FIELDS)[number]
+
+/** Choices of the Architecture and Objective selects: one value, or both (a sweep over them). */
+export type ArchChoice = 'mlp' | 'conv' | 'mlp,conv'
+export type ObjectiveChoice = 'elbo' | 'iwae' | 'elbo,iwae'
 
 export interface SweepForm {
   sweepName: string
   dataset: string
   latentDim: string
+  /** Layers of one network separated by commas, networks of a sweep by slashes: "500/200,200". */
   hidden: string
+  arch: ArchChoice
+  objective: ObjectiveChoice
+  /** Importance samples of the IWAE runs; unused when the objective is the ELBO alone. */
+  k: string
+  /** After training, the IWAE bound with this many samples (empty: none). */
+  evalIwae: string
   beta: string
   lr: string
   seed: string
@@ -53,7 +66,11 @@ export function defaultSweepForm(): SweepForm {
     sweepName: '',
     dataset: d.dataset,
     latentDim: '2, 5, 10, 50',
-    hidden: String(d.hidden),
+    hidden: formatHidden(d.hidden),
+    arch: d.arch,
+    objective: d.objective,
+    k: String(DEFAULT_IWAE_K),
+    evalIwae: '',
     beta: String(d.beta),
     lr: '',
     seed: String(d.seed),
@@ -70,7 +87,7 @@ export function defaultSweepForm(): SweepForm {
   }
 }
 
-/** A preset (common/sweepPresets.ts) as form text: the paper as published, or the modern default. */
+/** A preset (common/sweepPresets.ts) as form text. */
 export function presetForm(id: SweepPreset['id']): SweepForm {
   const p = SWEEP_PRESETS[id]
   const b = { ...TrainConfigSchema.parse({ latentDim: 2 }), ...p.base }
@@ -78,7 +95,12 @@ export function presetForm(id: SweepPreset['id']): SweepForm {
     ...defaultSweepForm(),
     dataset: b.dataset,
     latentDim: p.grid.latentDim.join(', '),
-    hidden: String(b.hidden),
+    hidden: formatHidden(b.hidden),
+    arch: b.arch,
+    objective: b.objective,
+    k: String(b.k ?? DEFAULT_IWAE_K),
+    evalIwae: b.evalIwae === undefined ? '' : String(b.evalIwae),
+    pixels: b.pixels,
     batchSize: String(b.batchSize),
     optimizer: b.optimizer,
     lr: b.lr === undefined ? '' : String(b.lr),
@@ -96,13 +118,22 @@ export function paperPreset(): SweepForm {
   return presetForm('paper')
 }
 
+/** Burda et al. (2015), one stochastic layer: 784-200-200-50 tanh, dynamic binarisation, IWAE. */
+export function burdaPreset(): SweepForm {
+  return presetForm('burda')
+}
+
 /** A run's settings as the form, to start a new sweep from them ("clone settings"). */
 export function formFromConfig(c: TrainConfig): SweepForm {
   return {
     ...defaultSweepForm(),
     dataset: c.dataset,
     latentDim: String(c.latentDim),
-    hidden: String(c.hidden),
+    hidden: formatHidden(c.hidden),
+    arch: c.arch,
+    objective: c.objective,
+    k: String(c.k ?? DEFAULT_IWAE_K),
+    evalIwae: c.evalIwae === undefined ? '' : String(c.evalIwae),
     beta: String(c.beta),
     lr: c.lr === undefined ? '' : String(c.lr),
     seed: String(c.seed),
@@ -164,10 +195,10 @@ export type SweepValidation =
   | { ok: true; request: SweepRequestInput; runCount: number; runs: TrainConfig[] }
   | { ok: false; errors: FormErrors; runCount: number }
 
-/** A config field's own schema (TrainConfigSchema's), to check one value on its own. */
+/** A config field's own schema (TrainConfigSchema's object, before its cross-field checks). */
 function fieldSchema(field: string) {
   return (
-    TrainConfigSchema.shape as Record<
+    TrainConfigSchema.in.shape as Record<
       string,
       { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } }
     >
@@ -195,13 +226,16 @@ export function validateSweepForm(
   const lists: Partial<Record<ListField, number[]>> = {}
   const names: Record<ListField, string> = {
     latentDim: 'latent dim',
-    hidden: 'hidden size',
     beta: 'beta',
     lr: 'learning rate',
-    seed: 'seed'
+    seed: 'seed',
+    k: 'k'
   }
+  const objectives = f.objective.split(',') as SweepGrid['objective'] & string[]
+  const iwae = objectives.includes('iwae')
   for (const field of LIST_FIELDS) {
     if (field === 'lr' && !f.lr.trim()) continue
+    if (field === 'k' && !iwae) continue
     const parsed = parseList(f[field], names[field])
     if ('error' in parsed) errors[field] = parsed.error
     else {
@@ -256,8 +290,21 @@ export function validateSweepForm(
     else base.weightDecay = v ?? 0
   }
 
-  const grid: SweepGrid = { latentDim: lists.latentDim ?? [] }
-  for (const k of ['beta', 'lr', 'seed', 'hidden'] as const) if (lists[k]) grid[k] = lists[k]
+  const hidden = parseHiddenGrid(f.hidden)
+  const grid: SweepGrid = {
+    latentDim: lists.latentDim ?? [],
+    ...(lists.beta ? { beta: lists.beta } : {}),
+    ...(lists.lr ? { lr: lists.lr } : {}),
+    ...(lists.seed ? { seed: lists.seed } : {}),
+    // The conv VAE has no hidden sizes: a conv-only sweep leaves them out.
+    ...(f.arch === 'conv' ? {} : { hidden }),
+    arch: f.arch.split(',') as SweepGrid['arch'],
+    objective: objectives,
+    ...(iwae && lists.k ? { k: lists.k } : {})
+  }
+  const evalIwae = parseOptional(f.evalIwae)
+  if (evalIwae === 'bad') errors.evalIwae = `"${f.evalIwae}" is not a number`
+  else if (evalIwae !== undefined) base.evalIwae = evalIwae
   const runCount = Object.keys(errors).some((k) => (LIST_FIELDS as readonly string[]).includes(k))
     ? 0
     : gridSize(grid) // counted, not expanded: the form can hold 10^10 combinations too

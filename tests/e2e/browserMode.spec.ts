@@ -181,5 +181,12 @@ test('train a small sweep from the UI, watch it, and compare the runs', async ({
         ).length
     )
   expect(markers).toBeGreaterThan(200)
+
+  // The run detail shows the protocol line a methods section needs.
+  await page.getByRole('link', { name: 'Runs', exact: true }).first().click()
+  await page.locator('[data-run-id]').first().click()
+  await expect(page.getByTestId('protocol')).toContainText(
+    /MNIST \(first 3,000 of 60,000 training, 10,000 test images\), grey levels as Bernoulli targets; MLP 784-200-\d+ tanh/
+  )
   expect(problems).toEqual([])
 })

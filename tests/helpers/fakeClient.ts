@@ -57,7 +57,8 @@ export function details(s: RunSummary, over: Partial<RunDetailsDto['run']> = {})
       imgPerSec: 5000,
       seconds: 1
     })),
-    evaluations: {}
+    evaluations: {},
+    protocol: `MNIST, grey levels as probabilities; MLP 784-500-${s.latent} tanh; seed 1`
   }
 }
 

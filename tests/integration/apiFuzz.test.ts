@@ -166,7 +166,13 @@ function arbitraries() {
       epochs: fc.oneof(fc.constant(1), hostileNumber),
       limitTrain: fc.oneof(fc.constant(200), hostileNumber),
       batchSize: fc.oneof(fc.constant(50), hostileNumber),
-      hidden: fc.oneof(fc.constant(16), hostileNumber),
+      hidden: fc.oneof(fc.constant(16), fc.constant([16, 8]), smallList(hostileNumber), hostile),
+      // Issue 18's model options and issue 11's init.
+      arch: fc.oneof(fc.constantFrom('mlp', 'conv'), hostileString),
+      objective: fc.oneof(fc.constantFrom('elbo', 'iwae'), hostileString),
+      k: fc.oneof(fc.constant(2), hostileNumber),
+      evalIwae: fc.oneof(fc.constant(5), hostileNumber),
+      init: fc.oneof(fc.constantFrom('torch', 'glorot', 'paper'), hostileString),
       optimizer: fc.oneof(fc.constantFrom('adam', 'adagrad'), hostileString),
       lr: hostileNumber,
       weightDecay: hostileNumber,
@@ -230,9 +236,15 @@ function valid(method: ApiMethod): fc.Arbitrary<unknown[]> {
         fc.record(
           {
             base: fc.constant({ epochs: 1, limitTrain: 200, hidden: 16, batchSize: 50 }),
-            grid: fc.record({
-              latentDim: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 3 })
-            }),
+            grid: fc.record(
+              {
+                latentDim: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 3 }),
+                hidden: fc.constant([16, [16, 8]]),
+                objective: fc.constant(['elbo', 'iwae']),
+                k: fc.constant([1, 3])
+              },
+              { requiredKeys: ['latentDim'] }
+            ),
             sweepName: fc.stringMatching(/^\S.{0,20}$/)
           },
           { requiredKeys: ['base', 'grid'] }
@@ -352,7 +364,10 @@ function nearlyValid(method: ApiMethod): fc.Arbitrary<unknown[]> {
                   beta: fc.oneof(smallList(hostileNumber), hostile),
                   seed: smallList(fc.integer({ min: 0, max: 3 })),
                   lr: fc.constant(Array.from({ length: 100 }, (_, i) => i + 1)),
-                  hidden: fc.constant(Array.from({ length: 100 }, (_, i) => i + 1))
+                  hidden: fc.constant(Array.from({ length: 100 }, (_, i) => i + 1)),
+                  arch: fc.oneof(smallList(fc.constantFrom('mlp', 'conv')), hostile),
+                  objective: fc.oneof(smallList(fc.constantFrom('elbo', 'iwae')), hostile),
+                  k: fc.oneof(smallList(fc.integer({ min: 1, max: 100 })), hostile)
                 },
                 { requiredKeys: ['latentDim'] }
               ),

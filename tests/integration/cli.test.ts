@@ -72,9 +72,10 @@ describe('vae-lab CLI', () => {
     [[], 'give --latent (e.g. --latent 2,5,10,50) or --preset paper'],
     // 10^10 combinations are counted, not made (issue 12, finding 2): the heap would run out.
     [
+      // --hidden separates the networks of a sweep with slashes (commas list one network's layers).
       ['latent', 'beta', 'lr', 'seed', 'hidden'].flatMap((f) => [
         `--${f}`,
-        Array.from({ length: 100 }, (_, i) => i + 1).join(',')
+        Array.from({ length: 100 }, (_, i) => i + 1).join(f === 'hidden' ? '/' : ',')
       ]),
       'the grid has 100 latentDim x 100 beta x 100 lr x 100 seed x 100 hidden = 10,000,000,000 combinations'
     ]

@@ -12,7 +12,7 @@ import { webGpuInternals } from '../../src-main/core/backend/webgpuInternals'
 import { builtinMnistInfo, loadDataset, type Dataset } from '../../src-main/core/data/dataset'
 import { activeUnits, evaluateNelbo, iwaeBound } from '../../src-main/core/model/evaluate'
 import { figureData } from '../../src-main/core/model/figureData'
-import { createVaeParams, disposeParams, paramList } from '../../src-main/core/model/vae'
+import { createVaeModel, disposeModel, modelVariables } from '../../src-main/core/model/vaeModel'
 import { assignParams } from '../../src-main/core/train/checkpoint'
 import { createOptimizer } from '../../src-main/core/train/optimizers'
 import { trainVae, type TrainOutcome } from '../../src-main/core/train/trainer'
@@ -168,9 +168,8 @@ describe.skipIf(gpu.skip)('training on webgpu', () => {
     const test = { ...mnist.test, count: 100 }
     const bound = async (backend: 'cpu' | 'webgpu') => {
       const env: ActiveBackend = await useBackend(backend)
-      const params = createVaeParams({ inputDim: 784, hidden: 32, latentDim: 2 }, 'glorot', 1)
-      assignParams(params, outcome.weights!, 'weights')
-      const m = { params, latentDim: 2, matMul: env.matMul }
+      const m = createVaeModel({ arch: 'mlp', hidden: [32], latentDim: 2 }, 'glorot', 1, env)
+      assignParams(m.params, outcome.weights!, 'weights')
       const dispatches = countPrograms()
       const r = {
         iwae: await iwaeBound(m, test, 20, 3),
@@ -179,7 +178,7 @@ describe.skipIf(gpu.skip)('training on webgpu', () => {
         figures: await figureData(m, test),
         programs: dispatches.stop()
       }
-      disposeParams(params)
+      disposeModel(m)
       return r
     }
     const a = await bound('webgpu')
@@ -192,10 +191,17 @@ describe.skipIf(gpu.skip)('training on webgpu', () => {
 
   it('keeps tensors and GPU memory flat over many steps', async () => {
     const env = await useBackend('webgpu')
-    const cfg = { batchSize: 10, latentDim: 2, samples: 1, beta: 1, weightDecay: 0 }
-    const params = createVaeParams({ inputDim: 784, hidden: 8, latentDim: 2 }, 'glorot', 1)
+    const cfg = {
+      batchSize: 10,
+      latentDim: 2,
+      samples: 1,
+      beta: 1,
+      weightDecay: 0,
+      objective: 'elbo' as const
+    }
+    const model = createVaeModel({ arch: 'mlp', hidden: [8], latentDim: 2 }, 'glorot', 1, env)
     const optimizer = createOptimizer({ optimizer: 'adam', lr: 1e-3 }, null, true)
-    const step = createTrainStep(cfg, params, optimizer, env.matMul)
+    const step = createTrainStep(cfg, model, optimizer)
     const x = tf.tensor2d(new Float32Array(10 * 784).fill(0.5), [10, 784])
     const sample = () => ({ ...(tf.memory() as tf.MemoryInfo & { numBytesInGPU: number }) })
     try {
@@ -205,10 +211,10 @@ describe.skipIf(gpu.skip)('training on webgpu', () => {
       const after = sample()
       expect(after.numTensors).toBe(warm.numTensors)
       expect(after.numBytesInGPU).toBe(warm.numBytesInGPU)
-      expect(paramList(params).every((v) => !v.isDisposed)).toBe(true)
+      expect(modelVariables(model).every((v) => !v.isDisposed)).toBe(true)
     } finally {
       x.dispose()
-      disposeParams(params)
+      disposeModel(model)
       optimizer.dispose()
     }
   })

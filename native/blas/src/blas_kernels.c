@@ -290,6 +290,8 @@ static napi_value blas_info(napi_env env, napi_callback_info info) {
   return out;
 }
 
+void vae_lab_define_conv_kernels(napi_env env, napi_value exports); // conv_kernels.c
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -303,6 +305,7 @@ static napi_value init(napi_env env, napi_value exports) {
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok ||
       register_fused_kernels(env, exports) != napi_ok || register_pixel_kernels(env, exports) != napi_ok)
     return NULL;
+  vae_lab_define_conv_kernels(env, exports);
   return exports;
 }
 

@@ -1,7 +1,8 @@
 // Turns the CLI's string options into contract inputs. Nothing is validated here: numbers that
 // do not parse become NaN so the contract rejects them with its own clear message.
 import type { TrainConfigInput } from '../../common/contract'
-import type { GridField, SweepGrid } from '../../api/service'
+import type { SweepGrid } from '../../api/service'
+import { parseHiddenGrid } from '../../common/sweepGrid'
 import { VaeLabError } from '../../api/runtime'
 
 export interface TrainFlags {
@@ -19,6 +20,10 @@ export interface TrainFlags {
   samples?: string
   pixels?: string
   init?: string
+  arch?: string
+  objective?: string
+  k?: string
+  evalIwae?: string
   seed?: string
   backend?: string
   dataset?: string
@@ -37,12 +42,15 @@ export const FLAG_OF: Record<string, string> = {
   samples: '--samples',
   pixels: '--pixels',
   init: '--init',
+  arch: '--arch',
+  objective: '--objective',
+  evalIwae: '--eval-iwae',
   seed: '--seed',
   limitTrain: '--limit-train',
   limitTest: '--limit-test',
   backend: '--backend',
   dataset: '--dataset',
-  k: '--iwae',
+  k: '--k',
   runId: 'RUN',
   workers: '--workers',
   priority: 'PRIORITY',
@@ -77,31 +85,41 @@ export function parseList(flag: string, s: string): number[] {
 
 const num = (s: string | undefined) => (s === undefined ? undefined : toNumber(s))
 
-/** Flags that take a comma-separated list and so make a sweep over that field. */
-const GRID_FLAGS = {
+/** Flags that take a comma-separated list of numbers and so make a sweep over that field. */
+const NUMBER_GRID_FLAGS = {
   latent: 'latentDim',
   beta: 'beta',
   lr: 'lr',
   seed: 'seed',
-  hidden: 'hidden'
+  k: 'k'
 } as const
+
+/** "elbo,iwae" -> ['elbo', 'iwae']: the contract names the valid choices. */
+function parseWords(s: string): string[] {
+  return s.split(',').map((p) => p.trim())
+}
 
 /**
  * Splits the flags into the sweep's base config and its grid. `--weight-decay prior` means the
- * paper's N(0, I) prior: 1/N_train per image, since the loss is a per-image mean.
+ * paper's N(0, I) prior: 1/N_train per image, since the loss is a per-image mean. `--hidden`
+ * lists one network's layers with commas and separates a sweep's networks with slashes.
  */
 export function sweepInput(
   f: TrainFlags,
   nTrain: () => number
 ): { base: Partial<TrainConfigInput>; grid: SweepGrid } {
   const grid: SweepGrid = {}
-  for (const [flag, field] of Object.entries(GRID_FLAGS) as [
-    keyof typeof GRID_FLAGS,
-    GridField
+  for (const [flag, field] of Object.entries(NUMBER_GRID_FLAGS) as [
+    keyof typeof NUMBER_GRID_FLAGS,
+    (typeof NUMBER_GRID_FLAGS)[keyof typeof NUMBER_GRID_FLAGS]
   ][]) {
     const value = f[flag]
     if (value !== undefined) grid[field] = parseList(field, value)
   }
+  if (f.hidden !== undefined) grid.hidden = parseHiddenGrid(f.hidden)
+  // Unknown names pass through for the contract to refuse with the list of choices.
+  if (f.arch !== undefined) grid.arch = parseWords(f.arch) as SweepGrid['arch']
+  if (f.objective !== undefined) grid.objective = parseWords(f.objective) as SweepGrid['objective']
   // N is the number of images actually trained on: --limit-train shrinks the data, not the prior.
   const limit = num(f.limitTrain)
   const n = () => Math.min(limit !== undefined && limit > 0 ? limit : Infinity, nTrain())
@@ -115,6 +133,7 @@ export function sweepInput(
     samples: num(f.samples),
     pixels: f.pixels,
     init: f.init,
+    evalIwae: num(f.evalIwae),
     limitTrain: num(f.limitTrain),
     limitTest: num(f.limitTest),
     backend: f.backend

@@ -25,7 +25,10 @@ function describeEvaluation(kind: string, result: unknown): string {
     const digits = r.testPerDigit.map((p, d) => `${d}: ${p ? p.nelbo.toFixed(1) : '-'}`).join('  ')
     return (
       `final test -ELBO ${r.test.nelbo.toFixed(2)} (rec ${r.test.rec.toFixed(2)}, KL ${r.test.kl.toFixed(2)}); ` +
-      `active units ${r.activeUnits.active}/${r.activeUnits.variances.length}\nper digit  ${digits}`
+      `active units ${r.activeUnits.active}/${r.activeUnits.variances.length}\nper digit  ${digits}` +
+      (r.iwae
+        ? `\nIWAE bound (k=${r.iwae.k}, ${r.iwae.images} test images): -log p(x) <= ${r.iwae.nll.toFixed(2)} nats`
+        : '')
     )
   }
   if (kind.startsWith('iwae/') && typeof r.nll === 'number')
@@ -142,6 +145,7 @@ export function registerRunsCommands(program: Command, io: Io): void {
               {
                 ...runJson(r),
                 ...extra,
+                protocol: d.protocol,
                 metrics: d.metrics,
                 evaluations: d.evaluations,
                 kl_per_dim: figures.klPerDim,
@@ -154,6 +158,7 @@ export function registerRunsCommands(program: Command, io: Io): void {
           return
         }
         io.stdout.write(runsTable([d.run]))
+        io.stdout.write(`protocol: ${d.protocol}\n`)
         io.stdout.write(
           `backend: ${d.run.backendDetail ?? '-'}\ncode: ${d.run.codeVersion}\nconfig: ${JSON.stringify(d.run.config)}\n`
         )

@@ -1,6 +1,11 @@
 // eval, bench, backends, data and db: evaluation, the machine, datasets and the database file.
 import { Command } from 'commander'
-import { backendReports, benchmarkBackends, VaeLabService } from '../../api/service'
+import {
+  backendReports,
+  BENCHMARK_MODELS,
+  benchmarkBackends,
+  VaeLabService
+} from '../../api/service'
 import { dbOption, parseRunId, withService, type Io } from './cliSupport'
 import { toNumber } from './parseOptions'
 import { openRunStore, VaeLabError } from '../../api/runtime'
@@ -26,7 +31,12 @@ export function registerToolCommands(program: Command, io: Io): void {
         if (f.limitTest !== undefined) input.limitTest = toNumber(f.limitTest)
         if (f.backend !== undefined) input.backend = f.backend
         await withService(f.db, async (service) => {
-          const r = await service.evaluateIwae(input)
+          const r = await service.evaluateIwae(input).catch((e: unknown) => {
+            // The request's k is this command's --iwae (train's --k is another option).
+            if (e instanceof VaeLabError && e.field === 'k')
+              throw new VaeLabError(e.code, e.message, { field: 'iwae' })
+            throw e
+          })
           io.stdout.write(
             f.json
               ? JSON.stringify({ run: input.runId, ...r }) + '\n'
@@ -43,15 +53,30 @@ export function registerToolCommands(program: Command, io: Io): void {
     )
     .option('--steps <n>', 'timed steps per backend (each stops after --max-seconds)', '300')
     .option('--max-seconds <s>', 'time limit per backend', '10')
+    .option(
+      '--models <names>',
+      `models to time, comma-separated: ${Object.keys(BENCHMARK_MODELS).join(', ')} (default: default, the paper's)`,
+      'default'
+    )
     .option('--json', 'print JSON')
-    .action(async (f: { steps: string; maxSeconds: string; json?: boolean }) => {
+    .action(async (f: { steps: string; maxSeconds: string; models: string; json?: boolean }) => {
       const steps = toNumber(f.steps)
       const maxSeconds = toNumber(f.maxSeconds)
       if (!Number.isInteger(steps) || steps < 3)
         throw new VaeLabError('INVALID_INPUT', '--steps: must be a whole number of at least 3')
       if (!(maxSeconds > 0))
         throw new VaeLabError('INVALID_INPUT', '--max-seconds: must be a positive number')
-      const entries = await benchmarkBackends({ steps, maxSeconds })
+      const models = f.models.split(',').map((m) => m.trim())
+      const unknown = models.filter((m) => !(m in BENCHMARK_MODELS))
+      if (unknown.length || !models.length)
+        throw new VaeLabError(
+          'INVALID_INPUT',
+          `--models: unknown model ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARK_MODELS).join(', ')}`
+        )
+      const entries = await benchmarkBackends(
+        { steps, maxSeconds },
+        models as (keyof typeof BENCHMARK_MODELS)[]
+      )
       if (f.json) {
         io.stdout.write(
           JSON.stringify(

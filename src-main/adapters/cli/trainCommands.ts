@@ -1,6 +1,6 @@
 // train, resume and queue: everything that makes runs train.
 import { Command, Option } from 'commander'
-import { BACKEND_NAMES } from '../../common/contract'
+import { BACKEND_NAMES, TrainConfigSchema } from '../../common/contract'
 import { SWEEP_PRESETS, type SweepPreset, type SweepRequestInput } from '../../api/service'
 import {
   dbOption,
@@ -13,6 +13,8 @@ import {
 } from './cliSupport'
 import { sweepInput, toNumber, type TrainFlags } from './parseOptions'
 import { VaeLabError } from '../../api/runtime'
+
+const DEFAULT_INIT = TrainConfigSchema.parse({ latentDim: 2 }).init
 
 type TrainOptions = TrainFlags & {
   sweep?: string
@@ -32,13 +34,36 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .addOption(
       new Option(
         '--preset <name>',
-        'paper: Kingma & Welling as published (Adagrad 0.02, N(0, 0.01^2) init, the prior as weight decay, 1,667 epochs); modern: Adam 1e-3, 10 epochs. Both MNIST, latent 2,5,10,50, 500 hidden, batch 100'
-      ).choices(['paper', 'modern'])
+        'paper: Kingma & Welling as published (Adagrad 0.02, N(0, 0.01^2) init, the prior as weight decay, 1,667 epochs); ' +
+          'modern: Adam 1e-3, 10 epochs (both MNIST, latent 2,5,10,50, 500 hidden, batch 100); ' +
+          'burda: Burda et al. (2015), 784-200-200-50 tanh, dynamic binarisation, batch 20, ' +
+          'IWAE k=5 (--objective, --k change it), evaluated at k=5000 (options given override the preset)'
+      ).choices(Object.keys(SWEEP_PRESETS))
     )
     .option('--epochs <n>', 'passes over the training set (default 10)')
     .option('--limit-train <n>', 'use only the first N training images (quick experiments)')
     .option('--limit-test <n>', 'evaluate on only the first N test images')
-    .option('--hidden <n>', 'hidden units per tanh layer (default 500); a list makes a sweep')
+    .option(
+      '--hidden <sizes>',
+      'tanh layers of the MLP encoder, mirrored in the decoder (default 500): 200,200 is two layers of 200; ' +
+        'a slash separates networks to sweep over, e.g. 500/200,200'
+    )
+    .option(
+      '--arch <name>',
+      "mlp (default: the paper's tanh MLPs) or conv (the CNN of TensorFlow's CVAE tutorial, 28x28 images); mlp,conv makes a sweep"
+    )
+    .option(
+      '--objective <name>',
+      'elbo (default, the paper) or iwae (Burda et al. 2015); elbo,iwae makes a sweep'
+    )
+    .option(
+      '--k <K>',
+      'importance samples of --objective iwae (default 5; k=1 is the ELBO); a list makes a sweep (its IWAE runs)'
+    )
+    .option(
+      '--eval-iwae <K>',
+      'after training, also the K-sample IWAE bound on the test set (Burda et al.: 5000)'
+    )
     .option('--batch <n>', 'minibatch size M (default 100)')
     .option('--optimizer <name>', 'adam (default) or adagrad (the paper)')
     .option('--lr <x>', 'learning rate (default: adam 1e-3, adagrad 0.01); a list makes a sweep')
@@ -54,7 +79,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
     )
     .option(
       '--init <scheme>',
-      'glorot (default; trains faster in the first epochs) or paper (weights ~ N(0, 0.01^2))'
+      `torch (PyTorch nn.Linear's default: W, b ~ U(+-1/sqrt(fan_in))), glorot (Glorot-uniform, b = 0) or paper (N(0, 0.01^2)); default ${DEFAULT_INIT}`
     )
     .option(
       '--seed <n>',
@@ -67,11 +92,26 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option('--detach', 'only queue the runs and print their ids; `vae-lab queue run` trains them')
     .option('--json', 'print one JSON array of the runs on stdout')
     .addOption(dbOption())
+    .addHelpText(
+      'after',
+      `
+Sweeps: --latent, --beta, --lr, --seed, --k, --arch and --objective take comma-separated values;
+--hidden takes networks separated by slashes, each a comma-separated list of its layers. The sweep
+has one run per combination; --k applies to the IWAE runs of a sweep that also varies --objective.
+
+Examples:
+  vae-lab train --latent 10 --hidden 200,200                    one run, two tanh layers of 200
+  vae-lab train --latent 10 --hidden 500/200,200                two runs: 500, and 200-200
+  vae-lab train --latent 10 --objective elbo,iwae --k 1,5,50    four runs: ELBO, IWAE k = 1, 5, 50
+  vae-lab train --latent 10 --arch conv                         the convolutional VAE
+  vae-lab train --preset burda --epochs 100                     Burda et al.'s MNIST model, k=5000 eval
+`
+    )
     .action(async (f: TrainOptions) => {
       if (!f.latent && !f.preset)
         throw new VaeLabError(
           'INVALID_INPUT',
-          'give --latent (e.g. --latent 2,5,10,50) or --preset paper',
+          'give --latent (e.g. --latent 2,5,10,50) or --preset paper|modern|burda',
           { field: 'latentDim' }
         )
       await withService(f.db, async (service) => {

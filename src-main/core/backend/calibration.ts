@@ -13,20 +13,29 @@ import { INPUT_DIM } from '../model/vae'
 import { defaultHome } from '../paths'
 import { codeVersion } from '../version'
 
-/** What a calibration measures: the model's shape and batch, and the optimiser (its update cost). */
-export type Workload = Pick<TrainConfig, 'hidden' | 'latentDim' | 'batchSize' | 'optimizer'>
+/** What a calibration measures: the model (architecture, shape, objective), batch and optimiser. */
+export type Workload = Pick<TrainConfig, 'hidden' | 'latentDim' | 'batchSize' | 'optimizer'> &
+  Partial<Pick<TrainConfig, 'arch' | 'objective' | 'k'>>
 
 export function workloadOf(cfg: Workload): Workload {
   return {
     hidden: cfg.hidden,
     latentDim: cfg.latentDim,
     batchSize: cfg.batchSize,
-    optimizer: cfg.optimizer
+    optimizer: cfg.optimizer,
+    // The paper's MLP and ELBO keep the keys (and cached answers) they had before these options.
+    ...(cfg.arch && cfg.arch !== 'mlp' ? { arch: cfg.arch } : {}),
+    ...(cfg.objective === 'iwae' ? { objective: cfg.objective, k: cfg.k } : {})
   }
 }
 
 export function workloadLabel(w: Workload): string {
-  return `${INPUT_DIM}-${w.hidden}-${w.latentDim}, batch ${w.batchSize}, ${w.optimizer}`
+  const model =
+    w.arch === 'conv'
+      ? `conv, latent ${w.latentDim}`
+      : `${[INPUT_DIM, ...(typeof w.hidden === 'number' ? [w.hidden] : w.hidden), w.latentDim].join('-')}`
+  const objective = w.objective === 'iwae' ? `, IWAE k=${w.k}` : ''
+  return `${model}${objective}, batch ${w.batchSize}, ${w.optimizer}`
 }
 
 export interface Measurement {

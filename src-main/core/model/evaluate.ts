@@ -5,17 +5,18 @@ import type { ActiveUnitsReport, IwaeReport, LossParts } from '../../common/cont
 import { IMAGE_SIZE, type ImageSet } from '../data/dataset'
 import { fillBatch } from '../data/pixels'
 import { deriveSeed, range } from '../train/random'
-import type { MatMul } from './dense'
-import { bernoulliRec, gaussianKl, standardNormalLogPdf } from './loss'
-import { decode, encode, reparameterize, type VaeParams } from './vae'
+import { bernoulliRec, gaussianKl, logImportanceWeight } from './loss'
+import { reparameterize } from './vae'
+import type { VaeModel } from './vaeModel'
 
-export interface Model {
-  params: VaeParams
-  latentDim: number
-  matMul: MatMul
-}
+/** Any architecture: evaluation needs only q(z|x) and p(x|z). */
+export type Model = VaeModel
 
 const EVAL_ROWS = 500 // fixed chunk shape: the wasm heap never shrinks (pitfalls.md §1)
+// A set smaller than a chunk is one chunk of its own size (small test sets, and the slow cpu
+// backend, need not pad to 500 rows); seeded draws are prefixes of each other, so the numbers
+// of its images do not change.
+const chunkRows = (set: ImageSet) => Math.max(1, Math.min(EVAL_ROWS, set.count))
 const STREAM_EVAL_EPS = 11
 const STREAM_IWAE_EPS = 12
 
@@ -50,26 +51,27 @@ export interface NelboReport {
 /** -ELBO with one posterior sample per image, in nats per image; eps is seeded for comparability. */
 export async function evaluateNelbo(m: Model, set: ImageSet, seed: number): Promise<NelboReport> {
   const sums = Array.from({ length: 10 }, () => ({ rec: 0, kl: 0, n: 0 }))
+  const rows = chunkRows(set)
   await forEachChunk(
     set,
-    EVAL_ROWS,
+    rows,
     (x, chunk) => {
-      const { mu, logVar } = encode(m.params, x, m.matMul)
+      const { mu, logVar } = m.encode(x)
       const eps = tf.randomNormal(
-        [EVAL_ROWS, m.latentDim],
+        [rows, m.latentDim],
         0,
         1,
         'float32',
         deriveSeed(seed, STREAM_EVAL_EPS, chunk)
       )
-      const logits = decode(m.params, reparameterize(mu, logVar, eps as tf.Tensor2D), m.matMul)
+      const logits = m.decode(reparameterize(mu, logVar, eps as tf.Tensor2D))
       return tf.stack([bernoulliRec(logits, x), gaussianKl(mu, logVar)])
     },
     (values, start, real) => {
       for (let r = 0; r < real; r++) {
         const s = sums[set.labels[start + r]]
         s.rec += values[r]
-        s.kl += values[EVAL_ROWS + r]
+        s.kl += values[rows + r]
         s.n += 1
       }
     }
@@ -100,17 +102,18 @@ export async function iwaeBound(
   k: number,
   seed: number
 ): Promise<IwaeReport> {
-  // Rows per pass stay near 4,000 whatever k is: large k is split into passes over the samples,
-  // combined with a running log-sum-exp, so memory does not grow with k.
-  const samplesPerPass = Math.min(k, 4000)
+  // Rows per pass stay near the model's evalRows (4,000 for the MLP) whatever k is: large k is
+  // split into passes over the samples, combined with a running log-sum-exp, so memory does not
+  // grow with k.
+  const samplesPerPass = Math.min(k, m.evalRows)
   const passes = Math.ceil(k / samplesPerPass)
-  const imagesPerChunk = Math.max(1, Math.floor(4000 / samplesPerPass))
+  const imagesPerChunk = Math.max(1, Math.floor(m.evalRows / samplesPerPass))
   let total = 0
   await forEachChunk(
     set,
     imagesPerChunk,
     (x, chunk) => {
-      const { mu, logVar } = encode(m.params, x, m.matMul)
+      const { mu, logVar } = m.encode(x)
       let logSum: tf.Tensor1D | null = null
       for (let p = 0; p < passes; p++) {
         const s = Math.min(samplesPerPass, k - p * samplesPerPass)
@@ -128,12 +131,8 @@ export async function iwaeBound(
             deriveSeed(seed, STREAM_IWAE_EPS, chunk * passes + p)
           ) as tf.Tensor2D
           const z = reparameterize(muK, logVarK, eps)
-          const logPxGivenZ = tf.neg(bernoulliRec(decode(m.params, z, m.matMul), repeat(x)))
-          const logPz = standardNormalLogPdf(z)
-          // log q(z|x) = log N(eps; 0, I) - 1/2 sum_j log sigma_j^2
-          const logQz = tf.sub(standardNormalLogPdf(eps), tf.mul(tf.sum(logVarK, 1), 0.5))
-          const logW = tf.reshape(tf.sub(tf.add(logPxGivenZ, logPz), logQz), [imagesPerChunk, s])
-          const passLse = tf.logSumExp(logW, 1) as tf.Tensor1D
+          const logW = logImportanceWeight(m.decode(z), repeat(x), z, eps, logVarK)
+          const passLse = tf.logSumExp(tf.reshape(logW, [imagesPerChunk, s]), 1) as tf.Tensor1D
           return logSum === null
             ? passLse
             : (tf.logSumExp(tf.stack([logSum, passLse]), 0) as tf.Tensor1D)
@@ -155,8 +154,8 @@ export async function posteriorMeans(m: Model, set: ImageSet): Promise<Float32Ar
   const out = new Float32Array(set.count * m.latentDim)
   await forEachChunk(
     set,
-    EVAL_ROWS,
-    (x) => encode(m.params, x, m.matMul).mu,
+    chunkRows(set),
+    (x) => m.encode(x).mu,
     (values, start, real) => out.set(values.subarray(0, real * m.latentDim), start * m.latentDim)
   )
   return out

@@ -4,7 +4,6 @@ import * as tf from '@tensorflow/tfjs-core'
 import { IMAGE_SIZE, type ImageSet } from '../data/dataset'
 import { mulberry32, range, shuffleInPlace } from '../train/random'
 import { posteriorMeans, type Model } from './evaluate'
-import { decode, encode } from './vae'
 
 export const RECON_SELECTION_SEED = 6 // Fig 6: the same ten test images for every run
 export const SCATTER_SELECTION_SEED = 8 // Fig 8
@@ -75,7 +74,7 @@ export async function reconFigure(m: Model, test: ImageSet): Promise<ReconFigure
       tf.tensor2d(chosen.images, [chosen.count, IMAGE_SIZE], 'float32'),
       255
     ) as tf.Tensor2D
-    return tf.sigmoid(decode(m.params, encode(m.params, x, m.matMul).mu, m.matMul))
+    return tf.sigmoid(m.decode(m.encode(x).mu))
   })
   const reconstructions = await toBytes(means)
   return { indices, labels: Array.from(chosen.labels), originals: chosen.images, reconstructions }
@@ -95,9 +94,7 @@ export async function manifoldFigure(
       z[(r * grid + c) * 2 + 1] = hi - r * step
     }
   }
-  const means = tf.tidy(() =>
-    tf.sigmoid(decode(m.params, tf.tensor2d(z, [grid * grid, 2]), m.matMul))
-  )
+  const means = tf.tidy(() => tf.sigmoid(m.decode(tf.tensor2d(z, [grid * grid, 2]))))
   const images = await toBytes(means)
   return { grid, range: [lo, hi], images }
 }
@@ -138,8 +135,6 @@ export async function decodeLattice(
       z[(r * xs.length + c) * 2 + 1] = y
     })
   )
-  const means = tf.tidy(() =>
-    tf.sigmoid(decode(m.params, tf.tensor2d(z, [xs.length * ys.length, 2]), m.matMul))
-  )
+  const means = tf.tidy(() => tf.sigmoid(m.decode(tf.tensor2d(z, [xs.length * ys.length, 2]))))
   return toBytes(means)
 }

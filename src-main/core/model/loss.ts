@@ -32,3 +32,26 @@ export function standardNormalLogPdf(v: tf.Tensor2D): tf.Tensor1D {
     0.5 * d * Math.log(2 * Math.PI)
   ) as tf.Tensor1D
 }
+
+/**
+ * Burda et al. (2015): log w = log p(x|z) + log p(z) - log q(z|x) per row, for z = mu + sigma * eps
+ * (all inputs row-aligned: [rows, 784] logits and x, [rows, latent] z, eps and log sigma^2).
+ */
+export function logImportanceWeight(
+  logits: tf.Tensor2D,
+  x: tf.Tensor2D,
+  z: tf.Tensor2D,
+  eps: tf.Tensor2D,
+  logVar: tf.Tensor2D
+): tf.Tensor1D {
+  const logPxGivenZ = tf.neg(bernoulliRec(logits, x))
+  const logPz = standardNormalLogPdf(z)
+  // log q(z|x) = log N(eps; 0, I) - 1/2 sum_j log sigma_j^2, since z = mu + sigma * eps
+  const logQz = tf.sub(standardNormalLogPdf(eps), tf.mul(tf.sum(logVar, 1), 0.5))
+  return tf.sub(tf.add(logPxGivenZ, logPz), logQz) as tf.Tensor1D
+}
+
+/** The k-sample bound per image from log w [images, k]: log (1/k) sum_s w_s, by log-sum-exp. */
+export function iwaeBoundOf(logW: tf.Tensor2D): tf.Tensor1D {
+  return tf.sub(tf.logSumExp(logW, 1), Math.log(logW.shape[1])) as tf.Tensor1D
+}

@@ -1,95 +1,102 @@
-// Kingma & Welling (2013), Appendix C: Gaussian MLP encoder, Bernoulli MLP decoder.
+// Kingma & Welling (2013), Appendix C: Gaussian MLP encoder, Bernoulli MLP decoder, with one
+// deterministic tanh layer (the paper) or several (Burda et al. 2015 use 200-200); the decoder
+// mirrors the encoder.
 import * as tf from '@tensorflow/tfjs-core'
+import type { InitScheme } from '../../common/contract'
 import { FUSED_KERNELS, fused } from '../backend/fusedOps'
-import { denseLayer, type MatMul } from './dense'
+import { denseLayer, type Activation, type MatMul } from './dense'
+import { createVariables, layerSpecs, type NamedVariable } from './init'
 
 export const INPUT_DIM = 784
 
 export interface VaeShape {
   inputDim: number
-  hidden: number
+  /** Units of each tanh layer of the encoder, first to last: 500, or [200, 200]. */
+  hidden: number | readonly number[]
   latentDim: number
 }
 
-/** The ten parameter tensors, named as in the paper's equations. */
+/** One dense layer's parameters, y = act(x W + b) with W [in, out]. */
+export interface Layer {
+  W: tf.Variable
+  b: tf.Variable
+}
+
+/** The parameters, in the order of the equations below. */
 export interface VaeParams {
-  W1: tf.Variable // [input, hidden]   encoder hidden layer
-  b1: tf.Variable
-  W2: tf.Variable // [hidden, latent]  mu
-  b2: tf.Variable
-  W3: tf.Variable // [hidden, latent]  log sigma^2
-  b3: tf.Variable
-  W4: tf.Variable // [latent, hidden]  decoder hidden layer
-  b4: tf.Variable
-  W5: tf.Variable // [hidden, input]   Bernoulli logits
-  b5: tf.Variable
+  encoder: Layer[] // h_l = tanh(h_{l-1} W + b), l = 1..L
+  mu: Layer // mu = h_L W + b
+  logVar: Layer // log sigma^2 = h_L W + b
+  decoder: Layer[] // h'_l = tanh(h'_{l-1} W + b), h'_0 = z, sizes mirrored
+  logits: Layer // logits = h'_L W + b
+  /** The same tensors named W1, b1, W2, ... in that order (one layer: W1..b5, the paper's five). */
+  named: NamedVariable[]
 }
 
-// tfjs variable names are global per tf instance; a counter keeps several models apart.
-let variableCount = 0
+export const hiddenLayers = (h: VaeShape['hidden']): number[] =>
+  typeof h === 'number' ? [h] : [...h]
 
-export const PARAM_NAMES = ['W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'W4', 'b4', 'W5', 'b5'] as const
-export type ParamName = (typeof PARAM_NAMES)[number]
-
-export function paramShapes(s: VaeShape): Record<ParamName, number[]> {
-  return {
-    W1: [s.inputDim, s.hidden],
-    b1: [s.hidden],
-    W2: [s.hidden, s.latentDim],
-    b2: [s.latentDim],
-    W3: [s.hidden, s.latentDim],
-    b3: [s.latentDim],
-    W4: [s.latentDim, s.hidden],
-    b4: [s.hidden],
-    W5: [s.hidden, s.inputDim],
-    b5: [s.inputDim]
-  }
+/** Dense layer sizes [in, out] in equation order: encoder, mu, log sigma^2, decoder, logits. */
+function layerShapes(s: VaeShape): [number, number][] {
+  const h = hiddenLayers(s.hidden)
+  const down = [s.inputDim, ...h]
+  const up = [s.latentDim, ...h.slice().reverse()]
+  const last = h[h.length - 1]
+  return [
+    ...h.map((units, l): [number, number] => [down[l], units]),
+    [last, s.latentDim],
+    [last, s.latentDim],
+    ...h.map((_, l): [number, number] => [up[l], up[l + 1]]),
+    [h[0], s.inputDim]
+  ]
 }
 
-/**
- * 'paper': weights ~ N(0, 0.01^2) as in section 5 of the paper; 'glorot': Glorot-uniform.
- * Biases start at 0. Random draws happen in tfjs-core's JS, so they are identical on every backend.
- */
+/** Initial weights (init.ts); tensor i of W1, b1, W2, ... draws with seed `seed + i`. */
 export function createVaeParams(
   s: VaeShape,
-  init: 'paper' | 'glorot',
+  init: InitScheme,
   seed: number,
   runTag = ''
 ): VaeParams {
-  const shapes = paramShapes(s)
-  const entries = PARAM_NAMES.map((name, i) => {
-    const shape = shapes[name]
-    const value = tf.tidy(() => {
-      if (shape.length === 1) return tf.zeros(shape)
-      if (init === 'paper') return tf.randomNormal(shape, 0, 0.01, 'float32', seed + i)
-      const limit = Math.sqrt(6 / (shape[0] + shape[1]))
-      return tf.randomUniform(shape, -limit, limit, 'float32', seed + i)
-    })
-    const variable = tf.variable(value, true, `${runTag}${name}_${++variableCount}`)
-    value.dispose() // the variable holds its own reference to the data
-    return [name, variable] as const
-  })
-  return Object.fromEntries(entries) as unknown as VaeParams
+  const specs = layerShapes(s).flatMap(([fanIn, fanOut], l) =>
+    layerSpecs(l + 1, [fanIn, fanOut], fanOut, fanIn, fanOut)
+  )
+  const named = createVariables(specs, init, seed, runTag)
+  const layers: Layer[] = []
+  for (let i = 0; i < named.length; i += 2)
+    layers.push({ W: named[i].variable, b: named[i + 1].variable })
+  const L = hiddenLayers(s.hidden).length
+  return {
+    encoder: layers.slice(0, L),
+    mu: layers[L],
+    logVar: layers[L + 1],
+    decoder: layers.slice(L + 2, 2 * L + 2),
+    logits: layers[2 * L + 2],
+    named
+  }
 }
 
 export function paramList(p: VaeParams): tf.Variable[] {
-  return PARAM_NAMES.map((n) => p[n])
+  return p.named.map((n) => n.variable)
 }
 
-export function disposeParams(p: VaeParams): void {
-  for (const v of paramList(p)) v.dispose()
+export function disposeParams(p: { named: NamedVariable[] }): void {
+  for (const n of p.named) n.variable.dispose()
 }
 
-/** q(z|x): h = tanh(W1 x + b1); mu = W2 h + b2; log sigma^2 = W3 h + b3. Shapes [batch, latent]. */
+// The backend's fused layer where it has one (webgpu), else matMul, add and the activation.
+const dense = (layer: Layer, x: tf.Tensor2D, matMul: MatMul, act: Activation) =>
+  denseLayer(matMul, x, layer.W as tf.Tensor2D, layer.b as tf.Tensor1D, act)
+
+/** q(z|x): h_0 = x; h_l = tanh(W_l h_{l-1} + b_l); mu = W h_L + b; log sigma^2 = W' h_L + b'. */
 export function encode(
   p: VaeParams,
   x: tf.Tensor2D,
   matMul: MatMul
 ): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
-  const h = denseLayer(matMul, x, p.W1 as tf.Tensor2D, p.b1 as tf.Tensor1D, 'tanh')
-  const mu = denseLayer(matMul, h, p.W2 as tf.Tensor2D, p.b2 as tf.Tensor1D, 'linear')
-  const logVar = denseLayer(matMul, h, p.W3 as tf.Tensor2D, p.b3 as tf.Tensor1D, 'linear')
-  return { mu, logVar }
+  let h = x // [batch, 784], then [batch, hidden_l]
+  for (const layer of p.encoder) h = dense(layer, h, matMul, 'tanh')
+  return { mu: dense(p.mu, h, matMul, 'linear'), logVar: dense(p.logVar, h, matMul, 'linear') } // [batch, latent]
 }
 
 /** z = mu + sigma * eps with eps ~ N(0, I): the reparameterisation trick (section 2.4). */
@@ -103,8 +110,9 @@ export function reparameterize(
   ) as tf.Tensor2D
 }
 
-/** p(x|z): h' = tanh(W4 z + b4); logits = W5 h' + b5. Returns logits [batch, 784]. */
+/** p(x|z): h'_0 = z; h'_l = tanh(W_l h'_{l-1} + b_l); logits = W h'_L + b. Returns [batch, 784]. */
 export function decode(p: VaeParams, z: tf.Tensor2D, matMul: MatMul): tf.Tensor2D {
-  const h = denseLayer(matMul, z, p.W4 as tf.Tensor2D, p.b4 as tf.Tensor1D, 'tanh')
-  return denseLayer(matMul, h, p.W5 as tf.Tensor2D, p.b5 as tf.Tensor1D, 'linear')
+  let h = z // [batch, latent], then [batch, hidden_l]
+  for (const layer of p.decoder) h = dense(layer, h, matMul, 'tanh')
+  return dense(p.logits, h, matMul, 'linear')
 }

@@ -15,7 +15,7 @@
 // workers back (or interrupts or fails them, by their LostAction and the retry cap); each claim is
 // an attempt in run_attempts.
 import {
-  TrainConfigSchema,
+  parseStoredConfig,
   type DatasetInfo,
   type EpochMetrics,
   type RunStatus,
@@ -811,9 +811,7 @@ export class SqlRunStore implements RunStore {
   async getRun(runId: number): Promise<RunRecord | null> {
     const row = await this.db.get<RunDetailRow>(SQL.getRun, { runId })
     if (!row) return null
-    const parsed = TrainConfigSchema.safeParse(
-      parseColumn<unknown>(row.config, `run ${runId}'s config`)
-    )
+    const parsed = parseStoredConfig(parseColumn<unknown>(row.config, `run ${runId}'s config`))
     if (!parsed.success) {
       throw new VaeLabError(
         'DATA_CORRUPT',

@@ -2,15 +2,20 @@
 // given architecture and batch, time-bounded so slow backends finish quickly too.
 import type { TrainConfig } from '../../common/contract'
 import { IMAGE_SIZE } from '../data/dataset'
-import { createVaeParams, disposeParams, INPUT_DIM } from '../model/vae'
+import { hiddenLayers } from '../model/vae'
+import { createVaeModel, disposeModel } from '../model/vaeModel'
 import { createOptimizer } from './optimizers'
 import { mulberry32 } from './random'
 import { createTrainStep } from './trainStep'
 import type { TrainEnv } from './trainer'
 
 export interface BenchmarkOptions {
-  hidden: number
+  hidden: number | number[]
   latentDim: number
+  arch?: TrainConfig['arch']
+  objective?: TrainConfig['objective']
+  /** Importance samples when the objective is 'iwae'. */
+  k?: number
   batchSize: number
   optimizer: TrainConfig['optimizer']
   warmupSteps: number
@@ -44,15 +49,18 @@ export async function benchmarkTraining(
     latentDim: o.latentDim,
     samples: 1,
     beta: 1,
-    weightDecay: 0
+    weightDecay: 0,
+    objective: o.objective ?? 'elbo',
+    k: o.objective === 'iwae' ? (o.k ?? 5) : undefined
   }
-  const params = createVaeParams(
-    { inputDim: INPUT_DIM, hidden: o.hidden, latentDim: o.latentDim },
+  const model = createVaeModel(
+    { arch: o.arch ?? 'mlp', hidden: hiddenLayers(o.hidden), latentDim: o.latentDim },
     'glorot',
-    1
+    1,
+    env
   )
   const optimizer = createOptimizer({ optimizer: o.optimizer, lr: undefined }, env.blas, env.webgpu)
-  const step = createTrainStep(cfg, params, optimizer, env.matMul)
+  const step = createTrainStep(cfg, model, optimizer)
   const rng = mulberry32(7)
   const x = Float32Array.from({ length: o.batchSize * IMAGE_SIZE }, () => (rng() < 0.2 ? rng() : 0))
   try {
@@ -64,7 +72,7 @@ export async function benchmarkTraining(
     const seconds = (performance.now() - started) / 1000
     return { imgPerSec: (steps * o.batchSize) / seconds, steps, seconds }
   } finally {
-    disposeParams(params)
+    disposeModel(model)
     optimizer.dispose()
   }
 }

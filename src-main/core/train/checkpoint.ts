@@ -2,7 +2,15 @@
 // tensor's shape, then the float32 values, 4-byte aligned so they can be viewed without copying.
 import * as tf from '@tensorflow/tfjs-core'
 import { VaeLabError } from '../../common/errors'
-import { PARAM_NAMES, type VaeParams } from '../model/vae'
+import type { TrainConfig } from '../../common/contract'
+import type { NamedVariable } from '../model/init'
+import {
+  createVaeModel,
+  disposeModel,
+  modelSpecOf,
+  type ModelEnv,
+  type VaeModel
+} from '../model/vaeModel'
 
 export interface TensorRecord {
   name: string
@@ -61,43 +69,68 @@ export function unpackTensors(blob: Uint8Array, what = 'checkpoint'): TensorReco
   })
 }
 
-/** Loads the weights W1..b5 of a checkpoint into `params`, checking every shape. */
-export function assignParams(params: VaeParams, blob: Uint8Array, what: string): void {
+/** Loads a checkpoint's weights (W1, b1, ...) into `params`, checking every name and shape. */
+export function assignParams(
+  params: readonly NamedVariable[],
+  blob: Uint8Array,
+  what: string
+): void {
   const byName = new Map(unpackTensors(blob, what).map((t) => [t.name, t]))
-  for (const name of PARAM_NAMES) {
+  for (const { name, variable } of params) {
     const t = byName.get(name)
-    if (!t || t.values.length !== params[name].size) {
+    if (!t || t.values.length !== variable.size) {
       throw new VaeLabError('DATA_CORRUPT', `${what} lacks a valid ${name}`)
     }
-    tf.tidy(() => params[name].assign(tf.tensor(t.values, params[name].shape, 'float32')))
+    tf.tidy(() => variable.assign(tf.tensor(t.values, variable.shape, 'float32')))
   }
 }
 
 /**
  * The optimiser state of a checkpoint (`opt/<i>/<name>` records, 'iter' aside) must be one slot
- * per weight (Adagrad's accumulators) or two (Adam's first and second moments), in W1..b5 order,
- * each of its weight's shape. Otherwise an in-place update would write past a slot's end.
+ * per weight (Adagrad's accumulators) or two (Adam's first and second moments), in the model's
+ * parameter order (W1, b1, ...), each of its weight's shape. Otherwise an in-place update would write past a slot's end.
  */
 export function checkOptimizerState(
-  params: VaeParams,
+  params: readonly NamedVariable[],
   records: readonly TensorRecord[],
   what: string
 ): void {
   const slots = records
     .filter((t) => t.name.startsWith('opt/') && !t.name.endsWith('/iter'))
     .sort((a, b) => Number(a.name.split('/')[1]) - Number(b.name.split('/')[1]))
-  const k = PARAM_NAMES.length
+  const k = params.length
   if (slots.length !== 0 && slots.length !== k && slots.length !== 2 * k)
     throw new VaeLabError(
       'DATA_CORRUPT',
       `${what} has ${slots.length} optimiser slots; expected ${k} (Adagrad) or ${2 * k} (Adam)`
     )
   slots.forEach((t, i) => {
-    const expected = params[PARAM_NAMES[i % k]].shape
+    const { name, variable } = params[i % k]
+    const expected = variable.shape
     if (t.shape.length !== expected.length || t.shape.some((d, j) => d !== expected[j]))
       throw new VaeLabError(
         'DATA_CORRUPT',
-        `${what} is corrupt: optimiser slot ${t.name} has shape [${t.shape}], not [${expected}] like ${PARAM_NAMES[i % k]}`
+        `${what} is corrupt: optimiser slot ${t.name} has shape [${t.shape}], not [${expected}] like ${name}`
       )
   })
+}
+
+/**
+ * A run's model with the weights of one of its checkpoints, on the active backend; the caller
+ * disposes it (disposeModel). Works for every architecture the config names.
+ */
+export function modelFromCheckpoint(
+  cfg: Pick<TrainConfig, 'arch' | 'hidden' | 'latentDim' | 'init' | 'seed'>,
+  blob: Uint8Array,
+  what: string,
+  env: ModelEnv
+): VaeModel {
+  const model = createVaeModel(modelSpecOf(cfg), cfg.init, cfg.seed, env)
+  try {
+    assignParams(model.params, blob, what)
+  } catch (e) {
+    disposeModel(model)
+    throw e
+  }
+  return model
 }

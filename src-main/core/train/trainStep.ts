@@ -4,16 +4,16 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { TrainConfig } from '../../common/contract'
 import { IMAGE_SIZE } from '../data/dataset'
-import type { MatMul } from '../model/dense'
-import { bernoulliRec, gaussianKl } from '../model/loss'
-import { decode, encode, paramList, reparameterize, type VaeParams } from '../model/vae'
+import { samplesPerImage, trainingObjective, type ObjectiveConfig } from '../model/objective'
+import { modelVariables, type VaeModel } from '../model/vaeModel'
 
-type StepConfig = Pick<TrainConfig, 'batchSize' | 'latentDim' | 'samples' | 'beta' | 'weightDecay'>
+type StepConfig = Pick<TrainConfig, 'batchSize' | 'latentDim'> & ObjectiveConfig
 
 /**
- * Returns [nelbo, rec, kl] of the minibatch (means over its images) after updating the parameters.
- * The batch is host memory, or a tensor already on the device (webgpu uploads once per epoch);
- * a tensor stays the caller's to dispose.
+ * Returns [nelbo, rec, kl] of the minibatch (means over its images) after updating the parameters;
+ * with the IWAE objective a fourth value, the objective -log (1/k) sum_s w_s. The batch is host
+ * memory, or a tensor already on the device (webgpu uploads once per epoch); a tensor stays the
+ * caller's to dispose.
  */
 export type TrainStep = (
   xBatch: Float32Array | tf.Tensor2D,
@@ -22,35 +22,20 @@ export type TrainStep = (
 
 export function createTrainStep(
   cfg: StepConfig,
-  params: VaeParams,
-  optimizer: tf.Optimizer,
-  matMul: MatMul
+  model: VaeModel,
+  optimizer: tf.Optimizer
 ): TrainStep {
   const B = cfg.batchSize
-  const L = cfg.samples
-  const vars = paramList(params)
-  const tile = (t: tf.Tensor2D) => (L === 1 ? t : (tf.tile(t, [L, 1]) as tf.Tensor2D))
+  const rows = B * samplesPerImage(cfg)
+  const vars = modelVariables(model)
 
-  // Minibatch estimate, per image: mean_b [ 1/L sum_l rec(x_b, z_bl) + beta KL_b ] (+ weight decay).
   const loss = (x: tf.Tensor2D, epsSeed: number, stats: tf.Tensor[]): tf.Scalar => {
-    const { mu, logVar } = encode(params, x, matMul)
-    const eps = tf.randomNormal([B * L, cfg.latentDim], 0, 1, 'float32', epsSeed) as tf.Tensor2D
-    const z = reparameterize(tile(mu), tile(logVar), eps)
-    const recAll = bernoulliRec(decode(params, z, matMul), tile(x))
-    const rec = L === 1 ? recAll : tf.mean(tf.reshape(recAll, [L, B]), 0)
-    const recMean = tf.mean(rec)
-    const klMean = tf.mean(gaussianKl(mu, logVar))
-    const nelbo = tf.add(recMean, klMean)
-    let objective = cfg.beta === 1 ? nelbo : tf.add(recMean, tf.mul(klMean, cfg.beta))
-    if (cfg.weightDecay > 0) {
-      // MAP with a N(0, I) prior on theta: 1/2 * decay * ||theta||^2 (paper section 5).
-      const sq = tf.addN(vars.map((v) => tf.sum(tf.square(v))))
-      objective = tf.add(objective, tf.mul(sq, 0.5 * cfg.weightDecay))
-    }
-    stats.push(tf.keep(tf.stack([nelbo, recMean, klMean])))
-    return objective as tf.Scalar
+    const eps = tf.randomNormal([rows, cfg.latentDim], 0, 1, 'float32', epsSeed) as tf.Tensor2D
+    const t = trainingObjective(model, x, eps, cfg)
+    const reported = t.iwae ? [t.nelbo, t.rec, t.kl, t.iwae] : [t.nelbo, t.rec, t.kl]
+    stats.push(tf.keep(tf.stack(reported)))
+    return t.loss
   }
-
   return async (xBatch, epsSeed) => {
     const stats: tf.Tensor[] = []
     tf.tidy(() => {

@@ -7,17 +7,11 @@ import { evaluationImages, fillBatch, trainingImages } from '../data/pixels'
 import { VaeLabError } from '../../common/errors'
 import type { BlasAddon } from '../backend/blasKernels'
 import type { MatMul } from '../model/dense'
-import { activeUnits, evaluateNelbo, type Model } from '../model/evaluate'
+import { activeUnits, evaluateNelbo, iwaeBound } from '../model/evaluate'
 import { figureData, type FigureData } from '../model/figureData'
 import { epochFigureData, klPerDim, type EpochFigureData } from '../model/epochFigures'
 import { latentModel } from '../model/latentModel'
-import {
-  createVaeParams,
-  disposeParams,
-  INPUT_DIM,
-  PARAM_NAMES,
-  type VaeParams
-} from '../model/vae'
+import { createVaeModel, disposeModel, modelSpecOf, type VaeModel } from '../model/vaeModel'
 import {
   assignParams,
   checkOptimizerState,
@@ -34,6 +28,7 @@ const STREAM_ORDER = 1
 const STREAM_EPS = 2
 const STREAM_BINARISE = 3
 const STREAM_TEST = 4
+const STREAM_FINAL_IWAE = 5
 const ADAM_POWERS = 'adam/beta_powers'
 
 export interface BatchProgress {
@@ -62,7 +57,7 @@ export interface TrainOutcome {
   imgPerSec: number | null
   evaluation?: FinalEvaluation
   figures?: FigureData
-  /** Final weights, named as in the paper (W1..b5). */
+  /** Final weights, named as in the equations (W1, b1, ...; the paper's MLP: W1..b5). */
   weights?: Uint8Array
 }
 
@@ -74,26 +69,27 @@ export interface TrainEnv {
   webgpu?: boolean
 }
 
-async function weightsOf(params: VaeParams): Promise<TensorRecord[]> {
+async function weightsOf(model: VaeModel): Promise<TensorRecord[]> {
   return Promise.all(
-    PARAM_NAMES.map(async (name) => ({
+    model.params.map(async ({ name, variable }) => ({
       name,
-      shape: params[name].shape,
-      values: (await params[name].data()) as Float32Array
+      shape: variable.shape,
+      values: (await variable.data()) as Float32Array
     }))
   )
 }
 
-/** Sum of batch-mean losses, for the epoch's train metrics. */
+/** Sum of batch-mean losses, for the epoch's train metrics (with IWAE, its objective too). */
 class Accumulator {
-  private sums = [0, 0, 0]
+  private sums = [0, 0, 0, 0]
   private n = 0
   add(values: ArrayLike<number>) {
-    for (let i = 0; i < 3; i++) this.sums[i] += values[i]
+    for (let i = 0; i < values.length; i++) this.sums[i] += values[i]
     this.n++
   }
-  mean(): LossParts {
-    return { nelbo: this.sums[0] / this.n, rec: this.sums[1] / this.n, kl: this.sums[2] / this.n }
+  mean(iwae: boolean): LossParts {
+    const [nelbo, rec, kl, objective] = this.sums.map((s) => s / this.n)
+    return iwae ? { nelbo, rec, kl, iwae: objective } : { nelbo, rec, kl }
   }
 }
 
@@ -120,16 +116,11 @@ export async function trainVae(
       `the training set has ${train.count} images, fewer than one batch of ${B}`
     )
   }
-  const params = createVaeParams(
-    { inputDim: INPUT_DIM, hidden: cfg.hidden, latentDim: cfg.latentDim },
-    cfg.init,
-    cfg.seed
-  )
+  const model = createVaeModel(modelSpecOf(cfg), cfg.init, cfg.seed, env)
   const optimizer = createOptimizer(cfg, env.blas, env.webgpu)
-  const trainStep = createTrainStep(cfg, params, optimizer, env.matMul)
-  const model: Model = { params, latentDim: cfg.latentDim, matMul: env.matMul }
+  const trainStep = createTrainStep(cfg, model, optimizer)
   const xBuf = new Float32Array(B * IMAGE_SIZE)
-  if (resume) await restoreCheckpoint(params, optimizer, resume.tensors)
+  if (resume) await restoreCheckpoint(model, optimizer, resume.tensors)
   // Data order, eps and binarisation are seeded per epoch and step, so a resumed run draws exactly
   // what the uninterrupted one would have.
   let epochsDone = resume?.epoch ?? 0
@@ -197,13 +188,13 @@ export async function trainVae(
       epochsDone = epoch
       const metrics: EpochMetrics = {
         epoch,
-        train: acc.mean(),
+        train: acc.mean(cfg.objective === 'iwae'),
         test: testReport.overall,
         testPerDigit: testReport.perDigit,
         imgPerSec,
         seconds
       }
-      await hooks.onEpoch?.(metrics, await checkpointBlob(params, optimizer), figures)
+      await hooks.onEpoch?.(metrics, await checkpointBlob(model, optimizer), figures)
     }
     // The last epoch's evaluation is the final one (same weights, same seed); a run resumed after
     // its last epoch has none yet.
@@ -217,26 +208,37 @@ export async function trainVae(
         test: finalTest.overall,
         testPerDigit: finalTest.perDigit,
         activeUnits: await activeUnits(model, test),
-        klPerDim: lastKl ?? (await klPerDim(latentModel(model), test))
+        klPerDim: lastKl ?? (await klPerDim(latentModel(model), test)),
+        // Burda et al.'s evaluation (k = 5000 in their tables), when the config asks for it.
+        ...(cfg.evalIwae
+          ? {
+              iwae: await iwaeBound(
+                model,
+                test,
+                cfg.evalIwae,
+                deriveSeed(cfg.seed, STREAM_FINAL_IWAE, 0)
+              )
+            }
+          : {})
       },
       figures: await figureData(model, test),
-      weights: packTensors(await weightsOf(params))
+      weights: packTensors(await weightsOf(model))
     }
   } finally {
     onDevice?.dispose()
-    disposeParams(params)
+    disposeModel(model)
     optimizer.dispose()
   }
 }
 
 /** Puts a checkpoint's weights and optimiser state (Adam moments, iteration count) back. */
 async function restoreCheckpoint(
-  params: VaeParams,
+  model: VaeModel,
   optimizer: tf.Optimizer,
   blob: Uint8Array
 ): Promise<void> {
-  assignParams(params, blob, 'the checkpoint')
-  checkOptimizerState(params, unpackTensors(blob, 'the checkpoint'), 'the checkpoint')
+  assignParams(model.params, blob, 'the checkpoint')
+  checkOptimizerState(model.params, unpackTensors(blob, 'the checkpoint'), 'the checkpoint')
   const state = unpackTensors(blob, 'the checkpoint')
     .filter((t) => t.name.startsWith('opt/'))
     .map((t) => ({
@@ -258,9 +260,9 @@ async function restoreCheckpoint(
 }
 
 /** Weights and optimiser state (positional, as tfjs optimisers restore them). */
-async function checkpointBlob(params: VaeParams, optimizer: tf.Optimizer): Promise<Uint8Array> {
+async function checkpointBlob(model: VaeModel, optimizer: tf.Optimizer): Promise<Uint8Array> {
   const state = await optimizer.getWeights()
-  const records = (await weightsOf(params)).concat(
+  const records = (await weightsOf(model)).concat(
     await Promise.all(
       state.map(async (w, i) => ({
         name: `opt/${i}/${w.name}`,

@@ -78,9 +78,9 @@ describe('SweepRequestSchema', () => {
 
 describe('expandGrid', () => {
   it('gives every combination in the order the fields were given', () => {
-    expect(expandGrid({ a: [1, 2], b: [3] })).toEqual([
-      { a: 1, b: 3 },
-      { a: 2, b: 3 }
+    expect(expandGrid({ latentDim: [1, 2], seed: [3] })).toEqual([
+      { latentDim: 1, seed: 3 },
+      { latentDim: 2, seed: 3 }
     ])
   })
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { TrainConfigSchema } from '../../../src-main/common/contract'
 import {
+  burdaPreset,
   defaultSweepForm,
   formFromConfig,
   paperPreset,
@@ -27,8 +28,12 @@ describe('sweepForm', () => {
       expect(paper.runCount).toBe(4)
       expect(paper.request.grid).toMatchObject({
         latentDim: [2, 5, 10, 50],
+        beta: [1],
+        seed: [1],
         hidden: [500],
-        lr: [0.02]
+        lr: [0.02],
+        arch: ['mlp'],
+        objective: ['elbo']
       })
       // As published: Adagrad, N(0, 0.01^2), the prior as weight decay, 10^8 samples.
       expect(paper.request.base).toMatchObject({
@@ -42,7 +47,7 @@ describe('sweepForm', () => {
     const modern = validateSweepForm(presetForm('modern'), 60000)
     expect(modern.ok && modern.request.base).toMatchObject({
       optimizer: 'adam',
-      init: 'glorot',
+      init: 'torch',
       epochs: 10,
       weightDecay: 0
     })
@@ -84,6 +89,50 @@ describe('sweepForm', () => {
     expect(restoreForm(JSON.stringify(f))).toEqual(f)
     expect(restoreForm('{"latentDim": 3}')).toBeNull()
     expect(restoreForm('not json')).toBeNull()
+  })
+
+  it('reads "200,200" as one network of two layers and "500/200,200" as a sweep of two networks', () => {
+    const one = validateSweepForm({ ...defaultSweepForm(), latentDim: '10', hidden: '200,200' })
+    expect(one.ok && one.runs.map((r) => r.hidden)).toEqual([[200, 200]])
+    const two = validateSweepForm({ ...defaultSweepForm(), latentDim: '10', hidden: '500/200,200' })
+    expect(two.ok && two.runs.map((r) => r.hidden)).toEqual([500, [200, 200]])
+    const bad = validateSweepForm({ ...defaultSweepForm(), hidden: '10,x' })
+    expect(!bad.ok && bad.errors.hidden).toMatch(/whole numbers/)
+  })
+
+  it('makes a grid of objectives and k, with k only on the IWAE runs', () => {
+    const v = validateSweepForm({
+      ...defaultSweepForm(),
+      latentDim: '10',
+      objective: 'elbo,iwae',
+      k: '1, 5, 50'
+    })
+    expect(v.ok && v.runs.map((r) => `${r.objective} ${r.k ?? '-'}`)).toEqual([
+      'elbo -',
+      'iwae 1',
+      'iwae 5',
+      'iwae 50'
+    ])
+    const elboOnly = validateSweepForm({ ...defaultSweepForm(), objective: 'elbo', k: 'x' })
+    expect(elboOnly.ok).toBe(true) // k is not asked for without IWAE
+    const beta = validateSweepForm({ ...defaultSweepForm(), objective: 'iwae', beta: '4' })
+    expect(!beta.ok && beta.errors.beta).toMatch(/IWAE/)
+  })
+
+  it('has a conv architecture without hidden sizes, and the Burda et al. preset', () => {
+    const conv = validateSweepForm({ ...defaultSweepForm(), latentDim: '10', arch: 'conv' })
+    expect(conv.ok && conv.runs.map((r) => r.arch)).toEqual(['conv'])
+    const v = validateSweepForm(burdaPreset())
+    expect(v.ok).toBe(true)
+    if (v.ok)
+      expect(v.runs[0]).toMatchObject({
+        latentDim: 50,
+        hidden: [200, 200],
+        pixels: 'dynamic',
+        objective: 'iwae',
+        k: 5,
+        evalIwae: 5000
+      })
   })
 
   it('parses lists with commas, spaces or semicolons and names a bad entry', () => {

@@ -14,7 +14,7 @@ import {
 import { createFusedOptimizer } from '../../../../src-main/core/backend/fusedOptimizer'
 import { VaeLabError } from '../../../../src-main/common/errors'
 import { checkOptimizerState, type TensorRecord } from '../../../../src-main/core/train/checkpoint'
-import { createVaeParams, disposeParams, PARAM_NAMES } from '../../../../src-main/core/model/vae'
+import { createVaeParams, disposeParams } from '../../../../src-main/core/model/vae'
 
 const load = loadBlasAddon()
 const addon = (load.ok ? load.addon : undefined) as BlasAddon
@@ -127,12 +127,12 @@ describe('restoring a checkpoint', () => {
   })
   const iter: TensorRecord = { name: 'opt/0/iter', shape: [], values: new Float32Array(1) }
   const good = (n: number) =>
-    Array.from({ length: n }, (_, i) => slot(i + 1, params[PARAM_NAMES[i % 10]].shape))
+    Array.from({ length: n }, (_, i) => slot(i + 1, params.named[i % 10].variable.shape))
 
   it('accepts Adagrad and Adam state of the weights’ shapes, or none', () => {
-    expect(() => checkOptimizerState(params, [iter, ...good(10)], 'c')).not.toThrow()
-    expect(() => checkOptimizerState(params, [iter, ...good(20)], 'c')).not.toThrow()
-    expect(() => checkOptimizerState(params, [], 'c')).not.toThrow()
+    expect(() => checkOptimizerState(params.named, [iter, ...good(10)], 'c')).not.toThrow()
+    expect(() => checkOptimizerState(params.named, [iter, ...good(20)], 'c')).not.toThrow()
+    expect(() => checkOptimizerState(params.named, [], 'c')).not.toThrow()
   })
 
   it('refuses an optimiser slot whose shape is not its weight’s, and a wrong number of slots', () => {
@@ -140,7 +140,7 @@ describe('restoring a checkpoint', () => {
     bad[2] = slot(3, [10])
     const e = (() => {
       try {
-        checkOptimizerState(params, [iter, ...bad], 'the checkpoint')
+        checkOptimizerState(params.named, [iter, ...bad], 'the checkpoint')
       } catch (err) {
         return err as VaeLabError
       }
@@ -150,7 +150,7 @@ describe('restoring a checkpoint', () => {
     expect(e?.message).toBe(
       'the checkpoint is corrupt: optimiser slot opt/3/x has shape [10], not [8,2] like W2'
     )
-    expect(() => checkOptimizerState(params, [iter, ...good(7)], 'c')).toThrow(
+    expect(() => checkOptimizerState(params.named, [iter, ...good(7)], 'c')).toThrow(
       'c has 7 optimiser slots; expected 10 (Adagrad) or 20 (Adam)'
     )
   })

@@ -13,8 +13,8 @@ import {
   manifoldFigure,
   pickPerDigit
 } from '../../../../src-main/core/model/figureData'
-import { createVaeParams } from '../../../../src-main/core/model/vae'
-import { assignParams } from '../../../../src-main/core/train/checkpoint'
+import { createVaeModel } from '../../../../src-main/core/model/vaeModel'
+import { modelFromCheckpoint } from '../../../../src-main/core/train/checkpoint'
 import { trainVae } from '../../../../src-main/core/train/trainer'
 import { syntheticSet } from '../../../helpers/fixtures'
 import { useBackend } from '../../../helpers/tf'
@@ -33,9 +33,7 @@ beforeAll(async () => {
     lr: 3e-3
   })
   const outcome = await trainVae(cfg, { name: 's', train: syntheticSet(600, 4), test }, env)
-  const params = createVaeParams({ inputDim: 784, hidden: 32, latentDim: 2 }, 'glorot', 99)
-  assignParams(params, outcome.weights!, 'final weights')
-  trained = { params, latentDim: 2, matMul: env.matMul }
+  trained = modelFromCheckpoint({ ...cfg, seed: 99 }, outcome.weights!, 'final weights', env)
 })
 
 describe('evaluateNelbo', () => {
@@ -95,11 +93,10 @@ describe('activeUnits', () => {
   })
 
   it('finds no active unit when the encoder ignores its input', async () => {
-    const dead = createVaeParams({ inputDim: 784, hidden: 32, latentDim: 3 }, 'glorot', 1)
-    dead.W2.assign(tf.zeros(dead.W2.shape))
-    expect(
-      (await activeUnits({ params: dead, latentDim: 3, matMul: env.matMul }, test)).active
-    ).toBe(0)
+    const dead = createVaeModel({ arch: 'mlp', hidden: [32], latentDim: 3 }, 'glorot', 1, env)
+    const W2 = dead.params.find((p) => p.name === 'W2')!.variable // mu's weights
+    W2.assign(tf.zeros(W2.shape))
+    expect((await activeUnits(dead, test)).active).toBe(0)
   })
 })
 
