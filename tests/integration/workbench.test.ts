@@ -127,7 +127,7 @@ describe('VaeLabService as the workbench', () => {
     const sweep = cli.trainSweep(
       {
         base: { ...tiny(2, 6), limitTrain: 2000 },
-        grid: { latentDim: [2], hidden: [48, 256, 256] }
+        grid: { latentDim: [2], hidden: [48, 256, 320] }
       },
       (e) => e.type === 'status' && e.message && messages.push(e.message),
       { workers: 1 }
