@@ -561,8 +561,21 @@ export class VaeLabService {
     await selectBackend(configs[0].backend)
     const varied = variedFields(req.grid)
     const runs = req.runs.map(({ config, combo }) => ({ config, name: runName(combo, varied) }))
-    const sweep = req.sweepName ?? sweepNameNow(req.grid)
-    await this.store.createSweep(sweep, req.grid as unknown as Record<string, unknown[]>, runs)
+    const grid = req.grid as unknown as Record<string, unknown[]>
+    const made = sweepNameNow(req.grid)
+    let sweep = req.sweepName ?? made
+    // A name the user chose is theirs to change; a made-up one (to the second) is not, so two
+    // commands queued in the same second get "-2", "-3".
+    for (let n = 2; ; n++) {
+      try {
+        await this.store.createSweep(sweep, grid, runs)
+        break
+      } catch (e) {
+        const taken = e instanceof VaeLabError && e.field === 'sweepName'
+        if (req.sweepName !== undefined || !taken || n > 100) throw e
+        sweep = `${made}-${n}`
+      }
+    }
     return { sweep, runs: await this.store.listRuns({ sweep }) }
   }
 
