@@ -13,6 +13,7 @@ import {
   RECON_SELECTION_SEED,
   SCATTER_PER_DIGIT,
   SCATTER_SELECTION_SEED,
+  toBytes,
   type ReconFigure,
   type ScatterFigure
 } from './figureData'
@@ -36,15 +37,6 @@ export interface EpochFigureData {
   scatter: ScatterFigure
   /** Mean KL(q(z_j|x) || N(0, 1)) over the test set per latent dim j, in nats. */
   klPerDim: number[]
-}
-
-async function toBytes(t: tf.Tensor): Promise<Uint8Array> {
-  const values = await t.data()
-  t.dispose()
-  const out = new Uint8Array(values.length)
-  for (let i = 0; i < values.length; i++)
-    out[i] = Math.round(Math.min(1, Math.max(0, values[i])) * 255)
-  return out
 }
 
 function subset(set: ImageSet, indices: readonly number[]): Float32Array {

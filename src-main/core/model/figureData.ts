@@ -49,7 +49,7 @@ export function pickPerDigit(labels: Uint8Array, perDigit: number, seed: number)
 }
 
 /** Decoder means (probabilities) to grey bytes; disposes `t`. */
-async function toBytes(t: tf.Tensor): Promise<Uint8Array> {
+export async function toBytes(t: tf.Tensor): Promise<Uint8Array> {
   const values = await t.data()
   t.dispose()
   const out = new Uint8Array(values.length)
