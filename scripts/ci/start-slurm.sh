@@ -34,6 +34,13 @@ if pgrep -x slurmctld >/dev/null && pgrep -x slurmd >/dev/null && node_up; then
 fi
 
 if [ ! -e "$CONF" ] || grep -qF "$MARK" "$CONF"; then
+  # Written for another host (a machine image started under a new name): the controller's saved
+  # state names a node that no longer exists, so it starts from none. Only this script's test
+  # cluster keeps state there.
+  if [ -e "$CONF" ] && ! grep -q "^NodeName=$NODE " "$CONF"; then
+    say "slurm.conf was written on another host; clearing $STATE"
+    rm -rf "${STATE:?}"/*
+  fi
   mkdir -p "$(dirname "$CONF")"
   cat >"$CONF" <<CONFEOF
 $MARK
