@@ -74,12 +74,12 @@ describe('vae-lab train: model options', () => {
       ['--arch', 'conv', '--objective', 'iwae', '--k', '50'],
       '--k: the conv VAE decodes batch x samples = 5000 images per step'
     ]
-  ])('%j exits 2 with a message and writes no run', (args, message) => {
+  ])('%j exits 2 with a message and writes nothing, not even a database file', (args, message) => {
     const db = path.join(tempDir(), 'runs.sqlite')
     const r = vaeLab(['train', '--latent', '2', ...args, '--db', db])
     expect(r.stderr).toContain(message)
     expect(r.code).toBe(2)
-    expect(rowCounts(db)).toEqual({ runs: 0, sweeps: 0 })
+    expect(fs.readdirSync(path.dirname(db))).toEqual([])
   })
 
   it('refuses the conv VAE on a dataset whose images are not 28x28, and writes no run', () => {

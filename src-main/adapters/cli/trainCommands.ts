@@ -12,7 +12,9 @@ import {
   type Io
 } from './cliSupport'
 import { sweepInput, toNumber, type TrainFlags } from './parseOptions'
-import { VaeLabError } from '../../api/runtime'
+import { builtinMnistInfo, VaeLabError } from '../../api/runtime'
+import { validate } from '../../common/validate'
+import { SweepRequestSchema } from '../../common/sweepRequest'
 
 const DEFAULT_INIT = TrainConfigSchema.parse({ latentDim: 2 }).init
 
@@ -114,22 +116,28 @@ Examples:
           'give --latent (e.g. --latent 2,5,10,50) or --preset paper|modern|burda',
           { field: 'latentDim' }
         )
-      await withService(f.db, async (service) => {
-        const preset: Pick<SweepPreset, 'grid' | 'base' | 'weightDecayPrior'> = f.preset
-          ? SWEEP_PRESETS[f.preset as SweepPreset['id']]
-          : { grid: { latentDim: [] }, base: {}, weightDecayPrior: false }
-        // The paper preset's weight decay is the prior, unless --weight-decay says otherwise.
-        const weightDecay = f.weightDecay ?? (preset.weightDecayPrior ? 'prior' : undefined)
-        // Only weight decay 'prior' needs the dataset's size (1 / N per image).
-        const nTrain =
-          weightDecay === 'prior' ? (await service.dataset(f.dataset ?? 'mnist')).nTrain : 0
+      const preset: Pick<SweepPreset, 'grid' | 'base' | 'weightDecayPrior'> = f.preset
+        ? SWEEP_PRESETS[f.preset as SweepPreset['id']]
+        : { grid: { latentDim: [] }, base: {}, weightDecayPrior: false }
+      // The paper preset's weight decay is the prior, unless --weight-decay says otherwise.
+      const weightDecay = f.weightDecay ?? (preset.weightDecayPrior ? 'prior' : undefined)
+      const request = (nTrain: number): SweepRequestInput => {
         const parsed = sweepInput({ ...f, weightDecay }, () => nTrain)
-        const req: SweepRequestInput = {
+        return {
           base: { ...preset.base, ...parsed.base },
           grid: { ...preset.grid, ...parsed.grid },
           sweepName: f.sweep
         }
-        const workers = parseWorkers(f.workers)
+      }
+      // Every option is checked before the database is opened, so a mistyped one leaves no file
+      // behind; any N checks 'prior' the same (it only scales 1 / N).
+      validate(SweepRequestSchema, request(builtinMnistInfo().nTrain))
+      const workers = parseWorkers(f.workers)
+      await withService(f.db, async (service) => {
+        // Only weight decay 'prior' needs the dataset's size (1 / N per image).
+        const nTrain =
+          weightDecay === 'prior' ? (await service.dataset(f.dataset ?? 'mnist')).nTrain : 0
+        const req = request(nTrain)
         if (f.detach) {
           const queued = await service.api.queueSweep(req)
           printRuns(
