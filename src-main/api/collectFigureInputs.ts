@@ -577,7 +577,8 @@ function groupedInputs(runs: readonly CollectedRun[], o: Options): GroupedInputs
   const out: GroupedInputs['inputs'] = {}
   if (o.figures.has('curves')) {
     const curves = groupCurves(groups, byId)
-    if (curves) out.curves = curves
+    // The epoch the other figures show is marked on the group means too.
+    if (curves) out.curves = o.epoch !== undefined ? { ...curves, markEpoch: o.epoch } : curves
   }
   if (datasets.size === 1) {
     if (o.figures.has('perdigit')) {

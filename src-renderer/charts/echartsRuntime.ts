@@ -1,10 +1,22 @@
 // Only the ECharts parts the figure builders use, registered once: a smaller bundle than 'echarts'.
-import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts'
+// A part left out draws nothing and says nothing in a production build (the parallel coordinates
+// and the seed groups' error bars were blank on screen), so tests/unit/renderer/echartsRuntime.test.ts
+// checks every part the figures ask for against this list.
+import {
+  BarChart,
+  CustomChart,
+  HeatmapChart,
+  LineChart,
+  ParallelChart,
+  ScatterChart
+} from 'echarts/charts'
 import {
   DataZoomComponent,
   GraphicComponent,
   GridComponent,
   LegendComponent,
+  MarkLineComponent,
+  ParallelComponent,
   TitleComponent,
   TooltipComponent,
   VisualMapComponent
@@ -14,13 +26,17 @@ import { SVGRenderer } from 'echarts/renderers'
 
 echarts.use([
   BarChart,
-  DataZoomComponent,
+  CustomChart,
   HeatmapChart,
   LineChart,
+  ParallelChart,
   ScatterChart,
+  DataZoomComponent,
   GraphicComponent,
   GridComponent,
   LegendComponent,
+  MarkLineComponent,
+  ParallelComponent,
   TitleComponent,
   TooltipComponent,
   VisualMapComponent,
