@@ -21,14 +21,13 @@ const parts = arg('parts', 'elbo,iwae,figures').split(',')
 
 const { initBackend } = out('core/backend/backends.js')
 const { builtinMnistInfo, loadDataset, headOf } = out('core/data/dataset.js')
-const { createVaeParams, disposeParams, INPUT_DIM } = out('core/model/vae.js')
+const { createVaeModel, disposeModel } = out('core/model/vaeModel.js')
 const { activeUnits, evaluateNelbo, iwaeBound } = out('core/model/evaluate.js')
 const { figureData } = out('core/model/figureData.js')
 
 const backend = await initBackend(backendName)
 const test = loadDataset(builtinMnistInfo()).test
-const params = createVaeParams({ inputDim: INPUT_DIM, hidden: 500, latentDim: 20 }, 'glorot', 1)
-const model = { params, latentDim: 20, matMul: backend.matMul }
+const model = createVaeModel({ arch: 'mlp', hidden: [500], latentDim: 20 }, 'torch', 1, backend)
 await evaluateNelbo(model, headOf(test, 500), 1) // warm-up: JIT, heap growth
 
 async function timed(fn) {
@@ -58,7 +57,7 @@ if (parts.includes('figures'))
     await figureData(model, test)
     return (await activeUnits(model, test)).active
   })
-disposeParams(params)
+disposeModel(model)
 // Bounded memory: the wasm heap only grows (pitfalls.md §1), so its size now is its peak.
 const tf = require('@tensorflow/tfjs-core')
 result.wasm_heap_mb = +(tf.backend().wasm?.HEAPU8.byteLength / 2 ** 20).toFixed(1)

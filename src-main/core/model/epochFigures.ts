@@ -68,7 +68,12 @@ export async function klPerDim(m: LatentModel, set: ImageSet): Promise<number[]>
   return Array.from(sums, (s) => s / Math.max(1, set.count))
 }
 
-export async function epochFigureData(m: LatentModel, test: ImageSet): Promise<EpochFigureData> {
+/** `klPerDim` comes with the epoch's test pass (evaluateNelbo), which has the posteriors already. */
+export async function epochFigureData(
+  m: LatentModel,
+  test: ImageSet,
+  klPerDim: readonly number[]
+): Promise<EpochFigureData> {
   const reconIdx = pickPerDigit(test.labels, 1, RECON_SELECTION_SEED)
   const scatterIdx = pickPerDigit(test.labels, SCATTER_PER_DIGIT, SCATTER_SELECTION_SEED)
   const originals = new Uint8Array(reconIdx.length * IMAGE_SIZE)
@@ -116,6 +121,6 @@ export async function epochFigureData(m: LatentModel, test: ImageSet): Promise<E
       latentDim: m.latentDim,
       mu
     },
-    klPerDim: await klPerDim(m, test)
+    klPerDim: [...klPerDim]
   }
 }

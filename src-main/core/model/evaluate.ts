@@ -46,11 +46,23 @@ async function forEachChunk(
 export interface NelboReport {
   overall: LossParts
   perDigit: (LossParts | null)[]
+  /** Mean KL(q(z_j|x) || N(0, 1)) over the set per latent dim j, in nats (the active-units bars). */
+  klPerDim: number[]
+  /** Var over the set of E_q[z_j|x] per latent dim j: Burda et al.'s activity statistic. */
+  muVariance: number[]
 }
 
-/** -ELBO with one posterior sample per image, in nats per image; eps is seeded for comparability. */
+/**
+ * -ELBO with one posterior sample per image, in nats per image; eps is seeded for comparability.
+ * The same pass gives the KL per latent dim and the variance of the posterior means, so the
+ * per-epoch figures and the active units need no pass of their own over the test set.
+ */
 export async function evaluateNelbo(m: Model, set: ImageSet, seed: number): Promise<NelboReport> {
   const sums = Array.from({ length: 10 }, () => ({ rec: 0, kl: 0, n: 0 }))
+  const d = m.latentDim
+  const klDim = new Float64Array(d)
+  const muSum = new Float64Array(d)
+  const muSq = new Float64Array(d)
   const rows = chunkRows(set)
   await forEachChunk(
     set,
@@ -58,21 +70,36 @@ export async function evaluateNelbo(m: Model, set: ImageSet, seed: number): Prom
     (x, chunk) => {
       const { mu, logVar } = m.encode(x)
       const eps = tf.randomNormal(
-        [rows, m.latentDim],
+        [rows, d],
         0,
         1,
         'float32',
         deriveSeed(seed, STREAM_EVAL_EPS, chunk)
       )
       const logits = m.decode(reparameterize(mu, logVar, eps as tf.Tensor2D))
-      return tf.stack([bernoulliRec(logits, x), gaussianKl(mu, logVar)])
+      // [rec (rows), KL (rows), mu (rows x d), log sigma^2 (rows x d)]
+      return tf.concat([
+        bernoulliRec(logits, x),
+        gaussianKl(mu, logVar),
+        tf.reshape(mu, [rows * d]),
+        tf.reshape(logVar, [rows * d])
+      ])
     },
     (values, start, real) => {
+      const mus = 2 * rows
+      const logVars = mus + rows * d
       for (let r = 0; r < real; r++) {
         const s = sums[set.labels[start + r]]
         s.rec += values[r]
         s.kl += values[rows + r]
         s.n += 1
+        for (let j = 0; j < d; j++) {
+          const mu = values[mus + r * d + j]
+          const lv = values[logVars + r * d + j]
+          klDim[j] += -0.5 * (1 + lv - mu * mu - Math.exp(lv))
+          muSum[j] += mu
+          muSq[j] += mu * mu
+        }
       }
     }
   )
@@ -86,9 +113,12 @@ export async function evaluateNelbo(m: Model, set: ImageSet, seed: number): Prom
     kl: 0,
     n: 0
   })
+  const n = Math.max(1, total.n)
   return {
     overall: parts(total.rec, total.kl, total.n),
-    perDigit: sums.map((s) => (s.n > 0 ? parts(s.rec, s.kl, s.n) : null))
+    perDigit: sums.map((s) => (s.n > 0 ? parts(s.rec, s.kl, s.n) : null)),
+    klPerDim: Array.from(klDim, (v) => v / n),
+    muVariance: Array.from(muSum, (v, j) => Math.max(0, muSq[j] / n - (v / n) ** 2))
   }
 }
 
@@ -161,7 +191,16 @@ export async function posteriorMeans(m: Model, set: ImageSet): Promise<Float32Ar
   return out
 }
 
-/** Burda et al. (2015): latent j is active if Var_x(E_q[z_j|x]) exceeds 0.01. */
+/** Burda et al. (2015): latent j is active if Var_x(E_q[z_j|x]) exceeds the threshold (0.01). */
+export function activeUnitsOf(variances: readonly number[], threshold = 0.01): ActiveUnitsReport {
+  return {
+    threshold,
+    active: variances.filter((v) => v > threshold).length,
+    variances: [...variances]
+  }
+}
+
+/** Active units from a pass of their own (evaluateNelbo's muVariance gives the same). */
 export async function activeUnits(
   m: Model,
   set: ImageSet,
@@ -180,6 +219,8 @@ export async function activeUnits(
       const e = mu[i * d + j] - mean[j]
       sq[j] += e * e
     }
-  const variances = Array.from(sq, (v) => v / n)
-  return { threshold, active: variances.filter((v) => v > threshold).length, variances }
+  return activeUnitsOf(
+    Array.from(sq, (v) => v / n),
+    threshold
+  )
 }

@@ -7,9 +7,9 @@ import { evaluationImages, fillBatch, trainingImages } from '../data/pixels'
 import { VaeLabError } from '../../common/errors'
 import type { BlasAddon } from '../backend/blasKernels'
 import type { MatMul } from '../model/dense'
-import { activeUnits, evaluateNelbo, iwaeBound } from '../model/evaluate'
+import { activeUnitsOf, evaluateNelbo, iwaeBound } from '../model/evaluate'
 import { figureData, type FigureData } from '../model/figureData'
-import { epochFigureData, klPerDim, type EpochFigureData } from '../model/epochFigures'
+import { epochFigureData, type EpochFigureData } from '../model/epochFigures'
 import { latentModel } from '../model/latentModel'
 import { createVaeModel, disposeModel, modelSpecOf, type VaeModel } from '../model/vaeModel'
 import {
@@ -127,7 +127,6 @@ export async function trainVae(
   let step = epochsDone * batches
   let imgPerSec: number | null = null
   let lastTest: Awaited<ReturnType<typeof evaluateNelbo>> | null = null
-  let lastKl: number[] | null = null
   let onDevice: EpochBatches | null = null
 
   try {
@@ -183,8 +182,7 @@ export async function trainVae(
       const testReport = await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
       lastTest = testReport
       // Issue 17: the figures as they are after this epoch (about 1% of an MNIST epoch).
-      const figures = await epochFigureData(latentModel(model), test)
-      lastKl = figures.klPerDim
+      const figures = await epochFigureData(latentModel(model), test, testReport.klPerDim)
       epochsDone = epoch
       const metrics: EpochMetrics = {
         epoch,
@@ -207,8 +205,8 @@ export async function trainVae(
       evaluation: {
         test: finalTest.overall,
         testPerDigit: finalTest.perDigit,
-        activeUnits: await activeUnits(model, test),
-        klPerDim: lastKl ?? (await klPerDim(latentModel(model), test)),
+        activeUnits: activeUnitsOf(finalTest.muVariance),
+        klPerDim: finalTest.klPerDim,
         // Burda et al.'s evaluation (k = 5000 in their tables), when the config asks for it.
         ...(cfg.evalIwae
           ? {

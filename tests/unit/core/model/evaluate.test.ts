@@ -4,6 +4,7 @@ import { TrainConfigSchema } from '../../../../src-main/common/contract'
 import type { ActiveBackend } from '../../../../src-main/core/backend/backends'
 import {
   activeUnits,
+  activeUnitsOf,
   evaluateNelbo,
   iwaeBound,
   type Model
@@ -13,6 +14,8 @@ import {
   manifoldFigure,
   pickPerDigit
 } from '../../../../src-main/core/model/figureData'
+import { klPerDim } from '../../../../src-main/core/model/epochFigures'
+import { latentModel } from '../../../../src-main/core/model/latentModel'
 import { createVaeModel } from '../../../../src-main/core/model/vaeModel'
 import { modelFromCheckpoint } from '../../../../src-main/core/train/checkpoint'
 import { trainVae } from '../../../../src-main/core/train/trainer'
@@ -43,6 +46,21 @@ describe('evaluateNelbo', () => {
     const counts = Array.from({ length: 10 }, (_, d) => test.labels.filter((l) => l === d).length)
     const weighted = r.perDigit.reduce((a, p, d) => a + (p?.nelbo ?? 0) * counts[d], 0) / test.count
     expect(weighted).toBeCloseTo(r.overall.nelbo, 4)
+  })
+
+  it('gives, from the same pass, the KL per dim and the active units of their own passes', async () => {
+    // Latent 5 on 700 images: the second 500-row chunk is padded, and its padding must not count.
+    const m = createVaeModel({ arch: 'mlp', hidden: [32], latentDim: 5 }, 'torch', 3, env)
+    const set = syntheticSet(700, 9)
+    const r = await evaluateNelbo(m, set, 1)
+    const own = await klPerDim(latentModel(m), set)
+    expect(r.klPerDim).toHaveLength(5)
+    r.klPerDim.forEach((v, j) => expect(v).toBeCloseTo(own[j], 5))
+    // The dims' KL adds up to the overall KL term.
+    expect(r.klPerDim.reduce((a, b) => a + b, 0)).toBeCloseTo(r.overall.kl, 4)
+    const units = await activeUnits(m, set)
+    r.muVariance.forEach((v, j) => expect(v).toBeCloseTo(units.variances[j], 6))
+    expect(activeUnitsOf(r.muVariance).active).toBe(units.active)
   })
 
   it('gives null for a digit absent from the set', async () => {
