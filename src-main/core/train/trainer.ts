@@ -22,6 +22,7 @@ import {
 import { adamBetaPowers, createOptimizer, restoreAdamBetaPowers } from './optimizers'
 import { deriveSeed, mulberry32, range, shuffleInPlace } from './random'
 import { EpochBatches } from './epochBatches'
+import { onBudgetThreads } from '../backend/threadPlan'
 import { createTrainStep } from './trainStep'
 
 const STREAM_ORDER = 1
@@ -179,7 +180,9 @@ export async function trainVae(
       imgPerSec = (batches * B) / seconds
       onDevice?.dispose() // before evaluation: a full epoch is 188 MB of device memory
       onDevice = null
-      const testReport = await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
+      const testReport = await onBudgetThreads(() =>
+        evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
+      )
       lastTest = testReport
       // Issue 17: the figures as they are after this epoch (about 1% of an MNIST epoch).
       const figures = await epochFigureData(latentModel(model), test, testReport.klPerDim)
@@ -197,7 +200,10 @@ export async function trainVae(
     // The last epoch's evaluation is the final one (same weights, same seed); a run resumed after
     // its last epoch has none yet.
     const finalTest =
-      lastTest ?? (await evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0)))
+      lastTest ??
+      (await onBudgetThreads(() =>
+        evaluateNelbo(model, test, deriveSeed(cfg.seed, STREAM_TEST, 0))
+      ))
     return {
       status: 'completed',
       epochsDone,
@@ -210,11 +216,8 @@ export async function trainVae(
         // Burda et al.'s evaluation (k = 5000 in their tables), when the config asks for it.
         ...(cfg.evalIwae
           ? {
-              iwae: await iwaeBound(
-                model,
-                test,
-                cfg.evalIwae,
-                deriveSeed(cfg.seed, STREAM_FINAL_IWAE, 0)
+              iwae: await onBudgetThreads(() =>
+                iwaeBound(model, test, cfg.evalIwae!, deriveSeed(cfg.seed, STREAM_FINAL_IWAE, 0))
               )
             }
           : {})

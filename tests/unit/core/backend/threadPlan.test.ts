@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import {
   candidates,
   followThreadBudget,
+  onBudgetThreads,
   resetThreadPlan,
+  setThreadBudget,
   threadBudget,
   threadPlanState,
   threadStep,
@@ -100,5 +102,27 @@ describe('threadPlan', () => {
     threadStep()
     expect(set.at(-1)).toBe(1)
     followThreadBudget(new Int32Array(new SharedArrayBuffer(4)), { setThreads: (n) => n })
+  })
+
+  it('runs a test pass on the whole budget, then gives the tuner its count back', async () => {
+    const set: number[] = []
+    const addon = { setThreads: (n: number) => (set.push(n), n) }
+    setThreadBudget(addon, 2)
+    expect(threadPlanState().threads).toBe(1) // the tuner starts on one thread
+    const during = await onBudgetThreads(async () => set.at(-1))
+    expect(during).toBe(2)
+    expect(set.at(-1)).toBe(1)
+    // A failing pass restores the count too.
+    await expect(
+      onBudgetThreads(async () => {
+        throw new Error('boom')
+      })
+    ).rejects.toThrow('boom')
+    expect(set.at(-1)).toBe(1)
+    // Budget 1 (other runs use the other cores): nothing changes.
+    setThreadBudget(addon, 1)
+    const calls = set.length
+    expect(await onBudgetThreads(async () => 'done')).toBe('done')
+    expect(set.length).toBe(calls)
   })
 })
