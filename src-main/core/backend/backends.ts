@@ -3,9 +3,6 @@
 import path from 'node:path'
 import fs from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
-// tfjs-core's CommonJS build registers no gradients; the umbrella package's CommonJS entry does
-// (its ESM build breaks under Node's loader: design.md section 2).
-import '@tensorflow/tfjs'
 import {
   BACKEND_NAMES,
   type BackendChoice,
@@ -93,6 +90,28 @@ function tryRequire(id: string): { module: unknown } | { error: string } {
   }
 }
 
+/**
+ * Why tfjs-node cannot load, where that shows without loading it: not installed, or installed
+ * offline without its native addon (lib/napi-vN/tfjs_binding.node, downloaded by its install
+ * script). Requiring it only to fail loads 90 ms of JavaScript (all of @tensorflow/tfjs) in the
+ * thread that asks, at every `auto` choice of a new process.
+ */
+function missingTfjsBinding(id: string): string | null {
+  let dir: string
+  try {
+    dir = path.dirname(require.resolve(`${id}/package.json`))
+  } catch {
+    return `${id} is not installed`
+  }
+  const lib = path.join(dir, 'lib')
+  const built =
+    fs.existsSync(lib) &&
+    fs
+      .readdirSync(lib)
+      .some((d) => /^napi-v\d+$/.test(d) && fs.existsSync(path.join(lib, d, 'tfjs_binding.node')))
+  return built ? null : `${id} failed to load: its native addon (tfjs_binding.node) was never built`
+}
+
 // Probing loads (or fails to load) native modules synchronously, ~100 ms on first use: once per
 // process is enough, and keeps a long-running server's event loop free afterwards.
 const probes = new Map<BackendName, Promise<BackendReport>>()
@@ -122,6 +141,8 @@ async function probeUncached(name: BackendName): Promise<BackendReport> {
     case 'tensorflow':
     case 'tensorflow-gpu': {
       const id = name === 'tensorflow' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu'
+      const missing = missingTfjsBinding(id)
+      if (missing) return unavailable(name, missing)
       const loaded = tryRequire(id)
       if ('error' in loaded) return unavailable(name, loaded.error)
       return { name, available: true, detail: `${id} (libtensorflow, native)` }
@@ -312,7 +333,18 @@ export interface InitOptions {
 }
 
 /** Makes `name` the tf backend of this thread; throws BACKEND_UNAVAILABLE if it will not start. */
+/**
+ * tfjs-core's CommonJS build registers no gradients; the umbrella package's CommonJS entry does
+ * (its ESM build breaks under Node's loader: design.md section 2). Loaded where a backend starts,
+ * not with this module: the CLI's main thread, which trains nothing, saves its 90 ms.
+ */
+export function registerGradients(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@tensorflow/tfjs')
+}
+
 export async function initBackend(name: BackendName, o: InitOptions = {}): Promise<ActiveBackend> {
+  registerGradients()
   const report = await probeBackend(name)
   if (!report.available)
     throw new VaeLabError(

@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { VaeLabError } from '../../common/errors'
 import { defaultDatabase } from '../paths'
-import { PgDriver, type PgDriverOptions } from './pgDriver'
+import type { PgDriverOptions } from './pgDriver'
 import { parsePostgresUri, redactUri } from './postgresTarget'
 import type { RunStore } from './runStore'
 import { SqliteDriver } from './sqliteDriver'
@@ -83,6 +83,8 @@ export async function openRunStore(uri: string, options: OpenOptions = {}): Prom
       // The URI is checked before any connection; a refused connection names the reason, and a
       // database is created by its administrator, never here.
       const target = parsePostgresUri(loc.url)
+      // Loaded only for PostgreSQL: node-postgres is 30 ms of every SQLite command's start-up.
+      const { PgDriver } = await import('./pgDriver')
       const driver = await PgDriver.open(target, options.postgres)
       return new SqlRunStore(driver, target.url, `postgres://${target.display}`)
     }
