@@ -12,6 +12,16 @@ export function trainsHere(argv: readonly string[]): boolean {
   return command === 'resume' || command === 'worker'
 }
 
+/** Whether `argv` trains on the built-in MNIST for sure: `train` without another --dataset. */
+export function trainsOnMnist(argv: readonly string[]): boolean {
+  if (argv[2] !== 'train' || !trainsHere(argv)) return false
+  const i = argv.indexOf('--dataset')
+  const named = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--dataset='))?.slice(10)
+  return (named ?? 'mnist') === 'mnist'
+}
+
 export function prewarm(argv: readonly string[]): void {
-  if (trainsHere(argv)) warmTrainingPool(1)
+  if (!trainsHere(argv)) return
+  // `train` on MNIST: its first worker decodes it while this thread loads the CLI.
+  warmTrainingPool(1, { preloadMnist: trainsOnMnist(argv) })
 }

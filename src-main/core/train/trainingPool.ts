@@ -209,12 +209,20 @@ export class TrainingPool {
     this.setBudget()
   }
 
-  /** Starts workers (tfjs loaded, no backend yet) until `n` are warm or training. */
-  warm(n: number): void {
+  /**
+   * Starts workers (tfjs loaded, no backend yet) until `n` are warm or training. With `preload`,
+   * the first of them also decodes that dataset into shared memory while it waits, so a command
+   * that is about to train on it finds it decoded (its runs' dataFor() share the same load).
+   */
+  warm(n: number, preload?: DatasetInfo): void {
     if (this.o.oneShot) return
     const live = [...this.workers].filter((w) => w.state !== 'retired').length
-    for (let i = live; i < Math.min(n, this.o.maxIdle + this.training); i++)
-      this.spawn().idle(this.idleMs)
+    for (let i = live; i < Math.min(n, this.o.maxIdle + this.training); i++) {
+      const worker = this.spawn()
+      worker.idle(this.idleMs)
+      // A failed preload is not an error: the run's own load reports what is wrong.
+      if (preload && i === live) this.dataFor(worker, preload).catch(() => {})
+    }
   }
 
   /** Trains a job on a warm worker of its backend (a new one if none is free). */

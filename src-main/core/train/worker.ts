@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs-core'
 import type { BackendName, EpochMetrics } from '../../common/contract'
-import { initBackend, type ActiveBackend } from '../backend/backends'
+import { initBackend, registerGradients, type ActiveBackend } from '../backend/backends'
 import { resetThreadPlan, threadPlanState } from '../backend/threadPlan'
 import { loadDataset } from '../data/dataset'
 import { isSharedDataset, loadSharedDataset } from '../data/sharedDataset'
@@ -36,6 +36,8 @@ const PROGRESS_INTERVAL_MS = 200 // a sensible event rate for progress bars and 
 // Fault injection for the pool's tests: the worker dies (exit 70) as this run's training starts.
 const CRASH_AT_RUN = Number(process.env.VAE_LAB_TEST_CRASH_RUN ?? NaN)
 const threadBudget = new Int32Array((workerData as PoolWorkerData).threadBudget)
+// Every run here trains: the gradients load now, while the worker waits for its first job.
+registerGradients()
 
 function post(message: WorkerMessage, transfer: ArrayBuffer[] = []) {
   parentPort?.postMessage(message, transfer)

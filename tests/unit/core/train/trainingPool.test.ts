@@ -1,7 +1,7 @@
 // The warm pool of training workers: reuse, a failing run followed by a good one on the same
 // worker, cancel, a crashed worker replaced, and the dataset decoded once and shared.
 import fs from 'node:fs'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import {
   TrainConfigSchema,
   type DatasetInfo,
@@ -91,6 +91,17 @@ afterEach(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 describe('TrainingPool', () => {
+  it('decodes a preloaded dataset while warming, once: the run that follows uses that load', async () => {
+    const pool = newPool()
+    pool.warm(1, dataset)
+    // The decode starts with no run asked for (it stamps the files first, asynchronously).
+    await vi.waitFor(() => expect(pool.stats()).toMatchObject({ spawned: 1, datasetLoads: 1 }))
+    const run = train(pool, 1, { seed: 5 })
+    expect((await run.handle.done).status).toBe('completed')
+    expect(pool.stats()).toMatchObject({ spawned: 1, datasetLoads: 1 })
+    expect(pool.jobs()[0].end).toMatchObject({ sharedData: true })
+  })
+
   it('trains run after run on one warm worker, with exactly the numbers of a fresh worker', async () => {
     const pool = newPool()
     const first = train(pool, 1, { seed: 5 })
