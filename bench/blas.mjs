@@ -95,7 +95,8 @@ async function breakdown() {
   const s = await setup('fused')
   if (s.error) return { mode: 'fused', error: s.error }
   const { tf, env } = s
-  const { createVaeParams } = require(out('core/model/vae.js'))
+  const { createVaeModel } = require(out('core/model/vaeModel.js'))
+  const { TrainConfigSchema } = require(out('common/contract.js'))
   const { createOptimizer } = require(out('core/train/optimizers.js'))
   const { createTrainStep } = require(out('core/train/trainStep.js'))
   const { loadDataset, builtinMnistInfo } = require(out('core/data/dataset.js'))
@@ -103,10 +104,10 @@ async function breakdown() {
   const R = require(out('core/train/random.js'))
   const train = loadDataset(builtinMnistInfo()).train
   const order = R.shuffleInPlace(R.range(train.count), R.mulberry32(1))
-  const params = createVaeParams({ inputDim: 784, hidden: 500, latentDim: 20 }, 'glorot', 1)
+  const model = createVaeModel({ arch: 'mlp', hidden: [500], latentDim: 20 }, 'torch', 1, env)
   const optimizer = createOptimizer({ optimizer: 'adam' }, env.blas)
-  const cfg = { batchSize: 100, latentDim: 20, samples: 1, beta: 1, weightDecay: 0 }
-  const step = createTrainStep(cfg, params, optimizer, env.matMul)
+  const cfg = TrainConfigSchema.parse({ latentDim: 20 })
+  const step = createTrainStep(cfg, model, optimizer)
   const x = new Float32Array(100 * 784)
   let b = 0
   const oneStep = async (i) => {
@@ -207,14 +208,15 @@ async function threads2() {
   const s = await setup('fused')
   if (s.error) return { mode: 'threads', error: s.error }
   const { env } = s
-  const { createVaeParams } = require(out('core/model/vae.js'))
+  const { createVaeModel } = require(out('core/model/vaeModel.js'))
+  const { TrainConfigSchema } = require(out('common/contract.js'))
   const { createOptimizer } = require(out('core/train/optimizers.js'))
   const { createTrainStep } = require(out('core/train/trainStep.js'))
   const plan = require(out('core/backend/threadPlan.js'))
-  const params = createVaeParams({ inputDim: 784, hidden: 500, latentDim: 20 }, 'glorot', 1)
+  const model = createVaeModel({ arch: 'mlp', hidden: [500], latentDim: 20 }, 'torch', 1, env)
   const optimizer = createOptimizer({ optimizer: 'adam' }, env.blas)
-  const cfg = { batchSize: 100, latentDim: 20, samples: 1, beta: 1, weightDecay: 0 }
-  const step = createTrainStep(cfg, params, optimizer, env.matMul)
+  const cfg = TrainConfigSchema.parse({ latentDim: 20 })
+  const step = createTrainStep(cfg, model, optimizer)
   const x = new Float32Array(100 * 784).map((_, i) => (i % 5 === 0 ? 0.7 : 0))
   for (let i = 0; i < 30; i++) await step(x, i)
   const blocks = { 1: [], 2: [] }

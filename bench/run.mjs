@@ -388,6 +388,7 @@ function startupCase(all) {
         img_per_s: w.img_per_s,
         fixed_cost_s: w.fixed_cost_s,
         fixed_cost_images: w.fixed_cost_images,
+        fixed_cost_at_own_rate: w.fixed_cost_at_own_rate,
         fixed_cost_parts_s: w.fixed_cost_parts_s,
         time_to_first_step_ms: w.time_to_first_step_ms
       }

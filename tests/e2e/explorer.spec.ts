@@ -1,12 +1,11 @@
 // Issue 17 in the browser: dragging in the 2-D latent explorer changes the decoded image, and the
 // epoch slider changes the reconstruction grid; screenshots of both, looked at. A tiny 2-D run of
 // three epochs is trained through the CLI into the served database first.
-import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { expect, test } from '@playwright/test'
 import { CHROMIUM } from '../../playwright.config'
-import { built, ROOT, serve, SHOTS, type Served } from './serveFixture'
+import { serveBuilt, SHOTS, trainInto, type Served } from './serveFixture'
 
 const chromiumMissing = !fs.existsSync(CHROMIUM)
   ? `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set VAE_LAB_CHROMIUM`
@@ -18,32 +17,11 @@ let app: Served
 let runId = 0
 
 test.beforeAll(async () => {
-  if (!built()) throw new Error('the app is not built: run `npm run build` first')
-  fs.mkdirSync(SHOTS, { recursive: true })
-  app = await serve(1)
-  const r = spawnSync(
-    process.execPath,
-    [
-      path.join(ROOT, 'bin', 'vae-lab.js'),
-      'train',
-      '--latent',
-      '2',
-      '--epochs',
-      '3',
-      '--limit-train',
-      '2000',
-      '--limit-test',
-      '300',
-      '--hidden',
-      '64',
-      '--json',
-      '--db',
-      path.join(app.dir, 'runs.sqlite')
-    ],
-    { encoding: 'utf8', timeout: 120_000 }
-  )
-  if (r.status !== 0) throw new Error(`training failed: ${r.stderr}`)
-  runId = (JSON.parse(r.stdout) as { id: number }[])[0].id
+  app = await serveBuilt(1)
+  runId = trainInto(app, [
+    ...['--latent', '2', '--epochs', '3', '--limit-train', '2000', '--limit-test', '300'],
+    ...['--hidden', '64']
+  ])[0].id
 })
 test.afterAll(async () => app?.stop())
 

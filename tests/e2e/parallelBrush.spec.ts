@@ -1,12 +1,11 @@
 // Issue 17 in the browser: brushing an axis of the parallel coordinates in Compare selects the runs
 // that pass through it, and "Compare only these" narrows the comparison to them. Four tiny runs
 // (latent 2 and 5, two learning rates) are trained through the CLI into the served database.
-import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { expect, test } from '@playwright/test'
 import { CHROMIUM } from '../../playwright.config'
-import { built, ROOT, serve, SHOTS, type Served } from './serveFixture'
+import { serveBuilt, SHOTS, trainInto, type Served } from './serveFixture'
 
 const chromiumMissing = !fs.existsSync(CHROMIUM)
   ? `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set VAE_LAB_CHROMIUM`
@@ -17,20 +16,11 @@ let app: Served
 let runs: { id: number; latent: number }[] = []
 
 test.beforeAll(async () => {
-  if (!built()) throw new Error('the app is not built: run `npm run build` first')
-  fs.mkdirSync(SHOTS, { recursive: true })
-  app = await serve(1)
-  const r = spawnSync(
-    process.execPath,
-    [
-      ...[path.join(ROOT, 'bin', 'vae-lab.js'), 'train', '--latent', '2,5', '--lr', '0.001,0.003'],
-      ...['--epochs', '1', '--limit-train', '1000', '--limit-test', '300', '--hidden', '32'],
-      ...['--json', '--db', path.join(app.dir, 'runs.sqlite')]
-    ],
-    { encoding: 'utf8', timeout: 120_000 }
-  )
-  if (r.status !== 0) throw new Error(`training failed: ${r.stderr}`)
-  runs = JSON.parse(r.stdout) as { id: number; latent: number }[]
+  app = await serveBuilt(1)
+  runs = trainInto<{ id: number; latent: number }>(app, [
+    ...['--latent', '2,5', '--lr', '0.001,0.003', '--epochs', '1'],
+    ...['--limit-train', '1000', '--limit-test', '300', '--hidden', '32']
+  ])
 })
 test.afterAll(async () => app?.stop())
 

@@ -1,5 +1,5 @@
 // One `vae-lab serve` on a fresh database in a temporary folder, for the browser-mode flows.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -67,4 +67,29 @@ export async function serve(workers = 2): Promise<Served> {
       fs.rmSync(dir, { recursive: true, force: true })
     }
   }
+}
+
+/** Trains runs through the CLI into the served database; returns them as `train --json` prints them. */
+export function trainInto<T extends { id: number }>(app: Served, args: string[]): T[] {
+  const r = spawnSync(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin', 'vae-lab.js'),
+      'train',
+      ...args,
+      '--json',
+      '--db',
+      path.join(app.dir, 'runs.sqlite')
+    ],
+    { encoding: 'utf8', timeout: 120_000 }
+  )
+  if (r.status !== 0) throw new Error(`training failed: ${r.stderr}`)
+  return JSON.parse(r.stdout) as T[]
+}
+
+/** A served workbench for a spec of its own, after checking the app is built. */
+export async function serveBuilt(workers = 1): Promise<Served> {
+  if (!built()) throw new Error('the app is not built: run `npm run build` first')
+  fs.mkdirSync(SHOTS, { recursive: true })
+  return serve(workers)
 }

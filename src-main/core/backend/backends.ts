@@ -3,6 +3,9 @@
 import path from 'node:path'
 import fs from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
+// Types only (erased): the umbrella's chained-op declarations (t.reshape(), ...); the module itself
+// loads in registerGradients().
+import type {} from '@tensorflow/tfjs'
 import {
   BACKEND_NAMES,
   type BackendChoice,

@@ -50,10 +50,15 @@ function partsOf(spec: FigureSpec): string[] {
   return [...parts]
 }
 
+// getClass is public in ECharts' JavaScript, not in its typings.
+const classes = ComponentModel as unknown as {
+  hasClass(mainType: string): boolean
+  getClass(mainType: string, subType: string): unknown
+}
 const registered = (part: string) =>
   part.startsWith('series.')
-    ? Boolean(ComponentModel.getClass('series', part.slice('series.'.length)))
-    : ComponentModel.hasClass(part)
+    ? Boolean(classes.getClass('series', part.slice('series.'.length)))
+    : classes.hasClass(part)
 
 function drawn(spec: FigureSpec): string {
   const chart = echarts.init(null, null, {
