@@ -140,6 +140,9 @@ function steps() {
   }
 }
 
+// Per core against PyTorch's one thread: without it a run may take the idle second core.
+const ONE_THREAD = { VAE_LAB_BLAS_THREADS: '1' }
+
 /** vae-lab train and pytorch_vae.py, 1 epoch at 10,000 and 60,000 images, interleaved. */
 function trainingRuns() {
   const all = { vae: { 10000: [], 60000: [] }, torch: { 10000: [], 60000: [] } }
@@ -148,21 +151,25 @@ function trainingRuns() {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'vae-lab-bench-'))
       try {
         all.vae[n].push(
-          run(process.execPath, [
-            'bin/vae-lab.js',
-            'train',
-            '--latent',
-            '20',
-            '--epochs',
-            '1',
-            '--limit-train',
-            String(n),
-            '--workers',
-            '1',
-            '--json',
-            '--db',
-            path.join(dir, 'runs.sqlite')
-          ])
+          run(
+            process.execPath,
+            [
+              'bin/vae-lab.js',
+              'train',
+              '--latent',
+              '20',
+              '--epochs',
+              '1',
+              '--limit-train',
+              String(n),
+              '--workers',
+              '1',
+              '--json',
+              '--db',
+              path.join(dir, 'runs.sqlite')
+            ],
+            ONE_THREAD
+          )
         )
       } finally {
         rmSync(dir, { recursive: true, force: true })
@@ -200,7 +207,7 @@ function trainCase(all) {
   const vae = side('vae')
   const torch = hasTorch ? side('torch') : { unavailable: `${PYTHON} not found` }
   return {
-    what: 'img/s each run reports for its own training loop, full MNIST, 1 epoch',
+    what: 'img/s each run reports for its own training loop, full MNIST, 1 epoch, one thread each',
     backend: all.vae[60000][0]?.json?.[0]?.backend ?? null,
     vae_lab: vae,
     pytorch: torch,
