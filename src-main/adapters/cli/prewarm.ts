@@ -15,8 +15,10 @@ export function trainsHere(argv: readonly string[]): boolean {
 /** Whether `argv` trains on the built-in MNIST for sure: `train` without another --dataset. */
 export function trainsOnMnist(argv: readonly string[]): boolean {
   if (argv[2] !== 'train' || !trainsHere(argv)) return false
-  const i = argv.indexOf('--dataset')
-  const named = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--dataset='))?.slice(10)
+  const flag = '--dataset'
+  const i = argv.indexOf(flag)
+  const named =
+    i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1)
   return (named ?? 'mnist') === 'mnist'
 }
 

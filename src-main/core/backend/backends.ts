@@ -335,7 +335,6 @@ export interface InitOptions {
   threadBudget?: Int32Array
 }
 
-/** Makes `name` the tf backend of this thread; throws BACKEND_UNAVAILABLE if it will not start. */
 /**
  * tfjs-core's CommonJS build registers no gradients; the umbrella package's CommonJS entry does
  * (its ESM build breaks under Node's loader: design.md section 2). Loaded where a backend starts,
@@ -346,6 +345,7 @@ export function registerGradients(): void {
   require('@tensorflow/tfjs')
 }
 
+/** Makes `name` the tf backend of this thread; throws BACKEND_UNAVAILABLE if it will not start. */
 export async function initBackend(name: BackendName, o: InitOptions = {}): Promise<ActiveBackend> {
   registerGradients()
   const report = await probeBackend(name)
