@@ -102,6 +102,14 @@ function submit(uri: string, sweep: string, logs: string) {
   return jobId
 }
 
+/** The sweep queued and submitted as a 2-task array, with what to print if a wait gets stuck. */
+async function submitted(sweep: string, latents: string, epochs: number) {
+  const { uri, store } = await setUp(sweep, latents, epochs)
+  const logs = tempDir()
+  const jobId = submit(uri, sweep, logs)
+  return { uri, store, logs, jobId, state: clusterState(jobId, store, sweep, logs) }
+}
+
 const allCompleted = (store: RunStore, sweep: string) => async () => {
   const runs = await store.listRuns({ sweep })
   return runs.every((r) => r.status === 'completed') ? runs : undefined
@@ -114,10 +122,7 @@ describe.skipIf(missing !== null)('vae-lab on a Slurm cluster', () => {
     async () => {
       // 30 epochs: each run trains for about 2 s, so a `slurm status` poll (a CLI start, squeue and
       // the store, a second or more on a loaded machine) finds a task holding one.
-      const { uri, store } = await setUp('slurm-four', '2,3,4,5', EPOCHS)
-      const logs = tempDir()
-      const jobId = submit(uri, 'slurm-four', logs)
-      const state = clusterState(jobId, store, 'slurm-four', logs)
+      const { uri, store, logs, jobId, state } = await submitted('slurm-four', '2,3,4,5', EPOCHS)
       const status = await until(
         'a task holding a run',
         async () => {
@@ -175,10 +180,7 @@ describe.skipIf(missing !== null)('vae-lab on a Slurm cluster', () => {
   it(
     'sends the run of a scancelled task back to the queue, to finish on the other task from its checkpoint',
     async () => {
-      const { uri, store } = await setUp('slurm-cancel', '2,3', 40)
-      const logs = tempDir()
-      const jobId = submit(uri, 'slurm-cancel', logs)
-      const state = clusterState(jobId, store, 'slurm-cancel', logs)
+      const { store, logs, jobId, state } = await submitted('slurm-cancel', '2,3', 40)
       const victim = await until(
         'task 0 mid-run',
         async () => {
