@@ -45,7 +45,8 @@ async function inspect(uri: string, runId = 1) {
       run,
       epochs,
       attempts: await store.attempts(runId),
-      checkpoint: await store.checkpoint(runId, 'latest')
+      checkpoint: await store.checkpoint(runId, 'latest'),
+      final: await store.checkpoint(runId, 'final')
     }
   } finally {
     await store.close()
@@ -158,10 +159,10 @@ describe.skipIf(missing !== null)('the queue on PostgreSQL when workers and serv
     expect(await b.exited).toBe(0)
     expect(await a.exited).toBe(0)
     expect(a.stderr()).toMatch(/its lease was taken over|could not renew its lease/)
-    const { run, epochs, attempts, checkpoint } = await inspect(uri)
+    const { run, epochs, attempts, final } = await inspect(uri)
     expect(run.status).toBe('completed')
     expect(epochs).toEqual(oneTo(30))
-    expect(checkpoint?.epoch).toBe(30)
+    expect(final?.epoch).toBe(30)
     expect(attempts.map((a) => [a.owner.split(':')[0], a.outcome])).toEqual([
       ['node-a', 'lost'],
       ['node-b', 'completed']

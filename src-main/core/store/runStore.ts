@@ -54,6 +54,13 @@ export interface StoredCheckpoint {
 
 export interface RunResults {
   epochsDone: number
+  /**
+   * The run's last epoch, stored in the results' transaction instead of one of its own: the final
+   * weights stand in for its checkpoint (3 MB written instead of 13 MB: about 70 ms of every run's
+   * end), and a crash before the results leaves the run at the epoch before, resumable from its
+   * checkpoint, never at an epoch without one.
+   */
+  lastEpoch?: { metrics: EpochMetrics; figures: readonly EncodedFigure[] }
   evaluation?: FinalEvaluation
   figures?: FigureData
   weights?: Uint8Array

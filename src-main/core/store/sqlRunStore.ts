@@ -589,7 +589,9 @@ export class SqlRunStore implements RunStore {
 
   saveResults(runId: number, r: RunResults, token?: string): Promise<void> {
     return this.db.transaction('immediate', async (tx) => {
-      if (token !== undefined) await this.requireLease(tx, runId, token)
+      if (r.lastEpoch)
+        await this.writeEpoch(tx, runId, r.lastEpoch.metrics, undefined, token, r.lastEpoch.figures)
+      else if (token !== undefined) await this.requireLease(tx, runId, token)
       if (r.evaluation) await this.writeEvaluation(tx, runId, 'final', r.evaluation)
       if (r.figures) await this.writeFigures(tx, runId, figureRows(r.figures))
       if (r.weights)
@@ -689,17 +691,28 @@ export class SqlRunStore implements RunStore {
     // updated last: with a lease token that checks the lease, and takes the row's lock only for
     // the moment before commit, not for the whole 10 MB write (claims and heartbeats of other
     // runs never wait for it; PostgreSQL would otherwise hold the lock while the bytes arrive).
-    return this.db.transaction('immediate', async (tx) => {
-      await tx.run(SQL.upsertEpoch, epochParams(runId, m))
-      if (checkpoint) await this.writeCheckpoint(tx, runId, checkpoint)
-      for (const f of figures) await this.writeEpochFigure(tx, runId, m.epoch, f)
-      const epoch = { runId, epoch: m.epoch, imgPerSec: m.imgPerSec }
-      if (token !== undefined) {
-        const { changes } = await tx.run(SQL.setEpochsDoneHeld, { ...epoch, token })
-        if (changes === 0) throw new LeaseLostError(runId)
-      } else await tx.run(SQL.setEpochsDone, epoch)
-      await tx.run(SQL.attemptReachedEpoch, { runId, epoch: m.epoch })
-    })
+    return this.db.transaction('immediate', (tx) =>
+      this.writeEpoch(tx, runId, m, checkpoint, token, figures)
+    )
+  }
+
+  private async writeEpoch(
+    tx: SqlExecutor,
+    runId: number,
+    m: EpochMetrics,
+    checkpoint: StoredCheckpoint | undefined,
+    token: string | undefined,
+    figures: readonly EncodedFigure[]
+  ) {
+    await tx.run(SQL.upsertEpoch, epochParams(runId, m))
+    if (checkpoint) await this.writeCheckpoint(tx, runId, checkpoint)
+    for (const f of figures) await this.writeEpochFigure(tx, runId, m.epoch, f)
+    const epoch = { runId, epoch: m.epoch, imgPerSec: m.imgPerSec }
+    if (token !== undefined) {
+      const { changes } = await tx.run(SQL.setEpochsDoneHeld, { ...epoch, token })
+      if (changes === 0) throw new LeaseLostError(runId)
+    } else await tx.run(SQL.setEpochsDone, epoch)
+    await tx.run(SQL.attemptReachedEpoch, { runId, epoch: m.epoch })
   }
 
   async saveCheckpoint(runId: number, c: StoredCheckpoint): Promise<void> {

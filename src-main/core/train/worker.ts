@@ -191,6 +191,25 @@ function throughParent(runId: number): EpochSink {
   }
 }
 
+/**
+ * Holds a run's last epoch back for its results' transaction (RunResults.lastEpoch): that epoch's
+ * checkpoint is not written, the final weights are. The other epochs go to `sink` as they end.
+ */
+function lastEpochWithResults(sink: EpochSink, epochs: number): EpochSink {
+  let last: { metrics: EpochMetrics; figures: EncodedFigure[] } | null = null
+  return {
+    epoch: async (metrics, checkpoint, figures) => {
+      if (metrics.epoch < epochs) return sink.epoch(metrics, checkpoint, figures)
+      last = { metrics, figures }
+    },
+    results: async (results) => {
+      await sink.results(last ? { ...results, lastEpoch: last } : results)
+      if (last) post({ type: 'epoch', metrics: last.metrics })
+    },
+    close: () => sink.close()
+  }
+}
+
 // --- One run ----------------------------------------------------------------------------------
 
 /** The job's backend, initialised once per worker (the pool keeps a worker to one backend). */
@@ -203,7 +222,10 @@ async function backendFor(name: BackendName): Promise<ActiveBackend> {
 
 async function train(job: TrainJob, state: JobState): Promise<TrainSummary> {
   const cancel = new Int32Array(job.cancelFlag)
-  const sink = job.writer === 'parent' ? throughParent(job.runId) : await ownConnection(job)
+  const sink = lastEpochWithResults(
+    job.writer === 'parent' ? throughParent(job.runId) : await ownConnection(job),
+    job.config.epochs
+  )
   try {
     const active = await backendFor(job.backend)
     resetThreadPlan()

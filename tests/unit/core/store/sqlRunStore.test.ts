@@ -487,6 +487,43 @@ for (const backend of Object.keys(BACKENDS) as Backend[]) {
       ])
     })
 
+    it('stores the last epoch with the results in one transaction, fenced by the lease', async () => {
+      const s = await store()
+      const { runIds } = await s.createSweep('a', {}, [{ config: config(2) }])
+      const id = runIds[0]
+      const claim = await s.claimNextQueued('node-a:1', { leaseSeconds: 30 })
+      await s.appendEpoch(
+        id,
+        metrics(1, 200),
+        { kind: 'latest', epoch: 1, tensors: Uint8Array.of(1) },
+        claim!.token
+      )
+      const figures = [{ kind: 'klperdim' as const, meta: {}, data: Uint8Array.of(7) }]
+      const results = {
+        epochsDone: 2,
+        lastEpoch: { metrics: metrics(2, 190), figures },
+        weights: Uint8Array.of(2)
+      }
+      // A wrong token writes neither the epoch nor the results.
+      await expect(s.saveResults(id, results, 'not-the-token')).rejects.toBeInstanceOf(
+        LeaseLostError
+      )
+      expect(await s.getRun(id)).toMatchObject({ epochsDone: 1 })
+      expect(await s.figureEpochs(id)).toEqual([])
+      expect(await s.checkpoint(id, 'final')).toBeNull()
+      await s.saveResults(id, results, claim!.token)
+      expect((await s.epochMetrics(id)).map((m) => [m.epoch, m.test.nelbo])).toEqual([
+        [1, 200],
+        [2, 190]
+      ])
+      expect(await s.getRun(id)).toMatchObject({ epochsDone: 2 })
+      expect(await s.figureEpochs(id)).toEqual([2])
+      expect(await s.checkpoint(id, 'final')).toMatchObject({ epoch: 2 })
+      // The epoch's checkpoint stays the one before: the final weights stand in for it.
+      expect(await s.checkpoint(id, 'latest')).toMatchObject({ epoch: 1 })
+      expect(await s.attempts(id)).toMatchObject([{ attempt: 1, toEpoch: 2 }])
+    })
+
     it('fails a run whose workers were lost more often than the retry cap allows', async () => {
       const s = await store()
       const { runIds } = await s.createSweep('a', {}, [{ config: config(2) }])

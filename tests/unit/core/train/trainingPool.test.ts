@@ -67,7 +67,11 @@ function train(
       onBatch: () => t.batches++,
       onStore: async (r: StoreRequest) => {
         if (r.op === 'epoch') t.epochs.push(r.metrics)
-        else t.results.push(r.results)
+        else {
+          // The last epoch comes with the results, in their transaction.
+          if (r.results.lastEpoch) t.epochs.push(r.results.lastEpoch.metrics)
+          t.results.push(r.results)
+        }
       }
     }
   )
