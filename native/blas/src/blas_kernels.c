@@ -1,6 +1,7 @@
 // TensorFlow.js wasm-backend kernels on the system BLAS. The JS side passes the wasm heap (an
 // ArrayBuffer or a view of it) and byte offsets from the backend's data map; every call checks that
 // the ranges it touches lie inside the heap, so a wrong offset throws instead of corrupting memory.
+#include <stdio.h>
 #include "addon.h"
 #include "parallel.h"
 
@@ -286,7 +287,11 @@ static napi_value blas_info(napi_env env, napi_callback_info info) {
   if (openblas_get_config) name = openblas_get_config();
 #endif
   (void)info;
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &out);
+  char text[512];
+  // So that `backends` and a run's backend detail tell why extra threads help only the optimiser.
+  snprintf(text, sizeof text, "%s%s", name,
+           parallel_gemm_exact() ? "" : "; GEMMs on one thread (column panels round differently here)");
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &out);
   return out;
 }
 

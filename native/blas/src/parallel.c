@@ -5,6 +5,7 @@
 // element is still computed by the same single-threaded kernel over the same K order, so the result
 // is bit-equal whatever the thread count (tests check it). Elementwise updates split into ranges.
 #include <pthread.h>
+#include <stdlib.h>
 #include "addon.h"
 #include "parallel.h"
 
@@ -68,6 +69,7 @@ int parallel_set_threads(int n) {
   pool.threads = pool.started + 1 < n ? pool.started + 1 : n;
   n = pool.threads;
   pthread_mutex_unlock(&pool.mu);
+  if (n > 1) parallel_gemm_exact(); // here, not inside the first GEMM that would use the threads
   return n;
 }
 
@@ -116,9 +118,61 @@ static void gemm_part(void *p, int part, int parts) {
   if (j->epilogue) j->epilogue(j->ctx, n0, n); // while the panel is still in this core's cache
 }
 
+static int panel_width(int N, int parts) { return ((N + parts - 1) / parts + 15) / 16 * 16; }
+
+// Whether column panels give the whole GEMM's results bit for bit with this BLAS on this CPU.
+// OpenBLAS 0.3.21's Zen (Haswell) kernels round a transposed-A GEMM differently in a panel than in
+// the whole (AMD EPYC), where its SkylakeX kernels do not; so it is measured once, on the training
+// step's shapes, each transpose and 2 and 3 panels, on first use (info(), or a second thread). Where it
+// fails, GEMMs stay on one thread (the optimiser's ranges still split: they are exact anywhere).
+static pthread_once_t panels_checked = PTHREAD_ONCE_INIT;
+static int panels_exact = 0;
+
+static void check_panels(void) {
+  static const int shapes[][3] = {{100, 784, 500}, {784, 100, 500}, {500, 100, 784}, {300, 257, 333}};
+  const int64_t most = 784 * 784;
+  float *A = malloc(most * sizeof(float)), *B = malloc(most * sizeof(float));
+  float *whole = malloc(most * sizeof(float)), *cut = malloc(most * sizeof(float));
+  int exact = A && B && whole && cut;
+  uint32_t x = 12345;
+  for (int64_t i = 0; exact && i < most; i++) {
+    x = x * 1664525u + 1013904223u;
+    A[i] = (float)(x >> 8) / 16777216.0f - 0.5f;
+    x = x * 1664525u + 1013904223u;
+    B[i] = (float)(x >> 8) / 16777216.0f - 0.5f;
+  }
+  for (int s = 0; exact && s < 4; s++)
+    for (int t = 0; exact && t < 4; t++) {
+      const int M = shapes[s][0], K = shapes[s][1], N = shapes[s][2], ta = t & 1, tb = t >> 1;
+      const int lda = ta ? M : K, ldb = tb ? K : N;
+      const CBLAS_TRANSPOSE oa = ta ? CblasTrans : CblasNoTrans, ob = tb ? CblasTrans : CblasNoTrans;
+      cblas_sgemm(CblasRowMajor, oa, ob, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, whole, N);
+      for (int parts = 2; exact && parts <= 3; parts++) {
+        const int width = panel_width(N, parts);
+        for (int n0 = 0; n0 < N; n0 += width) {
+          const int n = N - n0 < width ? N - n0 : width;
+          cblas_sgemm(CblasRowMajor, oa, ob, M, n, K, 1.0f, A, lda, tb ? B + (int64_t)n0 * ldb : B + n0, ldb,
+                      0.0f, cut + n0, N);
+        }
+        exact = memcmp(whole, cut, (size_t)M * N * sizeof(float)) == 0;
+      }
+    }
+  free(A);
+  free(B);
+  free(whole);
+  free(cut);
+  panels_exact = exact;
+}
+
+int parallel_gemm_exact(void) {
+  pthread_once(&panels_checked, check_panels);
+  return panels_exact;
+}
+
 void parallel_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
                     int ldc, epilogue_fn epilogue, void *ctx) {
   int parts = parallel_threads();
+  if (parts > 1 && !parallel_gemm_exact()) parts = 1;
   // Panels of whole 16-column groups (the kernels' width), each large enough for the blocked path.
   while (parts > 1 && ((double)M * K * (N / parts) < MIN_PANEL_MNK || N / parts < 64)) parts--;
   if (parts <= 1) {
@@ -127,7 +181,7 @@ void parallel_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda
     if (epilogue) epilogue(ctx, 0, N);
     return;
   }
-  gemm_job j = {ta, tb, M, N, K, lda, ldb, ldc, ((N + parts - 1) / parts + 15) / 16 * 16, A, B, C, epilogue, ctx};
+  gemm_job j = {ta, tb, M, N, K, lda, ldb, ldc, panel_width(N, parts), A, B, C, epilogue, ctx};
   run_parts(gemm_part, &j, parts);
 }
 

@@ -13,6 +13,9 @@ typedef void (*epilogue_fn)(void *ctx, int n0, int n);
 void parallel_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
                     int ldc, epilogue_fn epilogue, void *ctx);
 
+/** Whether GEMMs may use the threads: column panels are bit-equal to the whole GEMM here (checked once). */
+int parallel_gemm_exact(void);
+
 typedef void (*range_fn)(void *arg, int64_t lo, int64_t hi);
 /** fn(arg, lo, hi) over [0, n) in ranges of whole 16-element groups, one per thread. */
 void parallel_range(range_fn fn, void *arg, int64_t n);
